@@ -1,0 +1,37 @@
+//! The one source of truth for the user/kernel ABI: syscall numbers, errno values, flag bits,
+//! limits and the layouts of structures that cross the boundary.
+#![no_std]
+
+pub mod errno;
+pub mod shm;
+pub mod sys;
+
+pub use errno::Errno;
+
+/// Size of a page (translation granule) in bytes.
+pub const PAGE_SIZE: usize = 4096;
+/// log2(PAGE_SIZE).
+pub const PAGE_SHIFT: usize = 12;
+
+/// User virtual address layout (39-bit TTBR0 range). Fixed here so that user programs, the
+/// linker script and the kernel's loader agree.
+pub mod layout {
+    /// Lowest address a user mapping may use (page 0 .. 64 KiB is never mapped).
+    pub const USER_MIN: usize = 0x1_0000;
+    /// One past the highest user address (39-bit VA space).
+    pub const USER_END: usize = 0x80_0000_0000;
+    /// Programs are linked here.
+    pub const USER_TEXT: usize = 0x40_0000;
+    /// Top of the initial user stack.
+    pub const USER_STACK_TOP: usize = 0x7f_0000_0000;
+    /// Default stack size of a user process.
+    pub const USER_STACK_SIZE: usize = 64 * 1024;
+    /// Start of the per-process heap (grown by brk).
+    pub const USER_HEAP: usize = 0x10_0000_0000;
+    /// Largest user heap.
+    pub const USER_HEAP_MAX: usize = 0x1_0000_0000;
+    /// Shared-memory attach window chosen by the kernel when shmat's address is NULL.
+    pub const SHM_WINDOW: usize = 0x20_0000_0000;
+    /// Size of that window.
+    pub const SHM_WINDOW_SIZE: usize = 0x10_0000_0000;
+}

@@ -1,0 +1,154 @@
+//! Syscall numbers (Linux aarch64 numbering where the call exists in Linux) and the small
+//! structures the non-shm calls exchange.
+
+/// Syscall numbers. `svc #0`, number in x8, arguments in x0..x5, result in x0.
+pub mod nr {
+    pub const READ: usize = 63;
+    pub const WRITE: usize = 64;
+    pub const EXIT: usize = 93;
+    pub const EXIT_GROUP: usize = 94;
+    pub const FUTEX: usize = 98;
+    pub const NANOSLEEP: usize = 101;
+    pub const CLOCK_GETTIME: usize = 113;
+    pub const SYSLOG: usize = 116;
+    pub const SCHED_YIELD: usize = 124;
+    pub const KILL: usize = 129;
+    pub const SETPRIORITY: usize = 140;
+    pub const GETPRIORITY: usize = 141;
+    pub const REBOOT: usize = 142;
+    pub const SETGID: usize = 144;
+    pub const SETUID: usize = 146;
+    pub const GETPID: usize = 172;
+    pub const GETPPID: usize = 173;
+    pub const GETUID: usize = 174;
+    pub const GETEUID: usize = 175;
+    pub const GETGID: usize = 176;
+    pub const GETEGID: usize = 177;
+    pub const SHMGET: usize = 194;
+    pub const SHMCTL: usize = 195;
+    pub const SHMAT: usize = 196;
+    pub const SHMDT: usize = 197;
+    pub const BRK: usize = 214;
+    pub const WAIT4: usize = 260;
+    // Calls with no Linux equivalent live above Linux's range.
+    /// spawn(path, path_len, args, args_len) -> pid; args are NUL-separated, argv[0] first.
+    pub const SPAWN: usize = 1024;
+    /// taskinfo(index, *TaskInfo) -> next index, or -ESRCH past the last task.
+    pub const TASKINFO: usize = 1025;
+    /// meminfo(*MemInfo) -> 0.
+    pub const MEMINFO: usize = 1026;
+    /// romfs_list(index, buf, len) -> name length, or -ENOENT past the last file.
+    pub const ROMFS_LIST: usize = 1027;
+}
+
+/// `clock_gettime` clock ids.
+pub const CLOCK_REALTIME: usize = 0;
+pub const CLOCK_MONOTONIC: usize = 1;
+
+/// `reboot` commands (Linux values). POWER_OFF takes the exit status for the emulator in x1.
+pub const REBOOT_CMD_RESTART: usize = 0x0123_4567;
+pub const REBOOT_CMD_POWER_OFF: usize = 0x4321_fedc;
+
+/// `syslog` actions used: read the whole kernel log ring.
+pub const SYSLOG_ACTION_READ_ALL: usize = 3;
+
+/// `futex` operations.
+pub const FUTEX_WAIT: usize = 0;
+pub const FUTEX_WAKE: usize = 1;
+
+/// Signals (Linux numbers). Without handlers every one of them ends the task.
+pub const SIGINT: usize = 2;
+pub const SIGKILL: usize = 9;
+pub const SIGSEGV: usize = 11;
+pub const SIGTERM: usize = 15;
+pub const SIGILL: usize = 4;
+pub const SIGBUS: usize = 7;
+pub const SIGSYS: usize = 31;
+
+/// `wait4` options.
+pub const WNOHANG: usize = 1;
+
+/// wait status encoding (Linux): exit code in bits 8..15, or the signal in bits 0..6.
+pub const fn w_exited(code: i32) -> i32 {
+    (code & 0xff) << 8
+}
+pub const fn w_signaled(sig: i32) -> i32 {
+    sig & 0x7f
+}
+pub const fn wifexited(status: i32) -> bool {
+    status & 0x7f == 0
+}
+pub const fn wexitstatus(status: i32) -> i32 {
+    (status >> 8) & 0xff
+}
+pub const fn wtermsig(status: i32) -> i32 {
+    status & 0x7f
+}
+
+/// `struct timespec`.
+#[repr(C)]
+#[derive(Copy, Clone, Default, Debug, PartialEq, Eq)]
+pub struct Timespec {
+    pub tv_sec: i64,
+    pub tv_nsec: i64,
+}
+
+/// Task states as reported by `TASKINFO`.
+pub mod state {
+    pub const RUNNING: u32 = 0;
+    pub const READY: u32 = 1;
+    pub const SLEEPING: u32 = 2;
+    pub const BLOCKED: u32 = 3;
+    pub const WAITING: u32 = 4;
+    pub const ZOMBIE: u32 = 5;
+
+    pub fn name(s: u32) -> &'static str {
+        match s {
+            RUNNING => "RUN",
+            READY => "READY",
+            SLEEPING => "SLEEP",
+            BLOCKED => "BLOCK",
+            WAITING => "WAIT",
+            ZOMBIE => "ZOMBIE",
+            _ => "?",
+        }
+    }
+}
+
+/// Longest task name kept by the kernel (bytes, NUL padded).
+pub const TASK_NAME_LEN: usize = 16;
+
+/// One row of the task list (`ps`).
+#[repr(C)]
+#[derive(Copy, Clone, Default, Debug)]
+pub struct TaskInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    pub priority: u32,
+    pub state: u32,
+    /// Pages owned by the task: user pages, translation tables and its kernel stack.
+    pub pages: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub name: [u8; TASK_NAME_LEN],
+}
+
+/// Memory counts (`free`).
+#[repr(C)]
+#[derive(Copy, Clone, Default, Debug)]
+pub struct MemInfo {
+    pub page_size: u64,
+    pub pages_total: u64,
+    pub pages_used: u64,
+    pub pages_free: u64,
+    pub heap_total: u64,
+    pub heap_used: u64,
+    pub uptime_ns: u64,
+    /// Instructions/ns from boot to the first user program, for the benchmark.
+    pub boot_ns: u64,
+}
+
+/// Default priority of a spawned program; higher numbers run first.
+pub const PRIO_DEFAULT: u32 = 100;
+/// Highest priority a task may have.
+pub const PRIO_MAX: u32 = 255;

@@ -1,0 +1,137 @@
+//! Host stand-in for the architecture layer: mappings kept in maps instead of translation
+//! tables, a settable clock, and a console that records what was written.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::vec::Vec;
+
+use crate::pgalloc::PageAlloc;
+use crate::phys::{Pa, PAGE_SIZE};
+use crate::up::{Access, AddrEnv, Arch, Prot, TrapFrame};
+use abi::Errno;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Map {
+    pub pa: Pa,
+    pub prot: Prot,
+    pub owned: bool,
+}
+
+#[derive(Default)]
+pub struct Inner {
+    /// root -> (page va -> mapping)
+    pub spaces: BTreeMap<Pa, BTreeMap<usize, Map>>,
+    pub now: u64,
+    pub deadline: Option<u64>,
+    pub console: Vec<u8>,
+    pub selected: Option<AddrEnv>,
+    pub shmat_calls: Vec<(usize, usize)>,
+}
+
+#[derive(Default)]
+pub struct FakeArch {
+    pub inner: Mutex<Inner>,
+}
+
+impl FakeArch {
+    pub fn leak() -> &'static FakeArch {
+        std::boxed::Box::leak(std::boxed::Box::default())
+    }
+    pub fn advance(&self, ns: u64) {
+        self.inner.lock().unwrap().now += ns;
+    }
+    pub fn console(&self) -> std::string::String {
+        std::string::String::from_utf8_lossy(&self.inner.lock().unwrap().console).into_owned()
+    }
+    pub fn mapping(&self, env: &AddrEnv, va: usize) -> Option<Map> {
+        self.inner.lock().unwrap().spaces.get(&env.root)?.get(&(va & !(PAGE_SIZE - 1))).copied()
+    }
+}
+
+impl Arch for FakeArch {
+    fn addrenv_create(&self, pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno> {
+        let root = pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
+        self.inner.lock().unwrap().spaces.insert(root, BTreeMap::new());
+        Ok(AddrEnv { root, asid })
+    }
+    fn addrenv_destroy(&self, env: &AddrEnv, pg: &mut PageAlloc) {
+        let space = self.inner.lock().unwrap().spaces.remove(&env.root).expect("live env");
+        for m in space.values().filter(|m| m.owned) {
+            pg.free_page(m.pa);
+        }
+        pg.free_page(env.root);
+    }
+    fn addrenv_select(&self, env: Option<&AddrEnv>) {
+        self.inner.lock().unwrap().selected = env.copied();
+    }
+    fn addrenv_table_pages(&self, _env: &AddrEnv) -> usize {
+        1
+    }
+    fn map_pages(
+        &self,
+        env: &AddrEnv,
+        _pg: &mut PageAlloc,
+        va: usize,
+        pages: &[Pa],
+        prot: Prot,
+        owned: bool,
+    ) -> Result<(), Errno> {
+        let mut g = self.inner.lock().unwrap();
+        let space = g.spaces.get_mut(&env.root).expect("live env");
+        if (0..pages.len()).any(|i| space.contains_key(&(va + i * PAGE_SIZE))) {
+            return Err(Errno::EINVAL);
+        }
+        for (i, &pa) in pages.iter().enumerate() {
+            space.insert(va + i * PAGE_SIZE, Map { pa, prot, owned });
+        }
+        Ok(())
+    }
+    fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+        let mut g = self.inner.lock().unwrap();
+        let space = g.spaces.get_mut(&env.root).expect("live env");
+        for i in 0..npages {
+            if let Some(m) = space.remove(&(va + i * PAGE_SIZE)) {
+                if m.owned {
+                    pg.free_page(m.pa);
+                }
+            }
+        }
+    }
+    fn up_shmat(&self, env: &AddrEnv, pg: &mut PageAlloc, pages: &[Pa], va: usize, rdonly: bool) -> Result<(), Errno> {
+        self.inner.lock().unwrap().shmat_calls.push((va, pages.len()));
+        let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
+        self.map_pages(env, pg, va, pages, prot, false)
+    }
+    fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
+        let m = self.mapping(env, va)?;
+        if access == Access::Write && m.prot != Prot::ReadWrite {
+            return None;
+        }
+        Some(m.pa + va % PAGE_SIZE)
+    }
+    fn user_frame(&self, frame: &mut TrapFrame, entry: usize, sp: usize, a0: usize, a1: usize) {
+        *frame = TrapFrame::default();
+        frame.pc = entry as u64;
+        frame.sp = sp as u64;
+        frame.x[0] = a0 as u64;
+        frame.x[1] = a1 as u64;
+    }
+    fn now_ns(&self) -> u64 {
+        self.inner.lock().unwrap().now
+    }
+    fn set_deadline(&self, ns: Option<u64>) {
+        self.inner.lock().unwrap().deadline = ns;
+    }
+    fn rtc_seconds(&self) -> u64 {
+        1_700_000_000
+    }
+    fn console_write(&self, bytes: &[u8]) {
+        self.inner.lock().unwrap().console.extend_from_slice(bytes);
+    }
+    fn poweroff(&self, code: i32) -> ! {
+        panic!("poweroff {code}")
+    }
+    fn reboot(&self) -> ! {
+        panic!("reboot")
+    }
+}

@@ -1,0 +1,117 @@
+//! The portable kernel: everything that is not hardware. Builds for the target and for the
+//! host, where `cargo test` runs it against a fake architecture.
+#![no_std]
+
+extern crate alloc;
+#[cfg(not(target_os = "none"))]
+extern crate std;
+
+pub mod elf;
+pub mod klog;
+pub mod pgalloc;
+pub mod phys;
+pub mod romfs;
+pub mod sched;
+pub mod syscall;
+pub mod task;
+pub mod uaccess;
+pub mod up;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
+use alloc::boxed::Box;
+use heapless::Deque;
+
+use pgalloc::PageAlloc;
+use romfs::RomFs;
+use sched::Sched;
+use task::{Task, MAX_TASKS};
+use up::Arch;
+
+/// Log a timestamped line to the console and the kernel log ring.
+#[macro_export]
+macro_rules! klog {
+    ($k:expr, $($arg:tt)*) => {
+        $k.log(format_args!($($arg)*))
+    };
+}
+
+/// Bytes of console input buffered for readers.
+pub const CONSOLE_RX: usize = 4096;
+
+/// Heap usage reported by the board's allocator: (total, used) bytes.
+pub type HeapStats = fn() -> (usize, usize);
+
+/// All kernel state. One instance, owned by the board; every entry from the architecture
+/// layer (syscall, fault, interrupt) runs to completion on it with interrupts masked.
+pub struct Kernel {
+    pub arch: &'static dyn Arch,
+    pub pg: PageAlloc,
+    pub tasks: [Option<Box<Task>>; MAX_TASKS],
+    pub sched: Sched,
+    /// Slot of the task whose registers are live in the trap frame.
+    pub current: Option<usize>,
+    pub need_resched: bool,
+    pub yield_now: bool,
+    pub timers_dirty: bool,
+    pub romfs: RomFs<'static>,
+    pub log: klog::KLog,
+    pub console_rx: Deque<u8, CONSOLE_RX>,
+    pub heap_stats: HeapStats,
+    /// Monotonic time at which the first user program was started.
+    pub boot_ns: u64,
+    /// Wall-clock seconds at monotonic time 0.
+    pub rtc_base: u64,
+    next_pid: i32,
+    asids: [u64; 4],
+    block_seq: u64,
+}
+
+impl Kernel {
+    pub fn new(arch: &'static dyn Arch, pg: PageAlloc, romfs: RomFs<'static>, heap_stats: HeapStats) -> Kernel {
+        let rtc_base = arch.rtc_seconds().saturating_sub(arch.now_ns() / 1_000_000_000);
+        Kernel {
+            arch,
+            pg,
+            tasks: [const { None }; MAX_TASKS],
+            sched: Sched::new(),
+            current: None,
+            need_resched: false,
+            yield_now: false,
+            timers_dirty: true,
+            romfs,
+            log: klog::KLog::new(),
+            console_rx: Deque::new(),
+            heap_stats,
+            boot_ns: 0,
+            rtc_base,
+            next_pid: 1,
+            asids: [1, 0, 0, 0],
+            block_seq: 0,
+        }
+    }
+
+    pub fn log(&mut self, args: core::fmt::Arguments) {
+        let now = self.arch.now_ns();
+        let arch = self.arch;
+        self.log.line(now, args, &mut |b| arch.console_write(b));
+    }
+
+    /// Wall-clock seconds (PL031 at boot plus monotonic time since).
+    pub fn wall_seconds(&self) -> i64 {
+        (self.rtc_base + self.arch.now_ns() / 1_000_000_000) as i64
+    }
+
+    /// Console bytes arrived (from the UART interrupt): buffer them and serve a blocked reader.
+    pub fn console_input(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.console_rx.push_back(b).is_err() {
+                break; // full: the oldest input is kept, the excess dropped
+            }
+        }
+        self.serve_console_readers();
+    }
+}

@@ -1,0 +1,216 @@
+//! Physical page allocator (NuttX `mm_pgalloc`): one bit per page, with total/used/free counts
+//! and aligned contiguous runs for 2 MiB block mappings.
+
+use crate::phys::{p2v, zero_page, Pa, PAGE_SIZE};
+
+pub struct PageAlloc {
+    base: Pa,
+    npages: usize,
+    /// Bit set = page in use. Lives in the first pages of the managed range.
+    bits: &'static mut [u64],
+    used: usize,
+    /// Pages taken by the bitmap itself; not counted in `total`.
+    meta: usize,
+    hint: usize,
+}
+
+impl PageAlloc {
+    /// Manage `[base, base + npages * PAGE_SIZE)`; the bitmap is stored at its start.
+    ///
+    /// # Safety
+    /// The range must be RAM reachable through the linear map and owned by nobody else.
+    pub unsafe fn new(base: Pa, npages: usize) -> PageAlloc {
+        let words = npages.div_ceil(64);
+        let meta = (words * 8).div_ceil(PAGE_SIZE);
+        // SAFETY: the caller hands us the whole range; the bitmap occupies its first pages.
+        let bits = unsafe { core::slice::from_raw_parts_mut(p2v(base) as *mut u64, words) };
+        bits.fill(0);
+        let mut pa = PageAlloc { base, npages, bits, used: 0, meta, hint: 0 };
+        for i in 0..meta {
+            pa.set(i, true);
+        }
+        // Bits past the end are permanently "used" so searches never hand them out.
+        for i in npages..words * 64 {
+            pa.set(i, true);
+        }
+        pa
+    }
+
+    fn set(&mut self, i: usize, v: bool) {
+        let (w, b) = (i / 64, i % 64);
+        if v {
+            self.bits[w] |= 1 << b;
+        } else {
+            self.bits[w] &= !(1 << b);
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.bits[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Pages that can be handed out (the bitmap's own pages excluded).
+    pub fn total(&self) -> usize {
+        self.npages - self.meta
+    }
+    pub fn used(&self) -> usize {
+        self.used
+    }
+    pub fn free(&self) -> usize {
+        self.total() - self.used
+    }
+
+    /// Whether `pa` is a page of this allocator.
+    pub fn contains(&self, pa: Pa) -> bool {
+        pa >= self.base && pa < self.base + self.npages * PAGE_SIZE
+    }
+
+    /// One page, contents undefined.
+    pub fn alloc(&mut self) -> Option<Pa> {
+        let words = self.bits.len();
+        for k in 0..words {
+            let w = (self.hint + k) % words;
+            let word = self.bits[w];
+            if word != u64::MAX {
+                let b = (!word).trailing_zeros() as usize;
+                self.bits[w] |= 1 << b;
+                self.used += 1;
+                self.hint = w;
+                return Some(self.base + (w * 64 + b) * PAGE_SIZE);
+            }
+        }
+        None
+    }
+
+    /// One zeroed page.
+    pub fn alloc_zeroed(&mut self) -> Option<Pa> {
+        let pa = self.alloc()?;
+        zero_page(pa);
+        Some(pa)
+    }
+
+    /// `n` physically contiguous pages whose first page is aligned to `align` pages (a power
+    /// of two, counted from physical address 0). Contents undefined.
+    pub fn alloc_contig(&mut self, n: usize, align: usize) -> Option<Pa> {
+        if n == 0 || !align.is_power_of_two() {
+            return None;
+        }
+        let base_idx = self.base / PAGE_SIZE;
+        // First index whose physical page number is a multiple of `align`.
+        let mut i = (base_idx.next_multiple_of(align)) - base_idx;
+        while i + n <= self.npages {
+            match (i..i + n).rev().find(|&j| self.get(j)) {
+                None => {
+                    for j in i..i + n {
+                        self.set(j, true);
+                    }
+                    self.used += n;
+                    return Some(self.base + i * PAGE_SIZE);
+                }
+                // Skip past the busy page to the next aligned start.
+                Some(busy) => i = (base_idx + busy + 1).next_multiple_of(align) - base_idx,
+            }
+        }
+        None
+    }
+
+    /// Return a page. Freeing a page that is not allocated is a kernel bug; it is ignored
+    /// (and caught in debug builds) rather than corrupting the counts.
+    pub fn free_page(&mut self, pa: Pa) {
+        debug_assert!(self.contains(pa) && pa % PAGE_SIZE == 0, "free of foreign page {pa:#x}");
+        if !self.contains(pa) || pa % PAGE_SIZE != 0 {
+            return;
+        }
+        let i = (pa - self.base) / PAGE_SIZE;
+        debug_assert!(self.get(i) && i >= self.meta, "double free of page {pa:#x}");
+        if self.get(i) && i >= self.meta {
+            self.set(i, false);
+            self.used -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phys::fakeram;
+
+    fn new_alloc(pages: usize) -> PageAlloc {
+        let (base, size) = fakeram::slice();
+        assert!(pages * PAGE_SIZE <= size);
+        // SAFETY: the fake RAM slice is ours alone.
+        unsafe { PageAlloc::new(base, pages) }
+    }
+
+    #[test]
+    fn counts_track_alloc_and_free() {
+        let mut a = new_alloc(1000);
+        let total = a.total();
+        assert_eq!(total, 999, "one page of bitmap");
+        let p = a.alloc().unwrap();
+        let q = a.alloc().unwrap();
+        assert_ne!(p, q);
+        assert_eq!((a.used(), a.free()), (2, total - 2));
+        a.free_page(p);
+        a.free_page(q);
+        assert_eq!((a.used(), a.free()), (0, total));
+    }
+
+    #[test]
+    fn exhausts_then_recovers() {
+        let mut a = new_alloc(130);
+        let mut got = std::vec::Vec::new();
+        while let Some(p) = a.alloc() {
+            got.push(p);
+        }
+        assert_eq!(got.len(), a.total());
+        assert_eq!(a.free(), 0);
+        let mut sorted = got.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), got.len(), "no page handed out twice");
+        for p in got {
+            a.free_page(p);
+        }
+        assert_eq!(a.used(), 0);
+    }
+
+    #[test]
+    fn zeroed_page_reads_zero() {
+        let mut a = new_alloc(16);
+        let p = a.alloc().unwrap();
+        crate::phys::write_phys(p, &[0xAA; PAGE_SIZE]);
+        a.free_page(p);
+        let z = a.alloc_zeroed().unwrap();
+        assert_eq!(z, p);
+        let mut buf = [1u8; PAGE_SIZE];
+        crate::phys::read_phys(z, &mut buf);
+        assert!(buf.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn contiguous_aligned_runs() {
+        let mut a = new_alloc(2048);
+        let _ = a.alloc().unwrap(); // fragment the start
+        let run = a.alloc_contig(512, 512).unwrap();
+        assert_eq!(run % (2 << 20), 0, "2 MiB aligned");
+        assert_eq!(a.used(), 513);
+        for i in 0..512 {
+            a.free_page(run + i * PAGE_SIZE);
+        }
+        assert!(a.alloc_contig(4096, 1).is_none(), "larger than the pool");
+        assert_eq!(a.used(), 1);
+    }
+
+    #[test]
+    fn double_free_is_ignored_in_release_counts() {
+        let mut a = new_alloc(16);
+        let p = a.alloc().unwrap();
+        a.free_page(p);
+        assert_eq!(a.used(), 0);
+        if !cfg!(debug_assertions) {
+            a.free_page(p);
+            assert_eq!(a.used(), 0);
+        }
+    }
+}

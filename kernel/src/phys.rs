@@ -1,0 +1,88 @@
+//! Physical addresses and the kernel's view of them: every physical page is reached through a
+//! linear mapping `va = pa + offset`, so the kernel never maps a page to touch it.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// A physical address.
+pub type Pa = usize;
+
+pub use abi::{PAGE_SHIFT, PAGE_SIZE};
+
+static PHYS_OFFSET: AtomicUsize = AtomicUsize::new(0);
+
+/// Set the linear-map offset (the board does this once, before anything touches memory).
+pub fn set_phys_offset(off: usize) {
+    PHYS_OFFSET.store(off, Ordering::Relaxed);
+}
+
+/// Kernel-visible address of a physical address.
+#[inline]
+pub fn p2v(pa: Pa) -> *mut u8 {
+    pa.wrapping_add(PHYS_OFFSET.load(Ordering::Relaxed)) as *mut u8
+}
+
+/// Physical address of a kernel linear-map address.
+#[inline]
+pub fn v2p(va: usize) -> Pa {
+    va.wrapping_sub(PHYS_OFFSET.load(Ordering::Relaxed))
+}
+
+pub const fn page_round_up(x: usize) -> usize {
+    (x + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+pub const fn page_round_down(x: usize) -> usize {
+    x & !(PAGE_SIZE - 1)
+}
+
+/// Zero one physical page.
+pub fn zero_page(pa: Pa) {
+    // SAFETY: pa is a page the caller owns; the linear map covers all RAM.
+    unsafe { core::ptr::write_bytes(p2v(pa), 0, PAGE_SIZE) }
+}
+
+/// Copy bytes into physical memory (within pages the caller owns).
+pub fn write_phys(pa: Pa, data: &[u8]) {
+    // SAFETY: the caller owns [pa, pa+len); the linear map covers all RAM.
+    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p2v(pa), data.len()) }
+}
+
+/// Copy bytes out of physical memory.
+pub fn read_phys(pa: Pa, out: &mut [u8]) {
+    // SAFETY: the caller owns [pa, pa+len); the linear map covers all RAM.
+    unsafe { core::ptr::copy_nonoverlapping(p2v(pa), out.as_mut_ptr(), out.len()) }
+}
+
+/// Host-side stand-in for RAM: one large zeroed allocation that tests carve into private
+/// ranges, so that page-table and allocator code runs unchanged over it.
+#[cfg(not(target_os = "none"))]
+pub mod fakeram {
+    use super::*;
+    use std::sync::OnceLock;
+
+    /// Physical base of the fake RAM (the QEMU virt RAM base, for realism).
+    pub const BASE: Pa = 0x4000_0000;
+    const SIZE: usize = 1 << 30;
+    const SLICE: usize = 32 << 20;
+    static RAM: OnceLock<usize> = OnceLock::new();
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    fn ram() -> usize {
+        *RAM.get_or_init(|| {
+            let layout = std::alloc::Layout::from_size_align(SIZE, 2 << 20).unwrap();
+            // SAFETY: non-zero size layout; leaked on purpose for the life of the test process.
+            let p = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+            assert!(p != 0);
+            set_phys_offset(p.wrapping_sub(BASE));
+            p
+        })
+    }
+
+    /// A fresh 32 MiB (2 MiB aligned) range of fake physical memory: (base, size).
+    pub fn slice() -> (Pa, usize) {
+        ram();
+        let i = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!((i + 1) * SLICE <= SIZE, "fake RAM exhausted");
+        (BASE + i * SLICE, SLICE)
+    }
+}

@@ -1,0 +1,97 @@
+//! What the portable kernel needs from the architecture (NuttX's `up_*` boundary). The board
+//! wires in the aarch64 implementation; host tests wire in a fake that records what was asked.
+
+use crate::pgalloc::PageAlloc;
+use crate::phys::Pa;
+use abi::Errno;
+
+/// User register state, saved on every trap from EL0 and restored on return. The arch layer's
+/// vector code uses exactly this layout.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct TrapFrame {
+    pub x: [u64; 31],
+    /// SP_EL0
+    pub sp: u64,
+    /// ELR_EL1: where the task resumes.
+    pub pc: u64,
+    /// SPSR_EL1
+    pub pstate: u64,
+}
+
+/// A process's address environment: its translation-table root and address-space id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddrEnv {
+    pub root: Pa,
+    pub asid: u16,
+}
+
+/// User access rights of a mapping. Writable mappings are never executable (W^X).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prot {
+    Read,
+    ReadWrite,
+    ReadExec,
+}
+
+/// Kind of access for a user-address lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+pub trait Arch: Sync {
+    /// New empty user address environment with the given ASID.
+    fn addrenv_create(&self, pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno>;
+    /// Free the environment's tables and every page mapped as owned, and drop its TLB entries.
+    fn addrenv_destroy(&self, env: &AddrEnv, pg: &mut PageAlloc);
+    /// Make `env` the current user address space (None: no user space at all).
+    fn addrenv_select(&self, env: Option<&AddrEnv>);
+    /// Pages used by the environment's translation tables.
+    fn addrenv_table_pages(&self, env: &AddrEnv) -> usize;
+    /// Map `pages` at `va`. Owned pages are freed when unmapped or when the environment is
+    /// destroyed; shared pages are not. EINVAL if any page of the range is already mapped.
+    fn map_pages(
+        &self,
+        env: &AddrEnv,
+        pg: &mut PageAlloc,
+        va: usize,
+        pages: &[Pa],
+        prot: Prot,
+        owned: bool,
+    ) -> Result<(), Errno>;
+    /// Unmap `npages` at `va` (freeing owned pages and emptied tables) and invalidate the TLB.
+    fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize);
+    /// Physical address behind a user address, if mapped with the access allowed at EL0.
+    fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa>;
+    /// Map a list of shared physical pages at `va` (NuttX `up_shmat`), RW or read-only.
+    fn up_shmat(
+        &self,
+        env: &AddrEnv,
+        pg: &mut PageAlloc,
+        pages: &[Pa],
+        va: usize,
+        rdonly: bool,
+    ) -> Result<(), Errno> {
+        let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
+        self.map_pages(env, pg, va, pages, prot, false)
+    }
+    /// Unmap a shared range (NuttX `up_shmdt`).
+    fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+        self.unmap_pages(env, pg, va, npages)
+    }
+    /// Set a frame up to enter user code at `entry` with stack `sp` and x0/x1 = a0/a1.
+    fn user_frame(&self, frame: &mut TrapFrame, entry: usize, sp: usize, a0: usize, a1: usize);
+    /// Monotonic nanoseconds since boot.
+    fn now_ns(&self) -> u64;
+    /// Ask for a timer interrupt at monotonic time `ns` (None: no timer needed).
+    fn set_deadline(&self, ns: Option<u64>);
+    /// Wall-clock seconds since the epoch (the real-time clock).
+    fn rtc_seconds(&self) -> u64;
+    /// Write console bytes (polled; never blocks for long).
+    fn console_write(&self, bytes: &[u8]);
+    /// Power off; `code` is the emulator's exit status where the board can pass one.
+    fn poweroff(&self, code: i32) -> !;
+    fn reboot(&self) -> !;
+}
