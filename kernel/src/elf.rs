@@ -102,7 +102,10 @@ pub fn parse(file: &[u8]) -> Result<Image, Errno> {
         }
         segments.push(seg).map_err(|_| Errno::ENOEXEC)?;
     }
-    if !segments.iter().any(|s| s.exec && entry >= s.vaddr && entry < s.vaddr + s.memsz) {
+    if !segments
+        .iter()
+        .any(|s| s.exec && entry >= s.vaddr && entry < s.vaddr + s.memsz)
+    {
         return Err(Errno::ENOEXEC);
     }
     Ok(Image { entry, segments })
@@ -164,8 +167,18 @@ mod tests {
         elf(
             0x40_0000,
             &[
-                Seg { vaddr: 0x40_0000, flags: 5, data: vec![0xd4; 100], memsz: 100 },
-                Seg { vaddr: 0x40_2000, flags: 6, data: vec![1, 2, 3], memsz: 0x3000 },
+                Seg {
+                    vaddr: 0x40_0000,
+                    flags: 5,
+                    data: vec![0xd4; 100],
+                    memsz: 100,
+                },
+                Seg {
+                    vaddr: 0x40_2000,
+                    flags: 6,
+                    data: vec![1, 2, 3],
+                    memsz: 0x3000,
+                },
             ],
         )
     }
@@ -194,18 +207,30 @@ mod tests {
             ("class", |f| f[4] = 1),
             ("machine", |f| f[18] = 62),
             ("type", |f| f[16] = 3),
-            ("phoff huge", |f| f[32..40].copy_from_slice(&u64::MAX.to_le_bytes())),
-            ("phnum huge", |f| f[56..58].copy_from_slice(&0xffffu16.to_le_bytes())),
-            ("entry outside", |f| f[24..32].copy_from_slice(&0x50_0000u64.to_le_bytes())),
-            ("filesz > memsz", |f| f[64 + 40..64 + 48].copy_from_slice(&1u64.to_le_bytes())),
+            ("phoff huge", |f| {
+                f[32..40].copy_from_slice(&u64::MAX.to_le_bytes())
+            }),
+            ("phnum huge", |f| {
+                f[56..58].copy_from_slice(&0xffffu16.to_le_bytes())
+            }),
+            ("entry outside", |f| {
+                f[24..32].copy_from_slice(&0x50_0000u64.to_le_bytes())
+            }),
+            ("filesz > memsz", |f| {
+                f[64 + 40..64 + 48].copy_from_slice(&1u64.to_le_bytes())
+            }),
             ("vaddr in kernel", |f| {
                 f[64 + 16..64 + 24].copy_from_slice(&0xffff_0000_0000_0000u64.to_le_bytes())
             }),
             ("vaddr wraps", |f| {
                 f[120 + 16..120 + 24].copy_from_slice(&(u64::MAX - 10).to_le_bytes())
             }),
-            ("W+X", |f| f[64 + 4..64 + 8].copy_from_slice(&7u32.to_le_bytes())),
-            ("overlap", |f| f[120 + 16..120 + 24].copy_from_slice(&0x40_0000u64.to_le_bytes())),
+            ("W+X", |f| {
+                f[64 + 4..64 + 8].copy_from_slice(&7u32.to_le_bytes())
+            }),
+            ("overlap", |f| {
+                f[120 + 16..120 + 24].copy_from_slice(&0x40_0000u64.to_le_bytes())
+            }),
         ];
         for (name, mutate) in cases {
             let mut f = good();

@@ -44,18 +44,34 @@ impl FakeArch {
         std::string::String::from_utf8_lossy(&self.inner.lock().unwrap().console).into_owned()
     }
     pub fn mapping(&self, env: &AddrEnv, va: usize) -> Option<Map> {
-        self.inner.lock().unwrap().spaces.get(&env.root)?.get(&(va & !(PAGE_SIZE - 1))).copied()
+        self.inner
+            .lock()
+            .unwrap()
+            .spaces
+            .get(&env.root)?
+            .get(&(va & !(PAGE_SIZE - 1)))
+            .copied()
     }
 }
 
 impl Arch for FakeArch {
     fn addrenv_create(&self, pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno> {
         let root = pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
-        self.inner.lock().unwrap().spaces.insert(root, BTreeMap::new());
+        self.inner
+            .lock()
+            .unwrap()
+            .spaces
+            .insert(root, BTreeMap::new());
         Ok(AddrEnv { root, asid })
     }
     fn addrenv_destroy(&self, env: &AddrEnv, pg: &mut PageAlloc) {
-        let space = self.inner.lock().unwrap().spaces.remove(&env.root).expect("live env");
+        let space = self
+            .inner
+            .lock()
+            .unwrap()
+            .spaces
+            .remove(&env.root)
+            .expect("live env");
         for m in space.values().filter(|m| m.owned) {
             pg.free_page(m.pa);
         }
@@ -97,8 +113,19 @@ impl Arch for FakeArch {
             }
         }
     }
-    fn up_shmat(&self, env: &AddrEnv, pg: &mut PageAlloc, pages: &[Pa], va: usize, rdonly: bool) -> Result<(), Errno> {
-        self.inner.lock().unwrap().shmat_calls.push((va, pages.len()));
+    fn up_shmat(
+        &self,
+        env: &AddrEnv,
+        pg: &mut PageAlloc,
+        pages: &[Pa],
+        va: usize,
+        rdonly: bool,
+    ) -> Result<(), Errno> {
+        self.inner
+            .lock()
+            .unwrap()
+            .shmat_calls
+            .push((va, pages.len()));
         let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
         self.map_pages(env, pg, va, pages, prot, false)
     }

@@ -37,7 +37,12 @@ impl KLog {
     /// Format one line `[ssss.uuuuuu] text` into the ring and return it for the console.
     pub fn line(&mut self, now_ns: u64, args: fmt::Arguments, out: &mut dyn FnMut(&[u8])) {
         let mut buf: heapless::String<256> = heapless::String::new();
-        let _ = write!(buf, "[{:5}.{:06}] ", now_ns / 1_000_000_000, (now_ns / 1000) % 1_000_000);
+        let _ = write!(
+            buf,
+            "[{:5}.{:06}] ",
+            now_ns / 1_000_000_000,
+            (now_ns / 1000) % 1_000_000
+        );
         let _ = buf.write_fmt(args);
         if buf.len() == buf.capacity() {
             buf.truncate(buf.capacity() - 1);
@@ -73,7 +78,9 @@ mod tests {
     fn lines_have_timestamps_and_old_lines_drop() {
         let mut l = KLog::new();
         let mut seen = std::vec::Vec::new();
-        l.line(1_500_000_000, format_args!("hello {}", 1), &mut |b| seen.extend_from_slice(b));
+        l.line(1_500_000_000, format_args!("hello {}", 1), &mut |b| {
+            seen.extend_from_slice(b)
+        });
         assert_eq!(seen, b"[    1.500000] hello 1\n");
         for i in 0..2000 {
             l.line(0, format_args!("line {i}"), &mut |_| {});

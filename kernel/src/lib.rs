@@ -71,8 +71,15 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    pub fn new(arch: &'static dyn Arch, pg: PageAlloc, romfs: RomFs<'static>, heap_stats: HeapStats) -> Kernel {
-        let rtc_base = arch.rtc_seconds().saturating_sub(arch.now_ns() / 1_000_000_000);
+    pub fn new(
+        arch: &'static dyn Arch,
+        pg: PageAlloc,
+        romfs: RomFs<'static>,
+        heap_stats: HeapStats,
+    ) -> Kernel {
+        let rtc_base = arch
+            .rtc_seconds()
+            .saturating_sub(arch.now_ns() / 1_000_000_000);
         Kernel {
             arch,
             pg,
@@ -113,5 +120,40 @@ impl Kernel {
             }
         }
         self.serve_console_readers();
+    }
+}
+
+/// The one kernel instance, reached from the architecture layer's entry points.
+pub mod global {
+    use super::Kernel;
+    use core::cell::UnsafeCell;
+
+    pub struct Global(UnsafeCell<Option<Kernel>>);
+    // SAFETY: one core; every access happens with interrupts masked (kernel entry), so there
+    // is never more than one user of the instance at a time.
+    unsafe impl Sync for Global {}
+
+    static KERNEL: Global = Global(UnsafeCell::new(None));
+
+    /// Install the kernel instance (once, at boot).
+    pub fn install(k: Kernel) {
+        // SAFETY: called once during single-threaded boot before any interrupt is enabled.
+        unsafe { *KERNEL.0.get() = Some(k) }
+    }
+
+    /// The kernel instance.
+    ///
+    /// # Safety
+    /// Call only from kernel entry code with interrupts masked, and do not hold the result
+    /// across a point where another entry can run (the idle wait).
+    pub unsafe fn get() -> &'static mut Kernel {
+        // SAFETY: see above; installed at boot before the first entry.
+        unsafe { (*KERNEL.0.get()).as_mut().expect("kernel installed") }
+    }
+
+    /// Whether `install` has happened (early faults report without a kernel).
+    pub fn installed() -> bool {
+        // SAFETY: a read of the Option tag under the same single-core rule.
+        unsafe { (*KERNEL.0.get()).is_some() }
     }
 }

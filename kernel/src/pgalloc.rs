@@ -25,7 +25,14 @@ impl PageAlloc {
         // SAFETY: the caller hands us the whole range; the bitmap occupies its first pages.
         let bits = unsafe { core::slice::from_raw_parts_mut(p2v(base) as *mut u64, words) };
         bits.fill(0);
-        let mut pa = PageAlloc { base, npages, bits, used: 0, meta, hint: 0 };
+        let mut pa = PageAlloc {
+            base,
+            npages,
+            bits,
+            used: 0,
+            meta,
+            hint: 0,
+        };
         for i in 0..meta {
             pa.set(i, true);
         }
@@ -117,7 +124,10 @@ impl PageAlloc {
     /// Return a page. Freeing a page that is not allocated is a kernel bug; it is ignored
     /// (and caught in debug builds) rather than corrupting the counts.
     pub fn free_page(&mut self, pa: Pa) {
-        debug_assert!(self.contains(pa) && pa % PAGE_SIZE == 0, "free of foreign page {pa:#x}");
+        debug_assert!(
+            self.contains(pa) && pa % PAGE_SIZE == 0,
+            "free of foreign page {pa:#x}"
+        );
         if !self.contains(pa) || pa % PAGE_SIZE != 0 {
             return;
         }

@@ -16,7 +16,10 @@ pub struct RomFs<'a> {
 
 impl<'a> RomFs<'a> {
     pub const fn empty() -> RomFs<'static> {
-        RomFs { data: &[], count: 0 }
+        RomFs {
+            data: &[],
+            count: 0,
+        }
     }
 
     /// Parse the header; None if it is not a rom file system or its table runs off the end.
@@ -55,7 +58,10 @@ impl<'a> RomFs<'a> {
     }
 
     pub fn find(&self, name: &str) -> Option<&'a [u8]> {
-        (0..self.count).filter_map(|i| self.get(i)).find(|(n, _)| *n == name).map(|(_, d)| d)
+        (0..self.count)
+            .filter_map(|i| self.get(i))
+            .find(|(n, _)| *n == name)
+            .map(|(_, d)| d)
     }
 }
 

@@ -20,7 +20,10 @@ pub struct Sched {
 
 impl Sched {
     pub const fn new() -> Sched {
-        Sched { ready: Vec::new(), seq: 0 }
+        Sched {
+            ready: Vec::new(),
+            seq: 0,
+        }
     }
 
     /// Queue `slot` behind every ready task of the same priority.
@@ -28,13 +31,27 @@ impl Sched {
         debug_assert!(!self.contains(slot));
         self.seq += 1;
         // Capacity equals the task table size and a slot is queued at most once.
-        let _ = self.ready.push(Entry { prio, seq: self.seq, slot: slot as u8 });
+        let _ = self.ready.push(Entry {
+            prio,
+            seq: self.seq,
+            slot: slot as u8,
+        });
     }
 
     /// Queue `slot` ahead of its peers (a task preempted by a higher priority keeps its turn).
     pub fn enqueue_front(&mut self, slot: usize, prio: u8) {
-        let seq = self.ready.iter().map(|e| e.seq).min().unwrap_or(self.seq + 1) - 1;
-        let _ = self.ready.push(Entry { prio, seq, slot: slot as u8 });
+        let seq = self
+            .ready
+            .iter()
+            .map(|e| e.seq)
+            .min()
+            .unwrap_or(self.seq + 1)
+            - 1;
+        let _ = self.ready.push(Entry {
+            prio,
+            seq,
+            slot: slot as u8,
+        });
     }
 
     pub fn remove(&mut self, slot: usize) {

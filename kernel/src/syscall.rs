@@ -17,7 +17,9 @@ impl Kernel {
     /// waker to fill.
     pub fn syscall(&mut self, frame: &mut TrapFrame) {
         let Some(me) = self.current else { return };
-        let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
+        let a = [
+            frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
+        ];
         let a = a.map(|v| v as usize);
         match self.dispatch(me, frame.x[8] as usize, a) {
             Some(Ok(v)) => frame.x[0] = v as u64,
@@ -100,7 +102,8 @@ impl Kernel {
                 None => Err(Errno::ENOENT),
                 Some((name, _)) => {
                     let n = name.len().min(a[2]);
-                    uaccess::copy_out(arch, &env, a[1], &name.as_bytes()[..n]).map(|_| name.len() as isize)
+                    uaccess::copy_out(arch, &env, a[1], &name.as_bytes()[..n])
+                        .map(|_| name.len() as isize)
                 }
             },
             nr::SYSLOG => {
@@ -136,7 +139,9 @@ impl Kernel {
         if pid == 0 {
             Ok(me)
         } else {
-            self.slot_of(pid as i32).filter(|&s| self.task(s).state != State::Zombie).ok_or(Errno::ESRCH)
+            self.slot_of(pid as i32)
+                .filter(|&s| self.task(s).state != State::Zombie)
+                .ok_or(Errno::ESRCH)
         }
     }
 
@@ -227,7 +232,9 @@ impl Kernel {
                     }
                 })
                 .min();
-            let Some((_, s, buf, len)) = reader else { return };
+            let Some((_, s, buf, len)) = reader else {
+                return;
+            };
             let ret = match self.console_take(s, buf, len) {
                 Ok(n) => n,
                 Err(e) => e.to_ret(),
@@ -245,7 +252,9 @@ impl Kernel {
         if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
             return Some(Err(Errno::EINVAL));
         }
-        let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+        let ns = (ts.tv_sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(ts.tv_nsec as u64);
         if ns == 0 {
             self.yield_now = true;
             return Some(Ok(0));
@@ -269,7 +278,11 @@ impl Kernel {
         let mut abuf = [0u8; MAX_ARGS];
         uaccess::copy_in(self.arch, &env, args, &mut abuf[..alen])?;
         // argv[0] defaults to the program name.
-        let argv: &[u8] = if alen == 0 { &pbuf[..plen] } else { &abuf[..alen] };
+        let argv: &[u8] = if alen == 0 {
+            &pbuf[..plen]
+        } else {
+            &abuf[..alen]
+        };
         let mut owned = [0u8; MAX_ARGS + 1];
         owned[..argv.len()].copy_from_slice(argv);
         let mut n = argv.len();
@@ -285,8 +298,8 @@ impl Kernel {
     }
 
     fn sys_brk(&mut self, me: usize, want: usize) -> usize {
-        use abi::layout::{USER_HEAP, USER_HEAP_MAX};
         use crate::phys::{page_round_up, PAGE_SIZE};
+        use abi::layout::{USER_HEAP, USER_HEAP_MAX};
         let (cur, env) = (self.task(me).brk, self.task(me).env);
         if want < USER_HEAP || want > USER_HEAP + USER_HEAP_MAX {
             return cur;
@@ -297,7 +310,14 @@ impl Kernel {
             while va < new_end {
                 let ok = match self.pg.alloc_zeroed() {
                     Some(pa) => {
-                        let r = self.arch.map_pages(&env, &mut self.pg, va, &[pa], crate::up::Prot::ReadWrite, true);
+                        let r = self.arch.map_pages(
+                            &env,
+                            &mut self.pg,
+                            va,
+                            &[pa],
+                            crate::up::Prot::ReadWrite,
+                            true,
+                        );
                         if r.is_err() {
                             self.pg.free_page(pa);
                         }
@@ -326,7 +346,9 @@ impl Kernel {
 
     fn sys_taskinfo(&mut self, me: usize, index: usize, buf: usize) -> R {
         let env = self.task(me).env;
-        let slot = (index..MAX_TASKS).find(|&s| self.tasks[s].is_some()).ok_or(Errno::ESRCH)?;
+        let slot = (index..MAX_TASKS)
+            .find(|&s| self.tasks[s].is_some())
+            .ok_or(Errno::ESRCH)?;
         let t = self.task(slot);
         let state = match t.state {
             State::Running => sys::state::RUNNING,

@@ -32,9 +32,17 @@ pub enum Block {
     None,
     Sleep,
     /// wait4: pid (-1 = any) and where the status goes.
-    Child { pid: i32, status: usize },
-    ConsoleRead { buf: usize, len: usize },
-    Futex { pa: Pa },
+    Child {
+        pid: i32,
+        status: usize,
+    },
+    ConsoleRead {
+        buf: usize,
+        len: usize,
+    },
+    Futex {
+        pa: Pa,
+    },
 }
 
 pub struct Task {
@@ -61,7 +69,11 @@ pub struct Task {
 
 impl Task {
     pub fn name(&self) -> &str {
-        let n = self.name.iter().position(|&b| b == 0).unwrap_or(TASK_NAME_LEN);
+        let n = self
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(TASK_NAME_LEN);
         core::str::from_utf8(&self.name[..n]).unwrap_or("?")
     }
 }
@@ -76,7 +88,9 @@ impl Kernel {
     }
 
     pub fn slot_of(&self, pid: i32) -> Option<usize> {
-        self.tasks.iter().position(|t| t.as_ref().is_some_and(|t| t.pid == pid))
+        self.tasks
+            .iter()
+            .position(|t| t.as_ref().is_some_and(|t| t.pid == pid))
     }
 
     fn alloc_asid(&mut self) -> Option<u16> {
@@ -103,7 +117,11 @@ impl Kernel {
         if args.len() > MAX_ARGS {
             return Err(Errno::E2BIG);
         }
-        let slot = self.tasks.iter().position(|t| t.is_none()).ok_or(Errno::EAGAIN)?;
+        let slot = self
+            .tasks
+            .iter()
+            .position(|t| t.is_none())
+            .ok_or(Errno::EAGAIN)?;
         let asid = self.alloc_asid().ok_or(Errno::EAGAIN)?;
         let env = match self.arch.addrenv_create(&mut self.pg, asid) {
             Ok(e) => e,
@@ -127,7 +145,8 @@ impl Kernel {
                 let n = path.len().min(TASK_NAME_LEN);
                 name[..n].copy_from_slice(&path.as_bytes()[..n]);
                 let mut frame = TrapFrame::default();
-                self.arch.user_frame(&mut frame, image.entry, sp, argc, argv);
+                self.arch
+                    .user_frame(&mut frame, image.entry, sp, argc, argv);
                 self.tasks[slot] = Some(Box::new(Task {
                     pid,
                     ppid,
@@ -177,7 +196,10 @@ impl Kernel {
             let mut va = start;
             while va < end {
                 let pa = self.pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
-                if let Err(e) = self.arch.map_pages(env, &mut self.pg, va, &[pa], prot, true) {
+                if let Err(e) = self
+                    .arch
+                    .map_pages(env, &mut self.pg, va, &[pa], prot, true)
+                {
                     self.pg.free_page(pa);
                     return Err(e);
                 }
@@ -197,7 +219,9 @@ impl Kernel {
         for i in 0..USER_STACK_SIZE / PAGE_SIZE {
             let pa = self.pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
             let va = stack_lo + i * PAGE_SIZE;
-            if let Err(e) = self.arch.map_pages(env, &mut self.pg, va, &[pa], Prot::ReadWrite, true)
+            if let Err(e) = self
+                .arch
+                .map_pages(env, &mut self.pg, va, &[pa], Prot::ReadWrite, true)
             {
                 self.pg.free_page(pa);
                 return Err(e);
@@ -213,7 +237,8 @@ impl Kernel {
             if off >= args.len() {
                 break;
             }
-            ptrs.push((strings + off) as u64).map_err(|_| Errno::E2BIG)?;
+            ptrs.push((strings + off) as u64)
+                .map_err(|_| Errno::E2BIG)?;
             off += part.len() + 1;
         }
         let argc = ptrs.len();
@@ -299,7 +324,11 @@ impl Kernel {
         match parent {
             None => self.tasks[slot] = None,
             Some(p) => {
-                if let Block::Child { pid: want, status: uva } = self.task(p).block {
+                if let Block::Child {
+                    pid: want,
+                    status: uva,
+                } = self.task(p).block
+                {
                     if want == -1 || want == pid {
                         self.reap(p, slot, uva);
                     }
@@ -331,7 +360,9 @@ impl Kernel {
         let my_pid = self.task(me).pid;
         let mut any = false;
         for s in 0..MAX_TASKS {
-            let Some(t) = self.tasks[s].as_deref() else { continue };
+            let Some(t) = self.tasks[s].as_deref() else {
+                continue;
+            };
             if t.ppid != my_pid || (pid != -1 && t.pid != pid) {
                 continue;
             }
@@ -357,7 +388,13 @@ impl Kernel {
         if status_uva != 0 && !uaccess::range_ok(status_uva, 4) {
             return Some(Errno::EFAULT.to_ret());
         }
-        self.block_current(Block::Child { pid, status: status_uva }, None);
+        self.block_current(
+            Block::Child {
+                pid,
+                status: status_uva,
+            },
+            None,
+        );
         None
     }
 
@@ -396,7 +433,15 @@ impl Kernel {
         };
         let n = name.iter().position(|&b| b == 0).unwrap_or(TASK_NAME_LEN);
         let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
-        klog!(self, "pid {} ({}): killed: {} at {:#x} (pc {:#x})", pid, name, kind, addr, pc);
+        klog!(
+            self,
+            "pid {} ({}): killed: {} at {:#x} (pc {:#x})",
+            pid,
+            name,
+            kind,
+            addr,
+            pc
+        );
         self.exit_task(slot, sys::w_signaled(sig as i32));
     }
 
@@ -435,7 +480,10 @@ impl Kernel {
             if running && !self.yield_now {
                 let keep = match self.sched.top_prio() {
                     None => true,
-                    Some(p) => p < cur_prio || (p == cur_prio && self.arch.now_ns() < self.task(c).slice_end),
+                    Some(p) => {
+                        p < cur_prio
+                            || (p == cur_prio && self.arch.now_ns() < self.task(c).slice_end)
+                    }
                 };
                 if keep {
                     self.need_resched = false;

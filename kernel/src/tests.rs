@@ -28,8 +28,18 @@ fn prog() -> Vec<u8> {
     elf(
         0x40_0000,
         &[
-            Seg { vaddr: 0x40_0000, flags: 5, data: vec![0x1f, 0x20, 0x03, 0xd5], memsz: 4 },
-            Seg { vaddr: 0x40_1000, flags: 6, data: vec![7; 10], memsz: 0x2000 },
+            Seg {
+                vaddr: 0x40_0000,
+                flags: 5,
+                data: vec![0x1f, 0x20, 0x03, 0xd5],
+                memsz: 4,
+            },
+            Seg {
+                vaddr: 0x40_1000,
+                flags: 6,
+                data: vec![7; 10],
+                memsz: 0x2000,
+            },
         ],
     )
 }
@@ -46,10 +56,15 @@ impl Sys {
         let mut bad = prog();
         bad[18] = 0; // wrong machine
         let img: &'static [u8] = Box::leak(
-            romfs::build(&[("prog", &prog()), ("bad", &bad), ("junk", b"not an elf")]).into_boxed_slice(),
+            romfs::build(&[("prog", &prog()), ("bad", &bad), ("junk", b"not an elf")])
+                .into_boxed_slice(),
         );
         let k = Kernel::new(arch, pg, RomFs::new(img).unwrap(), || (0, 0));
-        Sys { k, arch, frame: TrapFrame::default() }
+        Sys {
+            k,
+            arch,
+            frame: TrapFrame::default(),
+        }
     }
 
     /// Return to user: run the scheduler the way the trap exit path does.
@@ -124,7 +139,11 @@ fn wait_blocks_until_child_exits_and_gets_status() {
     s.run();
     let child = s.spawn_call("prog");
     assert_eq!(child, 2);
-    assert_eq!(s.call(nr::WAIT4, &[usize::MAX, SCRATCH + 64, 0, 0]), -1, "x0 untouched while blocked");
+    assert_eq!(
+        s.call(nr::WAIT4, &[usize::MAX, SCRATCH + 64, 0, 0]),
+        -1,
+        "x0 untouched while blocked"
+    );
     assert!(s.run());
     assert_eq!(s.cur_pid(), Some(2), "parent blocked, child runs");
     s.call(nr::EXIT, &[42]);
@@ -133,7 +152,10 @@ fn wait_blocks_until_child_exits_and_gets_status() {
     assert_eq!(s.frame.x[0], 2, "wait returns the child's pid");
     let st: i32 = s.get(SCRATCH + 64);
     assert!(sys::wifexited(st) && sys::wexitstatus(st) == 42);
-    assert_eq!(s.call(nr::WAIT4, &[usize::MAX, 0, 0, 0]), err(Errno::ECHILD));
+    assert_eq!(
+        s.call(nr::WAIT4, &[usize::MAX, 0, 0, 0]),
+        err(Errno::ECHILD)
+    );
 }
 
 #[test]
@@ -145,8 +167,15 @@ fn zombie_is_reaped_by_a_later_wait() {
     let slot = s.k.slot_of(child).unwrap();
     s.k.exit_task(slot, sys::w_exited(5));
     assert_eq!(s.k.task(slot).state, State::Zombie);
-    assert_eq!(s.call(nr::WAIT4, &[1234, 0, 0, 0]), err(Errno::ECHILD), "not my child");
-    assert_eq!(s.call(nr::WAIT4, &[child as usize, SCRATCH, 0, 0]), child as i64);
+    assert_eq!(
+        s.call(nr::WAIT4, &[1234, 0, 0, 0]),
+        err(Errno::ECHILD),
+        "not my child"
+    );
+    assert_eq!(
+        s.call(nr::WAIT4, &[child as usize, SCRATCH, 0, 0]),
+        child as i64
+    );
     assert_eq!(sys::wexitstatus(s.get::<i32>(SCRATCH)), 5);
     assert!(s.k.slot_of(child).is_none());
 }
@@ -158,7 +187,10 @@ fn wnohang_and_bad_status_pointer() {
     s.run();
     s.spawn_call("prog");
     assert_eq!(s.call(nr::WAIT4, &[usize::MAX, 0, sys::WNOHANG, 0]), 0);
-    assert_eq!(s.call(nr::WAIT4, &[usize::MAX, 0xffff_0000_0000_0000, 0, 0]), err(Errno::EFAULT));
+    assert_eq!(
+        s.call(nr::WAIT4, &[usize::MAX, 0xffff_0000_0000_0000, 0, 0]),
+        err(Errno::EFAULT)
+    );
 }
 
 #[test]
@@ -188,7 +220,12 @@ fn user_fault_kills_with_one_line_report() {
     let base = s.k.pg.used();
     s.k.spawn("prog", b"prog\0", None).unwrap();
     s.run();
-    s.k.user_fault("data abort (translation fault, write)", 0xdead_0000, 0x40_0010, sys::SIGSEGV);
+    s.k.user_fault(
+        "data abort (translation fault, write)",
+        0xdead_0000,
+        0x40_0010,
+        sys::SIGSEGV,
+    );
     let out = s.arch.console();
     assert!(out.contains("pid 1 (prog): killed: data abort (translation fault, write) at 0xdead0000 (pc 0x400010)"), "{out}");
     assert_eq!(out.lines().count(), 1);
@@ -206,7 +243,10 @@ fn bad_programs_are_enoexec_without_leaks() {
     assert_eq!(s.spawn_call("junk"), err(Errno::ENOEXEC));
     assert_eq!(s.spawn_call("missing"), err(Errno::ENOENT));
     assert_eq!(s.call(nr::SPAWN, &[0x10, 4, 0, 0]), err(Errno::EFAULT));
-    assert_eq!(s.call(nr::SPAWN, &[SCRATCH, 4, SCRATCH, 100_000]), err(Errno::E2BIG));
+    assert_eq!(
+        s.call(nr::SPAWN, &[SCRATCH, 4, SCRATCH, 100_000]),
+        err(Errno::E2BIG)
+    );
     assert_eq!(s.k.pg.used(), used);
 }
 
@@ -217,12 +257,28 @@ fn bad_syscalls_get_errnos() {
     s.run();
     assert_eq!(s.call(9999, &[]), err(Errno::ENOSYS));
     assert_eq!(s.call(nr::WRITE, &[1, 0, 10]), err(Errno::EFAULT));
-    assert_eq!(s.call(nr::WRITE, &[1, 0xffff_ffff_ffff_fff0, 0x100]), err(Errno::EFAULT));
-    assert_eq!(s.call(nr::WRITE, &[1, 0x40_0000, usize::MAX]), err(Errno::EFAULT));
+    assert_eq!(
+        s.call(nr::WRITE, &[1, 0xffff_ffff_ffff_fff0, 0x100]),
+        err(Errno::EFAULT)
+    );
+    assert_eq!(
+        s.call(nr::WRITE, &[1, 0x40_0000, usize::MAX]),
+        err(Errno::EFAULT)
+    );
     assert_eq!(s.call(nr::WRITE, &[7, SCRATCH, 1]), err(Errno::EBADF));
-    assert_eq!(s.call(nr::READ, &[0, 0x40_0000, 4]), err(Errno::EFAULT), "read-only text");
-    assert_eq!(s.call(nr::CLOCK_GETTIME, &[1, 0x40_0000]), err(Errno::EFAULT));
-    assert_eq!(s.call(nr::CLOCK_GETTIME, &[77, SCRATCH]), err(Errno::EINVAL));
+    assert_eq!(
+        s.call(nr::READ, &[0, 0x40_0000, 4]),
+        err(Errno::EFAULT),
+        "read-only text"
+    );
+    assert_eq!(
+        s.call(nr::CLOCK_GETTIME, &[1, 0x40_0000]),
+        err(Errno::EFAULT)
+    );
+    assert_eq!(
+        s.call(nr::CLOCK_GETTIME, &[77, SCRATCH]),
+        err(Errno::EINVAL)
+    );
     assert_eq!(s.call(nr::NANOSLEEP, &[0x123, 0]), err(Errno::EFAULT));
     assert_eq!(s.call(nr::MEMINFO, &[0x40_0000]), err(Errno::EFAULT));
     assert_eq!(s.call(nr::TASKINFO, &[0, 8]), err(Errno::EFAULT));
@@ -236,7 +292,10 @@ fn sleep_wakes_at_its_deadline() {
     let mut s = Sys::new();
     s.k.spawn("prog", b"prog\0", None).unwrap();
     s.run();
-    let ts = sys::Timespec { tv_sec: 0, tv_nsec: 5_000_000 };
+    let ts = sys::Timespec {
+        tv_sec: 0,
+        tv_nsec: 5_000_000,
+    };
     uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &ts).unwrap();
     s.call(nr::NANOSLEEP, &[SCRATCH, 0]);
     assert!(!s.run());
@@ -248,7 +307,10 @@ fn sleep_wakes_at_its_deadline() {
     s.k.timer();
     assert!(s.run());
     assert_eq!(s.frame.x[0], 0);
-    let bad = sys::Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 };
+    let bad = sys::Timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000_000,
+    };
     uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &bad).unwrap();
     assert_eq!(s.call(nr::NANOSLEEP, &[SCRATCH, 0]), err(Errno::EINVAL));
 }
@@ -265,7 +327,11 @@ fn priorities_preempt_and_equal_priorities_share_by_slice() {
     s.k.timer();
     s.run();
     assert_eq!(s.cur_pid(), Some(a));
-    assert_eq!(s.arch.inner.lock().unwrap().deadline, Some(SLICE_NS), "slice end armed");
+    assert_eq!(
+        s.arch.inner.lock().unwrap().deadline,
+        Some(SLICE_NS),
+        "slice end armed"
+    );
     s.arch.advance(SLICE_NS / 2);
     s.k.timer();
     s.run();
@@ -314,7 +380,11 @@ fn console_read_blocks_then_gets_input() {
     };
     assert_eq!(&got, b"ls\r");
     s.k.console_input(b"abc");
-    assert_eq!(s.call(nr::READ, &[0, SCRATCH, 2]), 2, "buffered input served at once");
+    assert_eq!(
+        s.call(nr::READ, &[0, SCRATCH, 2]),
+        2,
+        "buffered input served at once"
+    );
     assert_eq!(s.call(nr::READ, &[0, SCRATCH, 2]), 1);
 }
 
@@ -326,12 +396,22 @@ fn brk_grows_and_shrinks_with_page_accounting() {
     s.run();
     let used = s.k.pg.used();
     assert_eq!(s.call(nr::BRK, &[0]), USER_HEAP as i64);
-    assert_eq!(s.call(nr::BRK, &[USER_HEAP + 10_000]), (USER_HEAP + 10_000) as i64);
+    assert_eq!(
+        s.call(nr::BRK, &[USER_HEAP + 10_000]),
+        (USER_HEAP + 10_000) as i64
+    );
     assert_eq!(s.k.pg.used(), used + 3);
     assert_eq!(s.get::<u64>(USER_HEAP + 8192), 0);
-    assert_eq!(s.call(nr::BRK, &[USER_HEAP + 100]), (USER_HEAP + 100) as i64);
+    assert_eq!(
+        s.call(nr::BRK, &[USER_HEAP + 100]),
+        (USER_HEAP + 100) as i64
+    );
     assert_eq!(s.k.pg.used(), used + 1);
-    assert_eq!(s.call(nr::BRK, &[usize::MAX]), (USER_HEAP + 100) as i64, "refused: unchanged");
+    assert_eq!(
+        s.call(nr::BRK, &[usize::MAX]),
+        (USER_HEAP + 100) as i64,
+        "refused: unchanged"
+    );
 }
 
 #[test]
@@ -353,5 +433,8 @@ fn taskinfo_lists_tasks() {
         pids.push((info.pid, info.ppid, info.state));
         idx = r as usize;
     }
-    assert_eq!(pids, vec![(1, 0, sys::state::RUNNING), (2, 1, sys::state::READY)]);
+    assert_eq!(
+        pids,
+        vec![(1, 0, sys::state::RUNNING), (2, 1, sys::state::READY)]
+    );
 }

@@ -62,7 +62,13 @@ fn each_page(
 }
 
 /// Check that every page of [uva, uva+len) is mapped with `access` allowed at EL0.
-pub fn check(arch: &dyn Arch, env: &AddrEnv, uva: usize, len: usize, access: Access) -> Result<(), Errno> {
+pub fn check(
+    arch: &dyn Arch,
+    env: &AddrEnv,
+    uva: usize,
+    len: usize,
+    access: Access,
+) -> Result<(), Errno> {
     each_page(arch, env, uva, len, access, |_, _, _| {})
 }
 

@@ -1,0 +1,152 @@
+// Boot entry. Runs at the physical load address with the MMU off, so every reference to the
+// image is PC-relative (adr/adrp) until the jump to the upper half.
+
+.section .text.head, "ax"
+.global _start
+_start:
+    // Linux arm64 Image header: lets QEMU and boot loaders load the raw binary at
+    // RAM base + text_offset and pass the DTB in x0.
+    b       primary_entry
+    .long   0
+    .quad   0x200000                    // text_offset
+    .quad   __image_size                // image size, bss included
+    .quad   0x2                         // flags: little-endian, 4 KiB pages
+    .quad   0, 0, 0
+    .ascii  "ARM\x64"
+    .long   0
+
+.section .text.boot, "ax"
+primary_entry:
+    msr     daifset, #0xf
+    mov     x19, x0                     // DTB physical address (0 when booted as an ELF)
+    adr     x1, early_vectors
+    msr     vbar_el1, x1
+    mrs     x1, CurrentEL
+    lsr     x1, x1, #2
+    mov     x20, x1                     // entry EL, reported later
+    cmp     x1, #2
+    b.ne    at_el1
+
+    // EL2 -> EL1: EL1 is AArch64, timers and GICv3 system registers open to EL1.
+    adr     x1, early_vectors
+    msr     vbar_el2, x1
+    mov     x1, #(1 << 31)
+    msr     hcr_el2, x1
+    mov     x1, #3
+    msr     cnthctl_el2, x1
+    msr     cntvoff_el2, xzr
+    mrs     x1, id_aa64pfr0_el1
+    ubfx    x1, x1, #24, #4             // GIC system register interface present?
+    cbz     x1, 1f
+    mrs     x1, S3_4_C12_C9_5           // ICC_SRE_EL2
+    mov     x2, #0x9                    // SRE | Enable (lower ELs may use SRE)
+    orr     x1, x1, x2
+    msr     S3_4_C12_C9_5, x1
+    isb
+1:  msr     cptr_el2, xzr
+    mov     x1, #0x33ff
+    msr     cptr_el2, x1                // no traps of FP/SIMD to EL2 (EL1 still traps them)
+    msr     vttbr_el2, xzr
+    ldr     x1, =0x30d00800
+    msr     sctlr_el1, x1
+    mov     x1, #0x3c5                  // EL1h, all exceptions masked
+    msr     spsr_el2, x1
+    adr     x1, at_el1
+    msr     elr_el2, x1
+    eret
+
+at_el1:
+    ldr     x1, =0x30d00800
+    msr     sctlr_el1, x1
+    isb
+    adr     x1, early_vectors
+    msr     vbar_el1, x1
+
+    // Zero BSS (physical addresses via adrp).
+    adrp    x1, __bss_start
+    add     x1, x1, :lo12:__bss_start
+    adrp    x2, __bss_end
+    add     x2, x2, :lo12:__bss_end
+2:  cmp     x1, x2
+    b.hs    3f
+    stp     xzr, xzr, [x1], #16
+    b       2b
+3:
+    // Boot translation table: 1 GiB blocks, device memory at 0-1 GiB, normal RAM 1-4 GiB.
+    // The same L1 table serves TTBR0 (identity, for the jump) and TTBR1 (the upper half).
+    adrp    x1, boot_l1
+    ldr     x2, =0x60000000000409       // PA 0, AF, AttrIdx 2 (device nGnRE), UXN|PXN, block
+    str     x2, [x1]
+    ldr     x2, =0x40000705             // PA 1 GiB, AF, inner shareable, AttrIdx 1 (normal), block
+    str     x2, [x1, #8]
+    mov     x3, #0x40000000
+    add     x2, x2, x3
+    str     x2, [x1, #16]
+    add     x2, x2, x3
+    str     x2, [x1, #24]
+
+    ldr     x2, =0x04ff00               // MAIR: 0 device nGnRnE, 1 normal WB, 2 device nGnRE
+    msr     mair_el1, x2
+    ldr     x2, =0xB5193519             // TCR: T0SZ=T1SZ=25, 4K granules, WB WA inner-shareable walks
+    mrs     x3, id_aa64mmfr0_el1
+    and     x3, x3, #7                  // PARange -> IPS
+    orr     x2, x2, x3, lsl #32
+    msr     tcr_el1, x2
+    msr     ttbr0_el1, x1
+    msr     ttbr1_el1, x1
+    dsb     ish
+    tlbi    vmalle1
+    dsb     ish
+    isb
+    mrs     x2, sctlr_el1
+    ldr     x3, =0x1005                 // M, C, I
+    orr     x2, x2, x3
+    msr     sctlr_el1, x2
+    isb
+
+    ldr     x1, =upper_half
+    br      x1
+
+.section .text
+upper_half:
+    ldr     x1, =__boot_stack_top
+    mov     sp, x1
+    ldr     x1, =vectors
+    msr     vbar_el1, x1
+    isb
+    mov     x0, x19
+    mov     x1, x20
+    bl      board_main
+4:  wfi
+    b       4b
+
+// Before the real vectors exist (and at EL2 before the drop), any exception lands here:
+// print a marker straight to the PL011 at its physical address and stop.
+.section .text.boot, "ax"
+.balign 2048
+early_vectors:
+    .rept 16
+    .balign 128
+    b       early_fault
+    .endr
+early_fault:
+    ldr     x1, =0x09000000
+    mov     w2, #'!'
+    strb    w2, [x1]
+    mov     w2, #'E'
+    strb    w2, [x1]
+    mov     w2, #'\n'
+    strb    w2, [x1]
+5:  wfe
+    b       5b
+.ltorg
+
+.section .bss
+.balign 4096
+boot_l1:
+    .space 4096
+.balign 16
+__boot_stack_bottom:
+    .space 0x10000
+.global __boot_stack_top
+__boot_stack_top:

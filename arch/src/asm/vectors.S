@@ -1,0 +1,97 @@
+// Exception vectors. Every entry saves the full register frame (kernel::up::TrapFrame: x0-x30,
+// sp_el0, elr_el1, spsr_el1; 272 bytes) on the kernel stack and calls a Rust handler with it.
+
+.macro SAVE_FRAME
+    sub     sp, sp, #272
+    stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    mrs     x21, sp_el0
+    stp     x30, x21, [sp, #240]
+    mrs     x22, elr_el1
+    mrs     x23, spsr_el1
+    stp     x22, x23, [sp, #256]
+    mov     x0, sp
+.endm
+
+.macro ENTRY handler
+    .balign 128
+    SAVE_FRAME
+    bl      \handler
+    b       restore_frame
+.endm
+
+.section .text
+.balign 2048
+.global vectors
+vectors:
+    // Current EL with SP_EL0 (never used)
+    ENTRY   el1_unexpected
+    ENTRY   el1_unexpected
+    ENTRY   el1_unexpected
+    ENTRY   el1_unexpected
+    // Current EL with SP_EL1
+    ENTRY   el1_sync
+    ENTRY   el1_irq
+    ENTRY   el1_unexpected
+    ENTRY   el1_unexpected
+    // Lower EL, AArch64
+    ENTRY   el0_sync
+    ENTRY   el0_irq
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+    // Lower EL, AArch32 (not supported: the task is killed)
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+
+.global restore_frame
+restore_frame:
+    ldp     x22, x23, [sp, #256]
+    msr     elr_el1, x22
+    msr     spsr_el1, x23
+    ldp     x30, x21, [sp, #240]
+    msr     sp_el0, x21
+    ldp     x0, x1, [sp, #0]
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    add     sp, sp, #272
+    eret
+
+// enter_user(frame): reset the kernel stack to its top, copy the frame there and return to EL0.
+.global enter_user
+enter_user:
+    ldr     x1, =__boot_stack_top
+    sub     sp, x1, #272
+    mov     x2, sp
+    mov     x3, #272
+1:  ldp     x4, x5, [x0], #16
+    stp     x4, x5, [x2], #16
+    subs    x3, x3, #16
+    b.ne    1b
+    b       restore_frame

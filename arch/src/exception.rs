@@ -1,0 +1,196 @@
+//! Rust side of the exception vectors: syscalls and faults from EL0, interrupts, and the
+//! report for anything the kernel cannot handle.
+
+use core::fmt::Write;
+
+use aarch64_cpu::registers::{ESR_EL1, FAR_EL1};
+use tock_registers::interfaces::Readable;
+
+use crate::{gic, platform, timer};
+use abi::sys;
+use kernel::up::TrapFrame;
+
+fn fault_status(dfsc: u64) -> &'static str {
+    match dfsc & 0x3c {
+        0x04 => "translation fault",
+        0x08 => "access flag fault",
+        0x0c => "permission fault",
+        _ if dfsc == 0x21 => "alignment fault",
+        _ => "fault",
+    }
+}
+
+#[no_mangle]
+extern "C" fn el0_sync(frame: &mut TrapFrame) {
+    let esr = ESR_EL1.get();
+    let ec = (esr >> 26) & 0x3f;
+    let iss = esr & 0x1ff_ffff;
+    // SAFETY: kernel entry with interrupts masked.
+    let k = unsafe { kernel::global::get() };
+    let mut kind: heapless::String<64> = heapless::String::new();
+    let (addr, sig) = match ec {
+        0x15 => {
+            k.syscall(frame);
+            return_to_user(frame);
+            return;
+        }
+        0x01 => {
+            // WFI/WFE at EL0: treat as a yield.
+            frame.pc += 4;
+            k.yield_now = true;
+            return_to_user(frame);
+            return;
+        }
+        0x24 => {
+            let rw = if iss & (1 << 6) != 0 { "write" } else { "read" };
+            let _ = write!(kind, "data abort ({}, {})", fault_status(iss & 0x3f), rw);
+            (FAR_EL1.get() as usize, sys::SIGSEGV)
+        }
+        0x20 => {
+            let _ = write!(kind, "instruction abort ({})", fault_status(iss & 0x3f));
+            (FAR_EL1.get() as usize, sys::SIGSEGV)
+        }
+        0x22 => {
+            let _ = kind.push_str("pc alignment fault");
+            (FAR_EL1.get() as usize, sys::SIGBUS)
+        }
+        0x26 => {
+            let _ = kind.push_str("sp alignment fault");
+            (frame.sp as usize, sys::SIGBUS)
+        }
+        0x00 => {
+            let _ = kind.push_str("undefined instruction");
+            (frame.pc as usize, sys::SIGILL)
+        }
+        0x07 => {
+            let _ = kind.push_str("FP/SIMD instruction (soft-float ABI)");
+            (frame.pc as usize, sys::SIGILL)
+        }
+        0x3c => {
+            let _ = kind.push_str("breakpoint");
+            (frame.pc as usize, 5)
+        }
+        _ => {
+            let _ = write!(kind, "exception class {:#x}", ec);
+            (frame.pc as usize, sys::SIGILL)
+        }
+    };
+    k.user_fault(&kind, addr, frame.pc as usize, sig);
+    return_to_user(frame);
+}
+
+#[no_mangle]
+extern "C" fn el0_irq(frame: &mut TrapFrame) {
+    handle_irq();
+    return_to_user(frame);
+}
+
+#[no_mangle]
+extern "C" fn el0_unexpected(frame: &mut TrapFrame) {
+    // SAFETY: kernel entry with interrupts masked.
+    let k = unsafe { kernel::global::get() };
+    k.user_fault(
+        "SError or AArch32 exception",
+        0,
+        frame.pc as usize,
+        sys::SIGBUS,
+    );
+    return_to_user(frame);
+}
+
+#[no_mangle]
+extern "C" fn el1_irq(_frame: &mut TrapFrame) {
+    handle_irq();
+}
+
+#[no_mangle]
+extern "C" fn el1_sync(frame: &mut TrapFrame) {
+    let esr = ESR_EL1.get();
+    kernel_fault("synchronous exception", esr, frame);
+}
+
+#[no_mangle]
+extern "C" fn el1_unexpected(frame: &mut TrapFrame) {
+    let esr = ESR_EL1.get();
+    kernel_fault("unexpected exception (SError/FIQ)", esr, frame);
+}
+
+fn kernel_fault(what: &str, esr: u64, frame: &TrapFrame) -> ! {
+    let mut s: heapless::String<256> = heapless::String::new();
+    let _ = write!(
+        s,
+        "\nKERNEL FAULT: {} ESR={:#x} (EC {:#x}) FAR={:#x} ELR={:#x} SPSR={:#x}\n",
+        what,
+        esr,
+        (esr >> 26) & 0x3f,
+        FAR_EL1.get(),
+        frame.pc,
+        frame.pstate
+    );
+    platform::ARCH.console_bytes(s.as_bytes());
+    for i in (0..31).step_by(4) {
+        s.clear();
+        for j in i..(i + 4).min(31) {
+            let _ = write!(s, "x{:<2}={:#018x} ", j, frame.x[j]);
+        }
+        let _ = s.push('\n');
+        platform::ARCH.console_bytes(s.as_bytes());
+    }
+    platform::halt(70)
+}
+
+/// Return to user mode: pick the task to run, idling until one is ready.
+pub fn return_to_user(frame: &mut TrapFrame) {
+    loop {
+        // SAFETY: kernel entry with interrupts masked; the reference is dropped before idling.
+        let k = unsafe { kernel::global::get() };
+        if k.schedule(frame) {
+            return;
+        }
+        idle_wait();
+    }
+}
+
+/// Wait for an interrupt and take it. WFI wakes on a pending interrupt even while masked, so
+/// nothing is lost between the scheduler's decision and the wait.
+pub fn idle_wait() {
+    // SAFETY: unmasking IRQs briefly lets the pending interrupt be taken at EL1 (el1_irq).
+    unsafe {
+        core::arch::asm!(
+            "wfi",
+            "msr daifclr, #2",
+            "isb",
+            "msr daifset, #2",
+            options(nostack)
+        )
+    }
+}
+
+fn handle_irq() {
+    loop {
+        let id = gic::ack();
+        if id >= 1020 {
+            return;
+        }
+        // SAFETY: kernel entry with interrupts masked.
+        let k = unsafe { kernel::global::get() };
+        let arch = &platform::ARCH;
+        if id == arch.timer_irq() {
+            timer::ack();
+            k.timer();
+        } else if id == arch.uart_irq() {
+            let mut buf = [0u8; 64];
+            loop {
+                let n = arch.uart().read_fifo(&mut buf);
+                if n == 0 {
+                    break;
+                }
+                k.console_input(&buf[..n]);
+            }
+        } else {
+            kernel::klog!(k, "unhandled interrupt {}: disabled", id);
+            gic::disable(id);
+        }
+        gic::eoi(id);
+    }
+}

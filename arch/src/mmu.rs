@@ -1,0 +1,170 @@
+//! Kernel address space (upper half, TTBR1) and user address environments (TTBR0 + ASID),
+//! with the TLB maintenance that goes with changing them.
+
+use core::arch::asm;
+
+use crate::ttbl::{self, Tree};
+use abi::Errno;
+use kernel::pgalloc::PageAlloc;
+use kernel::phys::{Pa, PAGE_SIZE};
+use kernel::up::{Access, AddrEnv, Prot};
+
+/// Kernel virtual address = physical address + KOFF (the bottom of the TTBR1 range).
+pub const KOFF: usize = 0xffff_ff80_0000_0000;
+
+/// Above this many pages an unmap drops the whole ASID instead of page by page.
+const TLBI_ASID_THRESHOLD: usize = 64;
+
+#[repr(C, align(4096))]
+struct EmptyTable([u64; 512]);
+/// TTBR0 root while no user address space is selected: maps nothing.
+static EMPTY_L1: EmptyTable = EmptyTable([0; 512]);
+
+fn empty_root() -> Pa {
+    &EMPTY_L1 as *const EmptyTable as usize - KOFF
+}
+
+fn dsb_ishst() {
+    // SAFETY: barrier only.
+    unsafe { asm!("dsb ishst", options(nostack, preserves_flags)) }
+}
+fn dsb_ish_isb() {
+    // SAFETY: barriers only.
+    unsafe { asm!("dsb ish", "isb", options(nostack, preserves_flags)) }
+}
+
+/// Kernel image layout (physical), from the linker script.
+pub struct KernelLayout {
+    pub image_start: Pa,
+    pub text_end: Pa,
+    pub rodata_end: Pa,
+}
+
+/// Build the final kernel map (W^X: text RX, rodata RO, everything else RW + XN, devices
+/// below RAM as device memory) and switch TTBR1 to it; TTBR0 is emptied.
+pub fn init_kernel_map(
+    pg: &mut PageAlloc,
+    ram: (Pa, usize),
+    k: &KernelLayout,
+) -> Result<usize, Errno> {
+    let mut t = Tree::new(pg)?;
+    let (ram_start, ram_end) = (ram.0, ram.0 + ram.1);
+    t.map_l1_block(KOFF, 0, ttbl::DEVICE_ATTRS);
+    let rw = ttbl::kernel_attrs(true, false);
+    let parts = [
+        (ram_start, k.image_start, rw),
+        (k.image_start, k.text_end, ttbl::kernel_attrs(false, true)),
+        (k.text_end, k.rodata_end, ttbl::kernel_attrs(false, false)),
+        (k.rodata_end, ram_end, rw),
+    ];
+    for (s, e, a) in parts {
+        if e > s {
+            t.map_kernel_range(pg, KOFF + s, s, e - s, a)?;
+        }
+    }
+    dsb_ishst();
+    // SAFETY: the new tables map the kernel exactly where the boot tables did, so execution
+    // continues; the TLB is flushed right after the switch.
+    unsafe {
+        asm!(
+            "msr ttbr1_el1, {t1}",
+            "msr ttbr0_el1, {t0}",
+            "isb",
+            "tlbi vmalle1is",
+            "dsb ish",
+            "isb",
+            t1 = in(reg) t.root,
+            t0 = in(reg) empty_root(),
+            options(nostack)
+        )
+    }
+    Ok(t.table_pages())
+}
+
+pub fn addrenv_create(pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno> {
+    Ok(AddrEnv {
+        root: Tree::new(pg)?.root,
+        asid,
+    })
+}
+
+pub fn select(env: Option<&AddrEnv>) {
+    let v = match env {
+        Some(e) => e.root | ((e.asid as usize) << 48),
+        None => empty_root(),
+    };
+    // SAFETY: switching the user half only; kernel mappings are untouched. ASIDs keep TLB
+    // entries of different processes apart, so no flush is needed.
+    unsafe { asm!("msr ttbr0_el1, {}", "isb", in(reg) v, options(nostack)) }
+}
+
+fn tlbi_asid(asid: u16) {
+    // SAFETY: TLB maintenance for one ASID.
+    unsafe { asm!("tlbi aside1is, {}", in(reg) (asid as usize) << 48, options(nostack)) }
+}
+
+pub fn addrenv_destroy(env: &AddrEnv, pg: &mut PageAlloc) {
+    // Never leave TTBR0 pointing at tables about to be freed (a task may destroy another's
+    // space and keep running in its own).
+    let live: usize;
+    // SAFETY: reading TTBR0_EL1 has no side effects.
+    unsafe { asm!("mrs {}, ttbr0_el1", out(reg) live, options(nostack)) };
+    if live & ttbl::desc::ADDR as usize == env.root {
+        select(None);
+    }
+    Tree { root: env.root }.destroy(pg);
+    dsb_ishst();
+    tlbi_asid(env.asid);
+    dsb_ish_isb();
+}
+
+pub fn map(
+    env: &AddrEnv,
+    pg: &mut PageAlloc,
+    va: usize,
+    pages: &[Pa],
+    prot: Prot,
+    owned: bool,
+) -> Result<(), Errno> {
+    let (w, x) = match prot {
+        Prot::Read => (false, false),
+        Prot::ReadWrite => (true, false),
+        Prot::ReadExec => (false, true),
+    };
+    let mut t = Tree { root: env.root };
+    t.map(pg, va, pages, ttbl::user_attrs(w, x, owned))?;
+    // New entries replace invalid ones, so only ordering is needed before user access.
+    dsb_ishst();
+    Ok(())
+}
+
+pub fn unmap(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+    let mut t = Tree { root: env.root };
+    t.unmap(pg, va, npages, true);
+    dsb_ishst();
+    if npages > TLBI_ASID_THRESHOLD {
+        tlbi_asid(env.asid);
+    } else {
+        for i in 0..npages {
+            let arg = ((env.asid as usize) << 48) | ((va + i * PAGE_SIZE) >> 12);
+            // SAFETY: invalidates all walk levels for one VA in this ASID (tables may have been
+            // freed too), inner shareable.
+            unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
+        }
+    }
+    dsb_ish_isb();
+}
+
+/// Software walk for the kernel's copy routines: EL0 must have the access.
+pub fn translate(env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
+    let leaf = Tree { root: env.root }.lookup(va)?;
+    let a = leaf.attrs;
+    if a & ttbl::desc::AP_EL0 == 0 || (access == Access::Write && a & ttbl::desc::AP_RO != 0) {
+        return None;
+    }
+    Some(leaf.pa)
+}
+
+pub fn table_pages(env: &AddrEnv) -> usize {
+    Tree { root: env.root }.table_pages()
+}

@@ -1,0 +1,134 @@
+//! The aarch64 implementation of the kernel's `Arch` boundary, with the board-supplied
+//! device addresses it needs.
+
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use crate::{mmu, pl011::Pl011, pl031, psci, semihosting, timer};
+use abi::Errno;
+use kernel::pgalloc::PageAlloc;
+use kernel::phys::Pa;
+use kernel::up::{Access, AddrEnv, Arch, Prot, TrapFrame};
+
+pub struct Aarch64 {
+    uart: AtomicUsize,
+    rtc: AtomicUsize,
+    semihosting: AtomicBool,
+    timer_irq: AtomicU32,
+    uart_irq: AtomicU32,
+}
+
+pub static ARCH: Aarch64 = Aarch64 {
+    uart: AtomicUsize::new(0),
+    rtc: AtomicUsize::new(0),
+    semihosting: AtomicBool::new(false),
+    timer_irq: AtomicU32::new(27),
+    uart_irq: AtomicU32::new(33),
+};
+
+/// Devices the board found (kernel addresses and interrupt ids).
+pub struct Devices {
+    pub uart: usize,
+    pub uart_irq: u32,
+    pub rtc: usize,
+    pub timer_irq: u32,
+    pub semihosting: bool,
+}
+
+impl Aarch64 {
+    pub fn set_devices(&self, d: &Devices) {
+        self.uart.store(d.uart, Ordering::Relaxed);
+        self.rtc.store(d.rtc, Ordering::Relaxed);
+        self.semihosting.store(d.semihosting, Ordering::Relaxed);
+        self.timer_irq.store(d.timer_irq, Ordering::Relaxed);
+        self.uart_irq.store(d.uart_irq, Ordering::Relaxed);
+    }
+    pub fn uart(&self) -> Pl011 {
+        // SAFETY: the board set a mapped PL011 address before any output.
+        unsafe { Pl011::new(self.uart.load(Ordering::Relaxed)) }
+    }
+    pub fn timer_irq(&self) -> u32 {
+        self.timer_irq.load(Ordering::Relaxed)
+    }
+    pub fn uart_irq(&self) -> u32 {
+        self.uart_irq.load(Ordering::Relaxed)
+    }
+    pub fn console_bytes(&self, b: &[u8]) {
+        if self.uart.load(Ordering::Relaxed) != 0 {
+            self.uart().write(b);
+        }
+    }
+    pub fn semihosting(&self) -> bool {
+        self.semihosting.load(Ordering::Relaxed)
+    }
+}
+
+/// Stop the machine: semihosting exit with `code` when available, else PSCI off.
+pub fn halt(code: i32) -> ! {
+    if ARCH.semihosting() {
+        semihosting::exit(code);
+    }
+    psci::system_off();
+    loop {
+        aarch64_cpu::asm::wfi();
+    }
+}
+
+impl Arch for Aarch64 {
+    fn addrenv_create(&self, pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno> {
+        mmu::addrenv_create(pg, asid)
+    }
+    fn addrenv_destroy(&self, env: &AddrEnv, pg: &mut PageAlloc) {
+        mmu::addrenv_destroy(env, pg)
+    }
+    fn addrenv_select(&self, env: Option<&AddrEnv>) {
+        mmu::select(env)
+    }
+    fn addrenv_table_pages(&self, env: &AddrEnv) -> usize {
+        mmu::table_pages(env)
+    }
+    fn map_pages(
+        &self,
+        env: &AddrEnv,
+        pg: &mut PageAlloc,
+        va: usize,
+        pages: &[Pa],
+        prot: Prot,
+        owned: bool,
+    ) -> Result<(), Errno> {
+        mmu::map(env, pg, va, pages, prot, owned)
+    }
+    fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+        mmu::unmap(env, pg, va, npages)
+    }
+    fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
+        mmu::translate(env, va, access)
+    }
+    fn user_frame(&self, frame: &mut TrapFrame, entry: usize, sp: usize, a0: usize, a1: usize) {
+        *frame = TrapFrame::default();
+        frame.pc = entry as u64;
+        frame.sp = sp as u64;
+        frame.x[0] = a0 as u64;
+        frame.x[1] = a1 as u64;
+        frame.pstate = 0; // EL0t, interrupts unmasked
+    }
+    fn now_ns(&self) -> u64 {
+        timer::now_ns()
+    }
+    fn set_deadline(&self, ns: Option<u64>) {
+        timer::set_deadline(ns)
+    }
+    fn rtc_seconds(&self) -> u64 {
+        // SAFETY: the board set the PL031's kernel address.
+        unsafe { pl031::read_seconds(self.rtc.load(Ordering::Relaxed)) }
+    }
+    fn console_write(&self, bytes: &[u8]) {
+        self.console_bytes(bytes)
+    }
+    fn poweroff(&self, code: i32) -> ! {
+        halt(code)
+    }
+    fn reboot(&self) -> ! {
+        psci::system_reset();
+        halt(1)
+    }
+}

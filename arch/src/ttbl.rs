@@ -1,0 +1,555 @@
+//! aarch64 translation tables, 4 KiB granule, 39-bit VA (three levels: L1 1 GiB, L2 2 MiB,
+//! L3 4 KiB). Pure table manipulation over the kernel's linear map, so it is unit-tested on
+//! the host over fake RAM; TLB maintenance is the caller's (see `mmu`).
+
+use abi::Errno;
+use kernel::pgalloc::PageAlloc;
+use kernel::phys::{p2v, Pa, PAGE_SIZE};
+
+pub const ENTRIES: usize = 512;
+pub const L2_BLOCK: usize = 2 << 20;
+pub const L1_BLOCK: usize = 1 << 30;
+/// Size of the VA range one root table covers.
+pub const VA_BITS: usize = 39;
+
+pub mod desc {
+    pub const VALID: u64 = 1 << 0;
+    /// Table (L1/L2) or page (L3) when set; block (L1/L2) when clear.
+    pub const TABLE: u64 = 1 << 1;
+    pub const ATTR_DEVICE: u64 = 0 << 2;
+    pub const ATTR_NORMAL: u64 = 1 << 2;
+    pub const AP_EL0: u64 = 1 << 6;
+    pub const AP_RO: u64 = 1 << 7;
+    pub const SH_INNER: u64 = 3 << 8;
+    pub const AF: u64 = 1 << 10;
+    pub const NG: u64 = 1 << 11;
+    pub const PXN: u64 = 1 << 53;
+    pub const UXN: u64 = 1 << 54;
+    /// Software bit: the page belongs to the mapping and is freed when it is unmapped.
+    pub const OWNED: u64 = 1 << 55;
+    pub const ADDR: u64 = 0x0000_ffff_ffff_f000;
+}
+use desc::*;
+
+/// Attributes for a user mapping (non-global, never executable at EL1).
+pub fn user_attrs(write: bool, exec: bool, owned: bool) -> u64 {
+    let mut a = VALID | ATTR_NORMAL | SH_INNER | AF | NG | PXN | AP_EL0;
+    if !write {
+        a |= AP_RO;
+    }
+    if !exec || write {
+        a |= UXN;
+    }
+    if owned {
+        a |= OWNED;
+    }
+    a
+}
+
+/// Attributes for kernel mappings: W^X.
+pub fn kernel_attrs(write: bool, exec: bool) -> u64 {
+    let mut a = VALID | ATTR_NORMAL | SH_INNER | AF | UXN;
+    if !write {
+        a |= AP_RO;
+    }
+    if !exec || write {
+        a |= PXN;
+    }
+    a
+}
+
+pub const DEVICE_ATTRS: u64 = VALID | AF | UXN | PXN | (2 << 2);
+
+fn table(pa: Pa) -> &'static mut [u64; ENTRIES] {
+    // SAFETY: pa is a page-aligned table page owned by this tree, reached via the linear map.
+    unsafe { &mut *(p2v(pa) as *mut [u64; ENTRIES]) }
+}
+
+fn idx(va: usize, level: usize) -> usize {
+    (va >> (12 + 9 * (3 - level))) & (ENTRIES - 1)
+}
+
+fn is_table(d: u64) -> bool {
+    d & (VALID | TABLE) == VALID | TABLE
+}
+
+/// A translation-table tree rooted at an L1 table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tree {
+    pub root: Pa,
+}
+
+/// What `lookup` found for an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leaf {
+    pub pa: Pa,
+    pub attrs: u64,
+    /// Size of the mapping unit: 4 KiB, 2 MiB or 1 GiB.
+    pub size: usize,
+}
+
+impl Tree {
+    pub fn new(pg: &mut PageAlloc) -> Result<Tree, Errno> {
+        Ok(Tree {
+            root: pg.alloc_zeroed().ok_or(Errno::ENOMEM)?,
+        })
+    }
+
+    /// The leaf descriptor covering `va`.
+    pub fn lookup(&self, va: usize) -> Option<Leaf> {
+        if va >> VA_BITS != 0 && va >> VA_BITS != (usize::MAX >> VA_BITS) {
+            return None;
+        }
+        let mut t = self.root;
+        for level in 1..=3 {
+            let d = table(t)[idx(va, level)];
+            if d & VALID == 0 {
+                return None;
+            }
+            let size = 1usize << (12 + 9 * (3 - level));
+            if level == 3 || !is_table(d) {
+                let base = (d & ADDR) as usize & !(size - 1);
+                return Some(Leaf {
+                    pa: base + (va & (size - 1)),
+                    attrs: d & !ADDR,
+                    size,
+                });
+            }
+            t = (d & ADDR) as usize;
+        }
+        None
+    }
+
+    /// The table at `level` (2 or 3) for `va`, created if absent.
+    fn table_for(&mut self, pg: &mut PageAlloc, va: usize, level: usize) -> Result<Pa, Errno> {
+        let mut t = self.root;
+        for l in 1..level {
+            let e = &mut table(t)[idx(va, l)];
+            if *e & VALID == 0 {
+                let n = pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
+                *e = n as u64 | VALID | TABLE;
+            } else if !is_table(*e) {
+                return Err(Errno::EINVAL); // a block is in the way
+            }
+            t = (*e & ADDR) as usize;
+        }
+        Ok(t)
+    }
+
+    /// Map `pages` at `va` with `attrs`. Runs of 512 physically contiguous, 2 MiB-aligned pages
+    /// at a 2 MiB-aligned address become one block descriptor. EINVAL if anything in the
+    /// range is already mapped; ENOMEM (with nothing left mapped) if a table cannot be had.
+    pub fn map(
+        &mut self,
+        pg: &mut PageAlloc,
+        va: usize,
+        pages: &[Pa],
+        attrs: u64,
+    ) -> Result<(), Errno> {
+        if va % PAGE_SIZE != 0
+            || va
+                .checked_add(pages.len() * PAGE_SIZE)
+                .is_none_or(|e| e > 1 << VA_BITS)
+        {
+            return Err(Errno::EINVAL);
+        }
+        if (0..pages.len()).any(|i| self.lookup(va + i * PAGE_SIZE).is_some()) {
+            return Err(Errno::EINVAL);
+        }
+        let mut i = 0;
+        while i < pages.len() {
+            let v = va + i * PAGE_SIZE;
+            let r = if self.block_run(v, &pages[i..]) {
+                self.table_for(pg, v, 2).map(|t| {
+                    table(t)[idx(v, 2)] = pages[i] as u64 | (attrs & !TABLE & !ADDR) | VALID;
+                    ENTRIES
+                })
+            } else {
+                self.table_for(pg, v, 3).map(|t| {
+                    table(t)[idx(v, 3)] = pages[i] as u64 | (attrs & !ADDR) | VALID | TABLE;
+                    1
+                })
+            };
+            match r {
+                Ok(n) => i += n,
+                Err(e) => {
+                    self.unmap(pg, va, i, false);
+                    self.prune(pg, va + i * PAGE_SIZE);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn block_run(&self, va: usize, pages: &[Pa]) -> bool {
+        va % L2_BLOCK == 0
+            && pages.len() >= ENTRIES
+            && pages[0] % L2_BLOCK == 0
+            && pages[..ENTRIES]
+                .iter()
+                .enumerate()
+                .all(|(k, &p)| p == pages[0] + k * PAGE_SIZE)
+            && {
+                // Only where no L3 table already exists for this 2 MiB.
+                let mut t = self.root;
+                let d = table(t)[idx(va, 1)];
+                if is_table(d) {
+                    t = (d & ADDR) as usize;
+                    table(t)[idx(va, 2)] & VALID == 0
+                } else {
+                    d & VALID == 0
+                }
+            }
+    }
+
+    /// Unmap `npages` from `va`. Owned pages are freed when `free_owned`; tables left empty
+    /// are freed. Blocks only partly unmapped are split first. Returns whether any table or
+    /// block was removed (the caller must then invalidate all levels of the walk).
+    pub fn unmap(&mut self, pg: &mut PageAlloc, va: usize, npages: usize, free_owned: bool) {
+        let end = va + npages * PAGE_SIZE;
+        let mut v = va;
+        while v < end {
+            let l1 = table(self.root);
+            let d1 = l1[idx(v, 1)];
+            let next_l1 = (v & !(L1_BLOCK - 1)) + L1_BLOCK;
+            if !is_table(d1) {
+                v = next_l1; // unmapped (1 GiB blocks are kernel-only and never unmapped here)
+                continue;
+            }
+            let t2 = (d1 & ADDR) as usize;
+            while v < end && v < next_l1 {
+                let next_l2 = (v & !(L2_BLOCK - 1)) + L2_BLOCK;
+                let e2 = table(t2)[idx(v, 2)];
+                if e2 & VALID == 0 {
+                    v = next_l2;
+                    continue;
+                }
+                if !is_table(e2) {
+                    if v % L2_BLOCK == 0 && end >= next_l2 {
+                        table(t2)[idx(v, 2)] = 0;
+                        if free_owned && e2 & OWNED != 0 {
+                            let base = (e2 & ADDR) as usize;
+                            for k in 0..ENTRIES {
+                                pg.free_page(base + k * PAGE_SIZE);
+                            }
+                        }
+                        v = next_l2;
+                        continue;
+                    }
+                    if self.split(pg, t2, v).is_err() {
+                        // No page for the split: drop the whole block rather than leave a
+                        // mapping the caller asked to remove. Only reachable for owned blocks.
+                        table(t2)[idx(v, 2)] = 0;
+                        v = next_l2;
+                        continue;
+                    }
+                }
+                let t3 = (table(t2)[idx(v, 2)] & ADDR) as usize;
+                while v < end && v < next_l2 {
+                    let e = &mut table(t3)[idx(v, 3)];
+                    if *e & VALID != 0 {
+                        if free_owned && *e & OWNED != 0 {
+                            pg.free_page((*e & ADDR) as usize);
+                        }
+                        *e = 0;
+                    }
+                    v += PAGE_SIZE;
+                }
+                if table(t3).iter().all(|&e| e == 0) {
+                    table(t2)[idx(v - PAGE_SIZE, 2)] = 0;
+                    pg.free_page(t3);
+                }
+            }
+            if table(t2).iter().all(|&e| e == 0) {
+                table(self.root)[idx(v - PAGE_SIZE, 1)] = 0;
+                pg.free_page(t2);
+            }
+        }
+    }
+
+    /// Free the tables on the walk to `va` if they are empty (after a failed map).
+    fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
+        let d1 = table(self.root)[idx(va, 1)];
+        if !is_table(d1) {
+            return;
+        }
+        let t2 = (d1 & ADDR) as usize;
+        let d2 = table(t2)[idx(va, 2)];
+        if is_table(d2) && table((d2 & ADDR) as usize).iter().all(|&e| e == 0) {
+            table(t2)[idx(va, 2)] = 0;
+            pg.free_page((d2 & ADDR) as usize);
+        }
+        if table(t2).iter().all(|&e| e == 0) {
+            table(self.root)[idx(va, 1)] = 0;
+            pg.free_page(t2);
+        }
+    }
+
+    /// Replace the L2 block covering `va` in table `t2` by an L3 table of the same pages.
+    fn split(&mut self, pg: &mut PageAlloc, t2: Pa, va: usize) -> Result<(), Errno> {
+        let e2 = table(t2)[idx(va, 2)];
+        let t3 = pg.alloc().ok_or(Errno::ENOMEM)?;
+        let base = (e2 & ADDR) as usize;
+        let attrs = e2 & !ADDR;
+        for (k, e) in table(t3).iter_mut().enumerate() {
+            *e = (base + k * PAGE_SIZE) as u64 | attrs | TABLE;
+        }
+        table(t2)[idx(va, 2)] = t3 as u64 | VALID | TABLE;
+        Ok(())
+    }
+
+    /// Free every table, and every owned page, of the tree (the root included).
+    pub fn destroy(self, pg: &mut PageAlloc) {
+        for &d1 in table(self.root).iter() {
+            if !is_table(d1) {
+                continue;
+            }
+            let t2 = (d1 & ADDR) as usize;
+            for &d2 in table(t2).iter() {
+                if d2 & VALID == 0 {
+                    continue;
+                }
+                if !is_table(d2) {
+                    if d2 & OWNED != 0 {
+                        let base = (d2 & ADDR) as usize;
+                        (0..ENTRIES).for_each(|k| pg.free_page(base + k * PAGE_SIZE));
+                    }
+                    continue;
+                }
+                let t3 = (d2 & ADDR) as usize;
+                for &d3 in table(t3).iter() {
+                    if d3 & VALID != 0 && d3 & OWNED != 0 {
+                        pg.free_page((d3 & ADDR) as usize);
+                    }
+                }
+                pg.free_page(t3);
+            }
+            pg.free_page(t2);
+        }
+        pg.free_page(self.root);
+    }
+
+    /// Pages used by the tables of this tree (root included).
+    pub fn table_pages(&self) -> usize {
+        let mut n = 1;
+        for &d1 in table(self.root).iter().filter(|&&d| is_table(d)) {
+            n += 1 + table((d1 & ADDR) as usize)
+                .iter()
+                .filter(|&&d| is_table(d))
+                .count();
+        }
+        n
+    }
+
+    /// Map a physical range with kernel attributes using the largest blocks that fit.
+    pub fn map_kernel_range(
+        &mut self,
+        pg: &mut PageAlloc,
+        va: usize,
+        pa: Pa,
+        len: usize,
+        attrs: u64,
+    ) -> Result<(), Errno> {
+        let mut off = 0;
+        while off < len {
+            let (v, p) = (va + off, pa + off);
+            if v % L2_BLOCK == 0 && p % L2_BLOCK == 0 && len - off >= L2_BLOCK {
+                let t = self.table_for(pg, v, 2)?;
+                table(t)[idx(v, 2)] = p as u64 | (attrs & !TABLE) | VALID;
+                off += L2_BLOCK;
+            } else {
+                let t = self.table_for(pg, v, 3)?;
+                table(t)[idx(v, 3)] = p as u64 | attrs | VALID | TABLE;
+                off += PAGE_SIZE;
+            }
+        }
+        Ok(())
+    }
+
+    /// Map a 1 GiB block (kernel device window).
+    pub fn map_l1_block(&mut self, va: usize, pa: Pa, attrs: u64) {
+        table(self.root)[idx(va, 1)] = pa as u64 | (attrs & !TABLE) | VALID;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use kernel::phys::fakeram;
+    use std::vec::Vec;
+
+    fn pool() -> PageAlloc {
+        let (base, size) = fakeram::slice();
+        // SAFETY: the fake RAM slice is ours alone.
+        unsafe { PageAlloc::new(base, size / PAGE_SIZE) }
+    }
+
+    const UVA: usize = 0x20_0000_0000;
+
+    #[test]
+    fn map_lookup_unmap_reclaims_tables() {
+        let mut pg = pool();
+        let base = pg.used();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let pages: Vec<Pa> = (0..3).map(|_| pg.alloc_zeroed().unwrap()).collect();
+        t.map(&mut pg, UVA + 0x1000, &pages, user_attrs(true, false, true))
+            .unwrap();
+        assert_eq!(t.table_pages(), 3, "root + L2 + L3");
+        let l = t.lookup(UVA + 0x2abc).unwrap();
+        assert_eq!(l.pa, pages[1] + 0xabc);
+        assert_eq!(l.size, PAGE_SIZE);
+        assert!(
+            l.attrs & NG != 0 && l.attrs & UXN != 0 && l.attrs & PXN != 0 && l.attrs & AP_EL0 != 0
+        );
+        assert!(t.lookup(UVA).is_none());
+        assert_eq!(
+            t.map(&mut pg, UVA + 0x3000, &pages[..1], 0),
+            Err(Errno::EINVAL),
+            "overlap"
+        );
+        t.unmap(&mut pg, UVA + 0x1000, 3, true);
+        assert!(t.lookup(UVA + 0x1000).is_none());
+        assert_eq!(t.table_pages(), 1, "empty tables freed");
+        assert_eq!(pg.used(), base + 1, "owned pages freed");
+        t.destroy(&mut pg);
+        assert_eq!(pg.used(), base);
+    }
+
+    #[test]
+    fn shared_pages_survive_unmap_and_destroy() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let p = pg.alloc().unwrap();
+        let used = pg.used();
+        t.map(&mut pg, UVA, &[p], user_attrs(false, false, false))
+            .unwrap();
+        t.unmap(&mut pg, UVA, 1, true);
+        assert_eq!(pg.used(), used);
+        t.map(&mut pg, UVA, &[p], user_attrs(false, false, false))
+            .unwrap();
+        t.destroy(&mut pg);
+        assert_eq!(
+            pg.used(),
+            used - 1,
+            "only the root went; the shared page stays"
+        );
+    }
+
+    #[test]
+    fn aligned_contiguous_run_becomes_a_block() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let run = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
+        let pages: Vec<Pa> = (0..ENTRIES + 2)
+            .map(|k| {
+                if k < ENTRIES {
+                    run + k * PAGE_SIZE
+                } else {
+                    pg.alloc().unwrap()
+                }
+            })
+            .collect();
+        t.map(&mut pg, UVA, &pages, user_attrs(true, false, false))
+            .unwrap();
+        let l = t.lookup(UVA + 0x12345).unwrap();
+        assert_eq!(l.size, L2_BLOCK);
+        assert_eq!(l.pa, run + 0x12345);
+        assert_eq!(t.lookup(UVA + L2_BLOCK + 0x1000).unwrap().size, PAGE_SIZE);
+        assert_eq!(t.table_pages(), 3, "root, L2, one L3 for the tail");
+        // Not aligned in VA: no block.
+        let mut t2 = Tree::new(&mut pg).unwrap();
+        t2.map(
+            &mut pg,
+            UVA + PAGE_SIZE,
+            &pages[..ENTRIES],
+            user_attrs(true, false, false),
+        )
+        .unwrap();
+        assert_eq!(t2.lookup(UVA + PAGE_SIZE).unwrap().size, PAGE_SIZE);
+        t.unmap(&mut pg, UVA, ENTRIES + 2, false);
+        assert_eq!(t.table_pages(), 1);
+    }
+
+    #[test]
+    fn partial_unmap_splits_a_block() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let run = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
+        let pages: Vec<Pa> = (0..ENTRIES).map(|k| run + k * PAGE_SIZE).collect();
+        t.map(&mut pg, UVA, &pages, user_attrs(true, false, false))
+            .unwrap();
+        t.unmap(&mut pg, UVA + 5 * PAGE_SIZE, 1, true);
+        assert!(t.lookup(UVA + 5 * PAGE_SIZE).is_none());
+        let l = t.lookup(UVA + 6 * PAGE_SIZE).unwrap();
+        assert_eq!((l.pa, l.size), (run + 6 * PAGE_SIZE, PAGE_SIZE));
+        t.unmap(&mut pg, UVA, ENTRIES, true);
+        assert_eq!(t.table_pages(), 1);
+    }
+
+    #[test]
+    fn owned_block_pages_are_freed() {
+        let mut pg = pool();
+        let base = pg.used();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let run = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
+        let pages: Vec<Pa> = (0..ENTRIES).map(|k| run + k * PAGE_SIZE).collect();
+        t.map(&mut pg, UVA, &pages, user_attrs(true, false, true))
+            .unwrap();
+        t.destroy(&mut pg);
+        assert_eq!(pg.used(), base);
+    }
+
+    #[test]
+    fn out_of_tables_rolls_back() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        // Leave exactly one free page: enough for the L2 table, not the L3.
+        let mut hog = Vec::new();
+        while pg.free() > 1 {
+            hog.push(pg.alloc().unwrap());
+        }
+        let p = hog.pop().unwrap();
+        let used = pg.used();
+        assert_eq!(
+            t.map(&mut pg, UVA, &[p], user_attrs(true, false, false)),
+            Err(Errno::ENOMEM)
+        );
+        assert_eq!(
+            pg.used(),
+            used,
+            "the L2 table taken on the way was given back"
+        );
+        assert!(t.lookup(UVA).is_none());
+    }
+
+    #[test]
+    fn kernel_range_uses_blocks_and_wx() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let va = 0xffff_ff80_4000_0000usize;
+        t.map_kernel_range(&mut pg, va, 0x4000_0000, 4 << 20, kernel_attrs(true, false))
+            .unwrap();
+        t.map_kernel_range(
+            &mut pg,
+            va + (4 << 20),
+            0x4040_0000,
+            0x3000,
+            kernel_attrs(false, true),
+        )
+        .unwrap();
+        assert_eq!(t.lookup(va + 0x1000).unwrap().size, L2_BLOCK);
+        let x = t.lookup(va + (4 << 20) + 0x2000).unwrap();
+        assert_eq!(x.size, PAGE_SIZE);
+        assert!(
+            x.attrs & PXN == 0 && x.attrs & AP_RO != 0,
+            "text: executable, read-only"
+        );
+        let w = t.lookup(va).unwrap();
+        assert!(
+            w.attrs & PXN != 0 && w.attrs & AP_RO == 0,
+            "data: writable, never executable"
+        );
+    }
+}

@@ -1,0 +1,273 @@
+//! QEMU virt board: finds the hardware in the device tree, brings the kernel up in order
+//! (memory, kernel map, heap, interrupts, timer, console) and starts the first user program.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use core::fmt::Write;
+
+use arch::gic::{self, Version};
+use arch::mmu::{self, KernelLayout, KOFF};
+use arch::platform::{Devices, ARCH};
+use fdt::Fdt;
+use kernel::pgalloc::PageAlloc;
+use kernel::phys::{page_round_up, v2p, PAGE_SIZE};
+use kernel::romfs::RomFs;
+use kernel::up::{Arch, TrapFrame};
+use kernel::{klog, Kernel};
+use linked_list_allocator::LockedHeap;
+
+#[global_allocator]
+static HEAP: LockedHeap = LockedHeap::empty();
+
+/// Kernel heap size.
+const HEAP_PAGES: usize = 256;
+/// RAM the boot map covers (1 GiB .. 4 GiB physical); more is ignored.
+const RAM_LIMIT: usize = 0x1_0000_0000;
+/// Where QEMU leaves the DTB when the kernel is booted as an ELF (x0 = 0).
+const DTB_DEFAULT: usize = 0x4000_0000;
+/// QEMU virt's PL011, used for messages before the device tree is read.
+const EARLY_UART: usize = 0x0900_0000;
+
+static ROMFS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/romfs.img"));
+
+extern "C" {
+    static __image_start: u8;
+    static __text_end: u8;
+    static __rodata_end: u8;
+    static __data_end: u8;
+    static __bss_start: u8;
+    static __bss_end: u8;
+    static __kernel_end: u8;
+}
+
+fn sym(s: &u8) -> usize {
+    s as *const u8 as usize
+}
+
+struct Early;
+impl Write for Early {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        ARCH.console_bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn fatal(msg: &str) -> ! {
+    let _ = writeln!(Early, "boot: {}", msg);
+    arch::platform::halt(70)
+}
+
+fn be32(b: &[u8], i: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(
+        b.get(i * 4..i * 4 + 4)?.try_into().ok()?,
+    ))
+}
+
+/// INTID of interrupt specifier `n` of a node whose interrupts use GIC 3-cell specifiers.
+fn gic_intid(node: fdt::node::FdtNode, n: usize) -> Option<u32> {
+    let v = node.property("interrupts")?.value;
+    let (kind, num) = (be32(v, n * 3)?, be32(v, n * 3 + 1)?);
+    Some(if kind == 1 { num + 16 } else { num + 32 })
+}
+
+fn reg(node: fdt::node::FdtNode, i: usize) -> Option<usize> {
+    node.reg()?.nth(i).map(|r| r.starting_address as usize)
+}
+
+struct Board {
+    ram: (usize, usize),
+    gic: (Version, usize, usize),
+    bootargs: heapless::String<256>,
+}
+
+fn read_dtb(dtb_pa: usize) -> Board {
+    // SAFETY: the boot map covers the first 4 GiB, so the DTB is readable at KOFF + pa.
+    let fdt = unsafe { Fdt::from_ptr((KOFF + dtb_pa) as *const u8) }
+        .unwrap_or_else(|_| fatal("no valid device tree"));
+    let m = fdt
+        .memory()
+        .regions()
+        .next()
+        .unwrap_or_else(|| fatal("device tree has no memory"));
+    let start = m.starting_address as usize;
+    let size = m.size.unwrap_or(0).min(RAM_LIMIT.saturating_sub(start));
+    let uart = fdt
+        .find_compatible(&["arm,pl011"])
+        .unwrap_or_else(|| fatal("no PL011"));
+    let rtc = fdt.find_compatible(&["arm,pl031"]);
+    let timer = fdt.find_compatible(&["arm,armv8-timer", "arm,armv7-timer"]);
+    let bootargs = fdt.chosen().bootargs().unwrap_or("");
+    ARCH.set_devices(&Devices {
+        uart: KOFF + reg(uart, 0).unwrap_or(EARLY_UART),
+        uart_irq: gic_intid(uart, 0).unwrap_or(33),
+        rtc: KOFF + rtc.and_then(|n| reg(n, 0)).unwrap_or(0x0901_0000),
+        // The third timer interrupt is the EL1 virtual timer.
+        timer_irq: timer.and_then(|n| gic_intid(n, 2)).unwrap_or(27),
+        semihosting: bootargs.split_whitespace().any(|w| w == "semihosting"),
+    });
+    let smc = fdt
+        .find_node("/psci")
+        .and_then(|n| n.property("method"))
+        .and_then(|p| p.as_str())
+        .is_some_and(|m| m == "smc");
+    arch::psci::set_method(smc);
+    let gic = if let Some(n) = fdt.find_compatible(&["arm,gic-v3"]) {
+        (
+            Version::V3,
+            reg(n, 0).unwrap_or(0x0800_0000),
+            reg(n, 1).unwrap_or(0x080a_0000),
+        )
+    } else if let Some(n) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400"]) {
+        (
+            Version::V2,
+            reg(n, 0).unwrap_or(0x0800_0000),
+            reg(n, 1).unwrap_or(0x0801_0000),
+        )
+    } else {
+        fatal("no supported interrupt controller")
+    };
+    Board {
+        ram: (start, size),
+        gic,
+        bootargs: heapless::String::try_from(bootargs).unwrap_or_default(),
+    }
+}
+
+fn heap_stats() -> (usize, usize) {
+    let h = HEAP.lock();
+    (h.size(), h.used())
+}
+
+/// Turn on Privileged Access Never when the CPU has it: the kernel never dereferences user
+/// addresses (it copies through the linear map), so any such access is a bug caught at once.
+fn enable_pan() -> bool {
+    use aarch64_cpu::registers::{ID_AA64MMFR1_EL1, SCTLR_EL1};
+    use tock_registers::interfaces::{Readable, Writeable};
+    if ID_AA64MMFR1_EL1.read(ID_AA64MMFR1_EL1::PAN) == 0 {
+        return false;
+    }
+    // SPAN (bit 23) clear: PAN is set again on every exception entry.
+    SCTLR_EL1.set(SCTLR_EL1.get() & !(1 << 23));
+    // SAFETY: sets PSTATE.PAN (msr pan, #1); the kernel reaches user memory only by physical page.
+    unsafe { core::arch::asm!(".inst 0xd500419f", options(nostack)) };
+    true
+}
+
+#[no_mangle]
+extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
+    kernel::phys::set_phys_offset(KOFF);
+    ARCH.set_devices(&Devices {
+        uart: KOFF + EARLY_UART,
+        uart_irq: 33,
+        rtc: KOFF + 0x0901_0000,
+        timer_irq: 27,
+        semihosting: false,
+    });
+    let board = read_dtb(if dtb_pa != 0 { dtb_pa } else { DTB_DEFAULT });
+    ARCH.uart().init();
+
+    // SAFETY: linker-script symbols; only their addresses are used.
+    let (img, text_end, rodata_end, data_end, bss_start, bss_end, kend) = unsafe {
+        (
+            sym(&__image_start),
+            sym(&__text_end),
+            sym(&__rodata_end),
+            sym(&__data_end),
+            sym(&__bss_start),
+            sym(&__bss_end),
+            sym(&__kernel_end),
+        )
+    };
+    let (ram_start, ram_size) = board.ram;
+    let free_start = page_round_up(v2p(kend));
+    let ram_end = ram_start + ram_size;
+    if free_start >= ram_end {
+        fatal("no RAM after the kernel image");
+    }
+    // SAFETY: [free_start, ram_end) is RAM after the kernel image that nothing else uses.
+    let mut pg = unsafe { PageAlloc::new(free_start, (ram_end - free_start) / PAGE_SIZE) };
+    let heap = pg
+        .alloc_contig(HEAP_PAGES, 1)
+        .unwrap_or_else(|| fatal("no memory for the heap"));
+    // SAFETY: the heap pages were just allocated for this and are reached via the linear map.
+    unsafe {
+        HEAP.lock()
+            .init(kernel::phys::p2v(heap), HEAP_PAGES * PAGE_SIZE)
+    };
+    let layout = KernelLayout {
+        image_start: v2p(img),
+        text_end: v2p(text_end),
+        rodata_end: v2p(rodata_end),
+    };
+    let kmap_pages =
+        mmu::init_kernel_map(&mut pg, board.ram, &layout).unwrap_or_else(|_| fatal("kernel map"));
+
+    let (gv, gd, gc) = board.gic;
+    // SAFETY: addresses from the device tree, inside the device window of the kernel map.
+    unsafe { gic::init(gv, KOFF + gd, KOFF + gc) };
+    gic::enable(ARCH.timer_irq());
+    gic::enable(ARCH.uart_irq());
+    let pan = enable_pan();
+
+    let romfs = RomFs::new(ROMFS).unwrap_or_else(|| fatal("bad rom file system"));
+    let mut k = Kernel::new(&ARCH, pg, romfs, heap_stats);
+    klog!(
+        k,
+        "nx-rtos: QEMU virt, entered at EL{}, running at EL1; PAN {}",
+        entry_el,
+        if pan { "on" } else { "not present" }
+    );
+    klog!(
+        k,
+        "memory: {} MiB at {:#x}; {} pages free of {}",
+        ram_size >> 20,
+        ram_start,
+        k.pg.free(),
+        k.pg.total()
+    );
+    klog!(
+        k,
+        "kernel: text {} KiB, rodata {} KiB, data {} KiB, bss {} KiB; W^X map in {} table pages; heap {} KiB",
+        (text_end - img) / 1024,
+        (rodata_end - text_end) / 1024,
+        (data_end - rodata_end) / 1024,
+        (bss_end - bss_start) / 1024,
+        kmap_pages,
+        HEAP_PAGES * PAGE_SIZE / 1024
+    );
+    klog!(
+        k,
+        "GICv{} at {:#x}; timer {} Hz (INTID {}); console PL011 (INTID {}); {} programs in romfs",
+        if gv == Version::V3 { 3 } else { 2 },
+        gd,
+        arch::timer::freq(),
+        ARCH.timer_irq(),
+        ARCH.uart_irq(),
+        k.romfs.len()
+    );
+    let mut args: heapless::Vec<u8, 256> = heapless::Vec::new();
+    let _ = args.extend_from_slice(b"init\0");
+    for w in board.bootargs.split_whitespace() {
+        let _ = args.extend_from_slice(w.as_bytes());
+        let _ = args.push(0);
+    }
+    if let Err(e) = k.spawn("init", &args, None) {
+        klog!(k, "cannot start init: {}", e.name());
+        arch::platform::halt(71);
+    }
+    k.boot_ns = ARCH.now_ns();
+    kernel::global::install(k);
+
+    let mut frame = TrapFrame::default();
+    arch::exception::return_to_user(&mut frame);
+    // SAFETY: frame holds the first task's user state, chosen by the scheduler.
+    unsafe { arch::enter_user(&frame) }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let _ = writeln!(Early, "\nKERNEL PANIC: {}", info);
+    arch::platform::halt(70)
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Build everything and boot it on QEMU virt (aarch64).
+#
+#   ./qemu-run.sh [options] [-- extra qemu args]
+#     --test         run the test suite (ostest) and exit with its verdict
+#     --gdb          wait for gdb-multiarch on localhost:1234 before the first instruction
+#     --trace        build with defmt kernel tracing and decode it with defmt-print
+#     --mem SIZE     RAM size (default 256M)
+#     --gic 2|3      interrupt controller version (default 2)
+#     --el2          enter at EL2 (virtualization=on); the kernel drops to EL1
+#     --raw          boot the raw Image binary instead of the ELF
+#     --cpu NAME     CPU model (default cortex-a76)
+#     --icount       one virtual nanosecond per instruction (-icount shift=0)
+#     --append ARGS  extra kernel command line words (passed to init)
+#     --timeout SEC  kill QEMU after SEC seconds (exit status 124)
+#     --no-build     use the images already built
+set -euo pipefail
+cd "$(dirname "$0")"
+
+TARGET=aarch64-unknown-none-softfloat
+MEM=256M GIC=2 CPU=cortex-a76 EL2=0 RAW=0 GDB=0 TEST=0 TRACE=0 ICOUNT=0 BUILD=1 TIMEOUT=0 APPEND=""
+EXTRA=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --test) TEST=1 ;;
+        --gdb) GDB=1 ;;
+        --trace) TRACE=1 ;;
+        --mem) MEM="$2"; shift ;;
+        --gic) GIC="$2"; shift ;;
+        --el2) EL2=1 ;;
+        --raw) RAW=1 ;;
+        --cpu) CPU="$2"; shift ;;
+        --icount) ICOUNT=1 ;;
+        --append) APPEND="$APPEND $2"; shift ;;
+        --timeout) TIMEOUT="$2"; shift ;;
+        --no-build) BUILD=0 ;;
+        --) shift; EXTRA=("$@"); break ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+case "$GIC" in 2|3) ;; *) echo "qemu-run.sh: --gic must be 2 or 3" >&2; exit 2 ;; esac
+
+need() { # need CMD "how to install"
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && [ -n "${3:-}" ]; then
+        echo "qemu-run.sh: installing $1 ..." >&2
+        eval "$3" >&2 && command -v "$1" >/dev/null 2>&1 && return 0
+    fi
+    echo "qemu-run.sh: $1 is missing; install it with: $2" >&2
+    exit 1
+}
+
+if [ "$BUILD" = 1 ]; then
+    need cargo "see https://rustup.rs"
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
+        echo "qemu-run.sh: adding Rust target $TARGET ..." >&2
+        rustup target add "$TARGET" >&2 || { echo "qemu-run.sh: run: rustup target add $TARGET" >&2; exit 1; }
+    fi
+fi
+need qemu-system-aarch64 "apt-get install -y qemu-system-arm" "(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm"
+need llvm-objcopy "apt-get install -y llvm" "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm"
+
+OUT=target/$TARGET/release
+FEATURES=()
+[ "$TRACE" = 1 ] && FEATURES=(--features trace)
+if [ "$BUILD" = 1 ]; then
+    cargo build -q --release --target "$TARGET" -p user
+    cargo build -q --release --target "$TARGET" -p qemu-virt "${FEATURES[@]}"
+    mkdir -p out
+    cp "$OUT/qemu-virt" out/nx-rtos.elf
+    llvm-objcopy -O binary out/nx-rtos.elf out/nx-rtos.bin
+fi
+
+MACHINE="virt,gic-version=$GIC"
+[ "$EL2" = 1 ] && MACHINE="$MACHINE,virtualization=on"
+KERNEL=out/nx-rtos.elf
+[ "$RAW" = 1 ] && KERNEL=out/nx-rtos.bin
+CMDLINE="semihosting$APPEND"
+[ "$TEST" = 1 ] && CMDLINE="$CMDLINE test"
+ARGS=(-M "$MACHINE" -cpu "$CPU" -m "$MEM" -nographic -no-reboot
+      -semihosting-config enable=on,target=native
+      -kernel "$KERNEL" -append "$CMDLINE")
+[ "$ICOUNT" = 1 ] && ARGS+=(-icount shift=0)
+if [ "$GDB" = 1 ]; then
+    ARGS+=(-s -S)
+    echo "qemu-run.sh: waiting for the debugger. In another terminal:" >&2
+    echo "    gdb-multiarch $OUT/qemu-virt -ex 'target remote localhost:1234'" >&2
+fi
+
+if [ "$TRACE" = 1 ]; then
+    need defmt-print "cargo install defmt-print" "cargo install -q defmt-print"
+    # Semihosting carries the defmt frames on QEMU's stdout, the console goes to a pty-less serial.
+    exec qemu-system-aarch64 "${ARGS[@]/-nographic/-display}" none -serial stdio "${EXTRA[@]}" \
+        | defmt-print -e "$OUT/qemu-virt"
+fi
+if [ "$TIMEOUT" != 0 ]; then
+    exec timeout --foreground -k 5 "$TIMEOUT" qemu-system-aarch64 "${ARGS[@]}" "${EXTRA[@]}"
+fi
+exec qemu-system-aarch64 "${ARGS[@]}" "${EXTRA[@]}"

@@ -1,0 +1,158 @@
+//! Raw syscall stubs and thin typed wrappers (`svc #0`, number in x8, -errno in x0).
+
+use abi::sys::{nr, MemInfo, TaskInfo, Timespec};
+use abi::Errno;
+
+/// # Safety
+/// The kernel validates everything; unsafe only because arbitrary pointers may be passed.
+#[inline(always)]
+pub unsafe fn syscall6(n: usize, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: svc traps to the kernel, which preserves every register but x0.
+    unsafe {
+        core::arch::asm!("svc #0", in("x8") n,
+            inlateout("x0") a[0] => ret, in("x1") a[1], in("x2") a[2],
+            in("x3") a[3], in("x4") a[4], in("x5") a[5], options(nostack));
+    }
+    ret
+}
+
+/// Syscall with up to six arguments, decoded into Result.
+pub fn call(n: usize, args: &[usize]) -> Result<usize, Errno> {
+    let mut a = [0usize; 6];
+    a[..args.len()].copy_from_slice(args);
+    // SAFETY: see syscall6; pointer arguments are checked by the kernel.
+    Errno::from_ret(unsafe { syscall6(n, a) })
+}
+
+pub fn exit(code: i32) -> ! {
+    let _ = call(nr::EXIT, &[code as usize]);
+    unreachable!()
+}
+pub fn write(fd: usize, b: &[u8]) -> Result<usize, Errno> {
+    call(nr::WRITE, &[fd, b.as_ptr() as usize, b.len()])
+}
+pub fn read(fd: usize, b: &mut [u8]) -> Result<usize, Errno> {
+    call(nr::READ, &[fd, b.as_mut_ptr() as usize, b.len()])
+}
+pub fn getpid() -> i32 {
+    call(nr::GETPID, &[]).unwrap_or(0) as i32
+}
+pub fn getppid() -> i32 {
+    call(nr::GETPPID, &[]).unwrap_or(0) as i32
+}
+pub fn getuid() -> u32 {
+    call(nr::GETUID, &[]).unwrap_or(0) as u32
+}
+pub fn setuid(uid: u32) -> Result<(), Errno> {
+    call(nr::SETUID, &[uid as usize]).map(|_| ())
+}
+pub fn setgid(gid: u32) -> Result<(), Errno> {
+    call(nr::SETGID, &[gid as usize]).map(|_| ())
+}
+pub fn sched_yield() {
+    let _ = call(nr::SCHED_YIELD, &[]);
+}
+pub fn sleep_ns(ns: u64) -> Result<(), Errno> {
+    let ts = Timespec {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_nsec: (ns % 1_000_000_000) as i64,
+    };
+    call(nr::NANOSLEEP, &[&ts as *const _ as usize, 0]).map(|_| ())
+}
+pub fn sleep_ms(ms: u64) -> Result<(), Errno> {
+    sleep_ns(ms * 1_000_000)
+}
+pub fn clock(id: usize) -> Timespec {
+    let mut ts = Timespec::default();
+    let _ = call(nr::CLOCK_GETTIME, &[id, &mut ts as *mut _ as usize]);
+    ts
+}
+/// Monotonic nanoseconds.
+pub fn now_ns() -> u64 {
+    let t = clock(abi::sys::CLOCK_MONOTONIC);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+/// Wall-clock seconds.
+pub fn time() -> i64 {
+    clock(abi::sys::CLOCK_REALTIME).tv_sec
+}
+/// Spawn `path` with NUL-separated `args` (argv[0] first; empty = just the name).
+pub fn spawn_raw(path: &str, args: &[u8]) -> Result<i32, Errno> {
+    call(
+        nr::SPAWN,
+        &[
+            path.as_ptr() as usize,
+            path.len(),
+            args.as_ptr() as usize,
+            args.len(),
+        ],
+    )
+    .map(|p| p as i32)
+}
+/// Spawn `path` with argv = [path, args...].
+pub fn spawn(path: &str, args: &[&str]) -> Result<i32, Errno> {
+    let mut buf: heapless::Vec<u8, 512> = heapless::Vec::new();
+    for a in core::iter::once(&path).chain(args.iter()) {
+        buf.extend_from_slice(a.as_bytes())
+            .map_err(|_| Errno::E2BIG)?;
+        buf.push(0).map_err(|_| Errno::E2BIG)?;
+    }
+    spawn_raw(path, &buf)
+}
+/// wait4(pid, &status, options): (pid, status).
+pub fn wait(pid: i32, options: usize) -> Result<(i32, i32), Errno> {
+    let mut status = 0i32;
+    let p = call(
+        nr::WAIT4,
+        &[pid as usize, &mut status as *mut i32 as usize, options, 0],
+    )?;
+    Ok((p as i32, status))
+}
+pub fn kill(pid: i32, sig: usize) -> Result<(), Errno> {
+    call(nr::KILL, &[pid as usize, sig]).map(|_| ())
+}
+pub fn setpriority(pid: i32, prio: u32) -> Result<(), Errno> {
+    call(nr::SETPRIORITY, &[0, pid as usize, prio as usize]).map(|_| ())
+}
+pub fn getpriority(pid: i32) -> Result<u32, Errno> {
+    call(nr::GETPRIORITY, &[0, pid as usize]).map(|p| p as u32)
+}
+pub fn meminfo() -> MemInfo {
+    let mut m = MemInfo::default();
+    let _ = call(nr::MEMINFO, &[&mut m as *mut _ as usize]);
+    m
+}
+/// Task `index` onward: (next index, info), or None past the end.
+pub fn taskinfo(index: usize) -> Option<(usize, TaskInfo)> {
+    let mut t = TaskInfo::default();
+    let next = call(nr::TASKINFO, &[index, &mut t as *mut _ as usize]).ok()?;
+    Some((next, t))
+}
+/// Name of rom file `index` into `buf`.
+pub fn romfs_name(index: usize, buf: &mut [u8]) -> Option<usize> {
+    call(
+        nr::ROMFS_LIST,
+        &[index, buf.as_mut_ptr() as usize, buf.len()],
+    )
+    .ok()
+}
+pub fn syslog(buf: &mut [u8]) -> Result<usize, Errno> {
+    call(
+        nr::SYSLOG,
+        &[
+            abi::sys::SYSLOG_ACTION_READ_ALL,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        ],
+    )
+}
+pub fn poweroff(code: i32) -> Result<(), Errno> {
+    call(nr::REBOOT, &[abi::sys::REBOOT_CMD_POWER_OFF, code as usize]).map(|_| ())
+}
+pub fn reboot() -> Result<(), Errno> {
+    call(nr::REBOOT, &[abi::sys::REBOOT_CMD_RESTART]).map(|_| ())
+}
+pub fn brk(addr: usize) -> usize {
+    call(nr::BRK, &[addr]).unwrap_or(0)
+}
