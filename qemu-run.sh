@@ -14,11 +14,12 @@
 #     --append ARGS  extra kernel command line words (passed to init)
 #     --timeout SEC  kill QEMU after SEC seconds (exit status 124)
 #     --no-build     use the images already built
+#     --build-only   build the images (out/nx-rtos.elf, out/nx-rtos.bin) and stop
 set -euo pipefail
 cd "$(dirname "$0")"
 
 TARGET=aarch64-unknown-none-softfloat
-MEM=256M GIC=2 CPU=cortex-a76 EL2=0 RAW=0 GDB=0 TEST=0 TRACE=0 ICOUNT=0 BUILD=1 TIMEOUT=0 APPEND=""
+MEM=256M GIC=2 CPU=cortex-a76 EL2=0 RAW=0 GDB=0 TEST=0 TRACE=0 ICOUNT=0 BUILD=1 TIMEOUT=0 APPEND="" BUILD_ONLY=0
 EXTRA=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -34,8 +35,9 @@ while [ $# -gt 0 ]; do
         --append) APPEND="$APPEND $2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
         --no-build) BUILD=0 ;;
+        --build-only) BUILD_ONLY=1 ;;
         --) shift; EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -59,7 +61,7 @@ if [ "$BUILD" = 1 ]; then
         rustup target add "$TARGET" >&2 || { echo "qemu-run.sh: run: rustup target add $TARGET" >&2; exit 1; }
     fi
 fi
-need qemu-system-aarch64 "apt-get install -y qemu-system-arm" "(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm"
+[ "$BUILD_ONLY" = 1 ] || need qemu-system-aarch64 "apt-get install -y qemu-system-arm" "(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm"
 need llvm-objcopy "apt-get install -y llvm" "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm"
 
 OUT=target/$TARGET/release
@@ -72,6 +74,8 @@ if [ "$BUILD" = 1 ]; then
     cp "$OUT/qemu-virt" out/nx-rtos.elf
     llvm-objcopy -O binary out/nx-rtos.elf out/nx-rtos.bin
 fi
+[ "$BUILD_ONLY" = 1 ] && exit 0
+[ -f out/nx-rtos.elf ] || { echo "qemu-run.sh: no image in out/; run without --no-build" >&2; exit 1; }
 
 MACHINE="virt,gic-version=$GIC"
 [ "$EL2" = 1 ] && MACHINE="$MACHINE,virtualization=on"

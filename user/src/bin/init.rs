@@ -26,8 +26,16 @@ fn run(prog: &str, args: &[&str]) -> Option<i32> {
 }
 
 fn main(args: &[&str]) -> i32 {
+    if args.contains(&"poweroff") {
+        // Boot check only: report memory and stop.
+        let m = sys::meminfo();
+        println!("init: {} pages free of {}", m.pages_free, m.pages_total);
+        let _ = sys::poweroff(0);
+    }
     if args.contains(&"test") {
-        let code = run("ostest", &[]).unwrap_or(255);
+        // `ostest=PATTERN` on the command line runs only the matching cases.
+        let filter = args.iter().find_map(|a| a.strip_prefix("ostest="));
+        let code = run("ostest", filter.as_slice()).unwrap_or(255);
         let _ = sys::poweroff(code);
         return code;
     }
