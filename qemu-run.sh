@@ -66,10 +66,12 @@ need llvm-objcopy "apt-get install -y llvm" "DEBIAN_FRONTEND=noninteractive apt-
 
 OUT=target/$TARGET/release
 FEATURES=()
-[ "$TRACE" = 1 ] && FEATURES=(--features trace)
+# defmt's string table sits at address 0 while the kernel runs in the top 512 GiB, out of adrp's
+# +-4 GiB reach: trace builds use the large code model (absolute movz/movk addresses).
+[ "$TRACE" = 1 ] && FEATURES=(--features trace --config "target.$TARGET.rustflags=['-Ccode-model=large']")
 if [ "$BUILD" = 1 ]; then
     cargo build -q --release --target "$TARGET" -p user
-    cargo build -q --release --target "$TARGET" -p qemu-virt "${FEATURES[@]}"
+    DEFMT_LOG=${DEFMT_LOG:-info} cargo build -q --release --target "$TARGET" -p qemu-virt "${FEATURES[@]}"
     mkdir -p out
     cp "$OUT/qemu-virt" out/nx-rtos.elf
     llvm-objcopy -O binary out/nx-rtos.elf out/nx-rtos.bin
@@ -90,14 +92,34 @@ ARGS=(-M "$MACHINE" -cpu "$CPU" -m "$MEM" -nographic -no-reboot
 if [ "$GDB" = 1 ]; then
     ARGS+=(-s -S)
     echo "qemu-run.sh: waiting for the debugger. In another terminal:" >&2
-    echo "    gdb-multiarch $OUT/qemu-virt -ex 'target remote localhost:1234'" >&2
+    echo "    gdb-multiarch out/nx-rtos.elf -ex 'target remote localhost:1234'" >&2
 fi
 
 if [ "$TRACE" = 1 ]; then
     need defmt-print "cargo install defmt-print" "cargo install -q defmt-print"
-    # Semihosting carries the defmt frames on QEMU's stdout, the console goes to a pty-less serial.
-    exec qemu-system-aarch64 "${ARGS[@]/-nographic/-display}" none -serial stdio "${EXTRA[@]}" \
-        | defmt-print -e "$OUT/qemu-virt"
+    # QEMU writes semihosting output (the defmt frames) to its own stdout whatever chardev is
+    # configured, so in this mode stdout feeds defmt-print (decoded lines on stderr) and the
+    # console travels through a FIFO pair instead of stdio.
+    rm -f out/trace.fifo out/console.in out/console.out
+    mkfifo out/trace.fifo out/console.in out/console.out
+    defmt-print -e out/nx-rtos.elf < out/trace.fifo >&2 &
+    TRACER=$!
+    cat out/console.out &
+    READER=$!
+    if [ -t 0 ]; then stty raw -echo; trap 'stty sane' EXIT; fi
+    cat > out/console.in &
+    WRITER=$!
+    for i in "${!ARGS[@]}"; do
+        if [ "${ARGS[$i]}" = -nographic ]; then ARGS[$i]=-nodefaults; fi
+    done
+    ARGS+=(-display none -serial pipe:out/console)
+    TO=()
+    [ "$TIMEOUT" != 0 ] && TO=(timeout --foreground -k 5 "$TIMEOUT")
+    status=0
+    "${TO[@]}" qemu-system-aarch64 "${ARGS[@]}" "${EXTRA[@]}" > out/trace.fifo || status=$?
+    kill "$WRITER" "$READER" 2>/dev/null || true
+    wait "$TRACER" 2>/dev/null || true
+    exit "$status"
 fi
 if [ "$TIMEOUT" != 0 ]; then
     exec timeout --foreground -k 5 "$TIMEOUT" qemu-system-aarch64 "${ARGS[@]}" "${EXTRA[@]}"

@@ -146,7 +146,7 @@ impl Tree {
         pages: &[Pa],
         attrs: u64,
     ) -> Result<(), Errno> {
-        if va % PAGE_SIZE != 0
+        if !va.is_multiple_of(PAGE_SIZE)
             || va
                 .checked_add(pages.len() * PAGE_SIZE)
                 .is_none_or(|e| e > 1 << VA_BITS)
@@ -183,9 +183,9 @@ impl Tree {
     }
 
     fn block_run(&self, va: usize, pages: &[Pa]) -> bool {
-        va % L2_BLOCK == 0
+        va.is_multiple_of(L2_BLOCK)
             && pages.len() >= ENTRIES
-            && pages[0] % L2_BLOCK == 0
+            && pages[0].is_multiple_of(L2_BLOCK)
             && pages[..ENTRIES]
                 .iter()
                 .enumerate()
@@ -226,7 +226,7 @@ impl Tree {
                     continue;
                 }
                 if !is_table(e2) {
-                    if v % L2_BLOCK == 0 && end >= next_l2 {
+                    if v.is_multiple_of(L2_BLOCK) && end >= next_l2 {
                         table(t2)[idx(v, 2)] = 0;
                         if free_owned && e2 & OWNED != 0 {
                             let base = (e2 & ADDR) as usize;

@@ -10,6 +10,10 @@ fn main() {
         manifest.join("link.ld").display()
     );
     println!("cargo:rerun-if-changed=link.ld");
+    // defmt's linker script: without it the frames reference no table and nothing is printed.
+    if std::env::var_os("CARGO_FEATURE_TRACE").is_some() {
+        println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    }
     println!("cargo:rerun-if-env-changed=USER_BIN_DIR");
 
     let bin_dir = std::env::var("USER_BIN_DIR")

@@ -200,9 +200,11 @@ mod tests {
         }
     }
 
+    type Corrupt = fn(&mut std::vec::Vec<u8>);
+
     #[test]
     fn rejects_bad_fields() {
-        let cases: &[(&str, fn(&mut std::vec::Vec<u8>))] = &[
+        let cases: &[(&str, Corrupt)] = &[
             ("magic", |f| f[1] = b'X'),
             ("class", |f| f[4] = 1),
             ("machine", |f| f[18] = 62),

@@ -39,6 +39,19 @@ macro_rules! klog {
     };
 }
 
+/// A kernel trace point: a defmt frame with the `trace` feature, nothing at all without it.
+#[macro_export]
+macro_rules! ktrace {
+    ($fmt:literal $(, $arg:expr)* $(,)?) => {{
+        #[cfg(feature = "trace")]
+        defmt::info!($fmt $(, $arg)*);
+        #[cfg(not(feature = "trace"))]
+        {
+            $(let _ = &$arg;)*
+        }
+    }};
+}
+
 /// Bytes of console input buffered for readers.
 pub const CONSOLE_RX: usize = 4096;
 

@@ -125,10 +125,10 @@ impl PageAlloc {
     /// (and caught in debug builds) rather than corrupting the counts.
     pub fn free_page(&mut self, pa: Pa) {
         debug_assert!(
-            self.contains(pa) && pa % PAGE_SIZE == 0,
+            self.contains(pa) && pa.is_multiple_of(PAGE_SIZE),
             "free of foreign page {pa:#x}"
         );
-        if !self.contains(pa) || pa % PAGE_SIZE != 0 {
+        if !self.contains(pa) || !pa.is_multiple_of(PAGE_SIZE) {
             return;
         }
         let i = (pa - self.base) / PAGE_SIZE;

@@ -301,7 +301,7 @@ impl Kernel {
         use crate::phys::{page_round_up, PAGE_SIZE};
         use abi::layout::{USER_HEAP, USER_HEAP_MAX};
         let (cur, env) = (self.task(me).brk, self.task(me).env);
-        if want < USER_HEAP || want > USER_HEAP + USER_HEAP_MAX {
+        if !(USER_HEAP..=USER_HEAP + USER_HEAP_MAX).contains(&want) {
             return cur;
         }
         let (old_end, new_end) = (page_round_up(cur), page_round_up(want));

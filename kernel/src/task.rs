@@ -144,6 +144,13 @@ impl Kernel {
                 let mut name = [0u8; TASK_NAME_LEN];
                 let n = path.len().min(TASK_NAME_LEN);
                 name[..n].copy_from_slice(&path.as_bytes()[..n]);
+                crate::ktrace!(
+                    "spawn pid={=i32} ppid={=i32} {=str} pages={=usize}",
+                    pid,
+                    ppid,
+                    path,
+                    pages
+                );
                 let mut frame = TrapFrame::default();
                 self.arch
                     .user_frame(&mut frame, image.entry, sp, argc, argv);
@@ -294,6 +301,7 @@ impl Kernel {
             let t = self.task(slot);
             (t.pid, t.ppid, t.env)
         };
+        crate::ktrace!("exit pid={=i32} status={=i32:#x}", pid, status);
         self.sched.remove(slot);
         self.arch.addrenv_destroy(&env, &mut self.pg);
         self.free_asid(env.asid);
@@ -433,6 +441,13 @@ impl Kernel {
         };
         let n = name.iter().position(|&b| b == 0).unwrap_or(TASK_NAME_LEN);
         let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
+        crate::ktrace!(
+            "fault pid={=i32} {=str} addr={=usize:#x} pc={=usize:#x}",
+            pid,
+            kind,
+            addr,
+            pc
+        );
         klog!(
             self,
             "pid {} ({}): killed: {} at {:#x} (pc {:#x})",
@@ -517,6 +532,7 @@ impl Kernel {
         t.slice_end = now + SLICE_NS;
         *frame = t.frame;
         let env = t.env;
+        crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
         self.arch.addrenv_select(Some(&env));
         self.timers_dirty = true;

@@ -17,7 +17,8 @@ macro_rules! entry {
         #[no_mangle]
         extern "C" fn __user_main(argc: usize, argv: *const *const u8) -> ! {
             let mut store: [&str; 32] = [""; 32];
-            let n = $crate::args(argc, argv, &mut store);
+            // SAFETY: argc/argv are exactly what the kernel placed on the initial stack.
+            let n = unsafe { $crate::args(argc, argv, &mut store) };
             let code = $main(&store[..n]);
             $crate::sys::exit(code)
         }
@@ -35,7 +36,10 @@ core::arch::global_asm!(
 );
 
 /// Decode argv into `out` (at most out.len() arguments); returns the count.
-pub fn args<'a>(argc: usize, argv: *const *const u8, out: &mut [&'a str]) -> usize {
+///
+/// # Safety
+/// `argv` must point to `argc` pointers to NUL-terminated strings that live for `'static`.
+pub unsafe fn args(argc: usize, argv: *const *const u8, out: &mut [&'static str]) -> usize {
     let n = argc.min(out.len());
     for (i, slot) in out.iter_mut().enumerate().take(n) {
         // SAFETY: the kernel put argc valid NUL-terminated strings and their pointers on the

@@ -7,6 +7,11 @@ extern crate alloc;
 
 use core::fmt::Write;
 
+#[cfg(feature = "trace")]
+mod trace;
+#[cfg(feature = "trace")]
+use defmt_semihosting as _;
+
 use arch::gic::{self, Version};
 use arch::mmu::{self, KernelLayout, KOFF};
 use arch::platform::{Devices, ARCH};

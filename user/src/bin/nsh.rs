@@ -16,11 +16,9 @@ fn read_line(buf: &mut [u8]) -> usize {
                 print!("\r\n");
                 return n;
             }
-            0x7f | 0x08 => {
-                if n > 0 {
-                    n -= 1;
-                    print!("\x08 \x08");
-                }
+            0x7f | 0x08 if n > 0 => {
+                n -= 1;
+                print!("\x08 \x08");
             }
             b if (0x20..0x7f).contains(&b) && n < buf.len() => {
                 buf[n] = b;

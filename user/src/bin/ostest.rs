@@ -11,6 +11,10 @@ use ulib::{println, sys as u};
 
 type Res = Result<(), alloc::string::String>;
 
+fn ename(e: Errno) -> alloc::string::String {
+    e.name().into()
+}
+
 macro_rules! check {
     ($cond:expr, $($msg:tt)*) => {
         if !$cond {
@@ -63,17 +67,17 @@ fn t_wait_echild() -> Res {
 
 fn t_sleep() -> Res {
     let t0 = u::now_ns();
-    u::sleep_ms(50).map_err(|e| alloc::format!("{}", e.name()))?;
+    u::sleep_ms(50).map_err(ename)?;
     let dt = u::now_ns() - t0;
     check!((50_000_000..500_000_000).contains(&dt), "slept {} ns", dt);
     Ok(())
 }
 
 fn t_kill() -> Res {
-    let pid = u::spawn("ttask", &["sleep", "10000"]).map_err(|e| alloc::format!("{}", e.name()))?;
+    let pid = u::spawn("ttask", &["sleep", "10000"]).map_err(ename)?;
     let t0 = u::now_ns();
     u::kill(pid, sys::SIGKILL).map_err(|e| alloc::format!("kill: {}", e.name()))?;
-    let (_, st) = u::wait(pid, 0).map_err(|e| alloc::format!("{}", e.name()))?;
+    let (_, st) = u::wait(pid, 0).map_err(ename)?;
     check!(!wifexited(st) && wtermsig(st) == 9, "status {:#x}", st);
     check!(u::now_ns() - t0 < 1_000_000_000, "kill took too long");
     check!(u::kill(pid, 9) == Err(Errno::ESRCH), "killing a reaped pid");
@@ -82,9 +86,9 @@ fn t_kill() -> Res {
 
 fn t_round_robin() -> Res {
     let t0 = u::now_ns();
-    let a = u::spawn("ttask", &["spin", "200"]).map_err(|e| alloc::format!("{}", e.name()))?;
-    let b = u::spawn("ttask", &["spin", "200"]).map_err(|e| alloc::format!("{}", e.name()))?;
-    let (first, _) = u::wait(-1, 0).map_err(|e| alloc::format!("{}", e.name()))?;
+    let a = u::spawn("ttask", &["spin", "200"]).map_err(ename)?;
+    let b = u::spawn("ttask", &["spin", "200"]).map_err(ename)?;
+    let (first, _) = u::wait(-1, 0).map_err(ename)?;
     let t_first = u::now_ns() - t0;
     let _ = u::wait(-1, 0);
     check!(first == a || first == b, "unexpected child");
@@ -94,13 +98,13 @@ fn t_round_robin() -> Res {
 }
 
 fn t_priority() -> Res {
-    let lo = u::spawn("ttask", &["spin", "100"]).map_err(|e| alloc::format!("{}", e.name()))?;
-    let hi = u::spawn("ttask", &["spin", "100"]).map_err(|e| alloc::format!("{}", e.name()))?;
-    u::setpriority(lo, 50).map_err(|e| alloc::format!("{}", e.name()))?;
-    u::setpriority(hi, 60).map_err(|e| alloc::format!("{}", e.name()))?;
+    let lo = u::spawn("ttask", &["spin", "100"]).map_err(ename)?;
+    let hi = u::spawn("ttask", &["spin", "100"]).map_err(ename)?;
+    u::setpriority(lo, 50).map_err(ename)?;
+    u::setpriority(hi, 60).map_err(ename)?;
     check!(u::getpriority(hi) == Ok(60), "getpriority");
-    let (first, _) = u::wait(-1, 0).map_err(|e| alloc::format!("{}", e.name()))?;
-    let (second, _) = u::wait(-1, 0).map_err(|e| alloc::format!("{}", e.name()))?;
+    let (first, _) = u::wait(-1, 0).map_err(ename)?;
+    let (second, _) = u::wait(-1, 0).map_err(ename)?;
     check!(
         first == hi && second == lo,
         "order {} then {}",
@@ -120,10 +124,10 @@ fn t_isolation() -> Res {
         wifexited(st) && wexitstatus(st) == 0,
         "child's private data changed"
     );
-    let a = u::spawn("ttask", &["iso", "50"]).map_err(|e| alloc::format!("{}", e.name()))?;
-    let b = u::spawn("ttask", &["iso", "50"]).map_err(|e| alloc::format!("{}", e.name()))?;
+    let a = u::spawn("ttask", &["iso", "50"]).map_err(ename)?;
+    let b = u::spawn("ttask", &["iso", "50"]).map_err(ename)?;
     for _ in 0..2 {
-        let (p, st) = u::wait(-1, 0).map_err(|e| alloc::format!("{}", e.name()))?;
+        let (p, st) = u::wait(-1, 0).map_err(ename)?;
         check!(
             wifexited(st) && wexitstatus(st) == 0,
             "pid {} saw another process's write",
@@ -267,7 +271,7 @@ fn t_many_children() -> Res {
         ));
     }
     for (pid, i) in pids.iter().rev() {
-        let (p, st) = u::wait(*pid, 0).map_err(|e| alloc::format!("{}", e.name()))?;
+        let (p, st) = u::wait(*pid, 0).map_err(ename)?;
         check!(
             p == *pid && wexitstatus(st) == *i,
             "child {} status {:#x}",
@@ -293,7 +297,9 @@ fn t_clock() -> Res {
     Ok(())
 }
 
-pub static CASES: &[(&str, fn() -> Res)] = &[
+type Case = (&'static str, fn() -> Res);
+
+pub static CASES: &[Case] = &[
     ("exit_status", t_exit_status),
     ("getppid", t_getppid),
     ("wait_echild", t_wait_echild),
