@@ -32,6 +32,6 @@ pub mod layout {
     pub const USER_HEAP_MAX: usize = 0x1_0000_0000;
     /// Shared-memory attach window chosen by the kernel when shmat's address is NULL.
     pub const SHM_WINDOW: usize = 0x20_0000_0000;
-    /// Size of that window.
-    pub const SHM_WINDOW_SIZE: usize = 0x10_0000_0000;
+    /// Size of that window (2 GiB: 32 attachments of a SHMMAX segment).
+    pub const SHM_WINDOW_SIZE: usize = 0x8000_0000;
 }

@@ -9,6 +9,9 @@ pub const IPC_CREAT: i32 = 0o1000;
 pub const IPC_EXCL: i32 = 0o2000;
 pub const IPC_NOWAIT: i32 = 0o4000;
 
+/// Flag glibc ORs into shmctl's command for the 64-bit layouts; accepted and ignored.
+pub const IPC_64: i32 = 0x100;
+
 pub const IPC_RMID: i32 = 0;
 pub const IPC_SET: i32 = 1;
 pub const IPC_STAT: i32 = 2;

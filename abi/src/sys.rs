@@ -55,6 +55,9 @@ pub const SYSLOG_ACTION_READ_ALL: usize = 3;
 /// `futex` operations.
 pub const FUTEX_WAIT: usize = 0;
 pub const FUTEX_WAKE: usize = 1;
+/// Accepted and ignored: every futex here is keyed by physical address.
+pub const FUTEX_PRIVATE_FLAG: usize = 128;
+pub const FUTEX_CLOCK_REALTIME: usize = 256;
 
 /// Signals (Linux numbers). Without handlers every one of them ends the task.
 pub const SIGINT: usize = 2;

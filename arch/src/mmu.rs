@@ -138,9 +138,32 @@ pub fn map(
     Ok(())
 }
 
+/// NuttX `up_shmat`: map a list of shared physical pages at `va` in `env` (user, non-global,
+/// execute-never, RW or RO). Aligned contiguous 2 MiB runs become block descriptors.
+pub fn up_shmat(
+    env: &AddrEnv,
+    pg: &mut PageAlloc,
+    pages: &[Pa],
+    va: usize,
+    rdonly: bool,
+) -> Result<(), Errno> {
+    let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
+    map(env, pg, va, pages, prot, false)
+}
+
+/// NuttX `up_shmdt`: unmap `npages` shared pages at `va` (the pages themselves stay), free
+/// emptied tables and invalidate the TLB by VA and ASID.
+pub fn up_shmdt(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+    unmap_inner(env, pg, va, npages, false)
+}
+
 pub fn unmap(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+    unmap_inner(env, pg, va, npages, true)
+}
+
+fn unmap_inner(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize, free_owned: bool) {
     let mut t = Tree { root: env.root };
-    t.unmap(pg, va, npages, true);
+    t.unmap(pg, va, npages, free_owned);
     dsb_ishst();
     if npages > TLBI_ASID_THRESHOLD {
         tlbi_asid(env.asid);

@@ -100,6 +100,19 @@ impl Arch for Aarch64 {
     fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         mmu::unmap(env, pg, va, npages)
     }
+    fn up_shmat(
+        &self,
+        env: &AddrEnv,
+        pg: &mut PageAlloc,
+        pages: &[Pa],
+        va: usize,
+        rdonly: bool,
+    ) -> Result<(), Errno> {
+        mmu::up_shmat(env, pg, pages, va, rdonly)
+    }
+    fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+        mmu::up_shmdt(env, pg, va, npages)
+    }
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
         mmu::translate(env, va, access)
     }

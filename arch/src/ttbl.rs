@@ -438,6 +438,28 @@ mod tests {
     }
 
     #[test]
+    fn shared_mappings_are_user_non_global_execute_never() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let p = pg.alloc().unwrap();
+        for (write, va) in [(false, UVA), (true, UVA + 0x10_0000)] {
+            t.map(&mut pg, va, &[p], user_attrs(write, false, false))
+                .unwrap();
+            let a = t.lookup(va).unwrap().attrs;
+            assert!(a & AP_EL0 != 0 && a & NG != 0, "user, non-global");
+            assert!(a & UXN != 0 && a & PXN != 0, "never executable");
+            assert_eq!(a & AP_RO != 0, !write);
+            assert_eq!(a & OWNED, 0, "not freed with the mapping");
+        }
+        // Two mappings, one table chain: unmapping both returns every table.
+        t.unmap(&mut pg, UVA, 1, true);
+        assert_eq!(t.table_pages(), 3);
+        t.unmap(&mut pg, UVA + 0x10_0000, 1, true);
+        assert_eq!(t.table_pages(), 1);
+        assert!(pg.contains(p) && t.lookup(UVA).is_none());
+    }
+
+    #[test]
     fn aligned_contiguous_run_becomes_a_block() {
         let mut pg = pool();
         let mut t = Tree::new(&mut pg).unwrap();

@@ -12,6 +12,7 @@ pub mod pgalloc;
 pub mod phys;
 pub mod romfs;
 pub mod sched;
+pub mod shm;
 pub mod syscall;
 pub mod task;
 pub mod uaccess;
@@ -20,7 +21,9 @@ pub mod up;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
-mod tests;
+mod shm_tests;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use alloc::boxed::Box;
 use heapless::Deque;
@@ -74,6 +77,8 @@ pub struct Kernel {
     pub log: klog::KLog,
     pub console_rx: Deque<u8, CONSOLE_RX>,
     pub heap_stats: HeapStats,
+    /// System V shared-memory segments.
+    pub shm: shm::ShmTable,
     /// Monotonic time at which the first user program was started.
     pub boot_ns: u64,
     /// Wall-clock seconds at monotonic time 0.
@@ -106,6 +111,7 @@ impl Kernel {
             log: klog::KLog::new(),
             console_rx: Deque::new(),
             heap_stats,
+            shm: shm::ShmTable::new(),
             boot_ns: 0,
             rtc_base,
             next_pid: 1,

@@ -62,17 +62,21 @@ pub mod fakeram {
 
     /// Physical base of the fake RAM (the QEMU virt RAM base, for realism).
     pub const BASE: Pa = 0x4000_0000;
-    const SIZE: usize = 1 << 30;
+    // Reserved, not committed: the host only backs the pages a test touches.
+    const SIZE: usize = 4 << 30;
     const SLICE: usize = 32 << 20;
     static RAM: OnceLock<usize> = OnceLock::new();
     static NEXT: AtomicUsize = AtomicUsize::new(0);
 
     fn ram() -> usize {
         *RAM.get_or_init(|| {
-            let layout = std::alloc::Layout::from_size_align(SIZE, 2 << 20).unwrap();
+            // Small alignment keeps this on calloc's lazily zeroed path (an aligned
+            // alloc_zeroed would memset all of it); the 2 MiB alignment is done by hand.
+            let layout = std::alloc::Layout::from_size_align(SIZE + (2 << 20), 16).unwrap();
             // SAFETY: non-zero size layout; leaked on purpose for the life of the test process.
-            let p = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
-            assert!(p != 0);
+            let raw = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+            assert!(raw != 0);
+            let p = raw.next_multiple_of(2 << 20);
             set_phys_offset(p.wrapping_sub(BASE));
             p
         })

@@ -82,6 +82,11 @@ impl Kernel {
             nr::SPAWN => self.sys_spawn(me, a[0], a[1], a[2], a[3]),
             nr::GETPRIORITY => self.target(me, a[1]).map(|s| self.task(s).prio as isize),
             nr::SETPRIORITY => self.sys_setprio(me, a[1], a[2]),
+            nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
+            nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
+            nr::SHMDT => self.sys_shmdt(me, a[0]),
+            nr::SHMCTL => self.sys_shmctl(me, a[0] as i32, a[1] as i32, a[2]),
+            nr::FUTEX => return self.sys_futex(me, a[0], a[1], a[2], a[3]),
             nr::BRK => Ok(self.sys_brk(me, a[0]) as isize),
             nr::TASKINFO => self.sys_taskinfo(me, a[0], a[1]),
             nr::MEMINFO => {

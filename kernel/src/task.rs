@@ -45,6 +45,16 @@ pub enum Block {
     },
 }
 
+/// One shared-memory attachment of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attach {
+    pub va: usize,
+    pub npages: usize,
+    /// Segment slot in the shm table (kept alive by this attachment).
+    pub slot: usize,
+    pub rdonly: bool,
+}
+
 pub struct Task {
     pub pid: i32,
     pub ppid: i32,
@@ -63,8 +73,10 @@ pub struct Task {
     pub slice_end: u64,
     pub exit_status: i32,
     pub brk: usize,
-    /// Order in which blocked console readers are served.
+    /// Order in which blocked tasks are served (console readers, futex waiters).
     pub seq: u64,
+    /// Shared-memory attachments (at most SHMSEG).
+    pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
 }
 
 impl Task {
@@ -171,6 +183,7 @@ impl Kernel {
                     exit_status: 0,
                     brk: USER_HEAP,
                     seq: 0,
+                    attach: heapless::Vec::new(),
                 }));
                 self.make_ready(slot);
                 Ok(pid)
@@ -305,6 +318,8 @@ impl Kernel {
         self.sched.remove(slot);
         self.arch.addrenv_destroy(&env, &mut self.pg);
         self.free_asid(env.asid);
+        // After the tables (and TLB entries) are gone, so pages freed here are unreachable.
+        self.shm_exit(slot);
         {
             let t = self.task_mut(slot);
             t.state = State::Zombie;

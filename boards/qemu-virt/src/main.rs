@@ -27,7 +27,7 @@ use linked_list_allocator::LockedHeap;
 static HEAP: LockedHeap = LockedHeap::empty();
 
 /// Kernel heap size.
-const HEAP_PAGES: usize = 256;
+const HEAP_PAGES: usize = 512;
 /// RAM the boot map covers (1 GiB .. 4 GiB physical); more is ignored.
 const RAM_LIMIT: usize = 0x1_0000_0000;
 /// Where QEMU leaves the DTB when the kernel is booted as an ELF (x0 = 0).

@@ -1,0 +1,572 @@
+//! Shared memory: the kernel's one shared-memory object (a zeroed page list) and the System V
+//! front end on it: shmget/shmat/shmdt/shmctl, per-process attach windows, exit auto-detach.
+//!
+//! Project choices where POSIX and Linux differ (see README): a segment marked by IPC_RMID
+//! refuses new shmat and shmctl by id (EINVAL) but stays visible to SHM_STAT with SHM_DEST;
+//! its key is free at once and its pages go when the last attachment does. Ids carry a
+//! sequence number, so a stale id never reaches a newer segment.
+
+use alloc::vec::Vec;
+
+use crate::phys::{zero_page, Pa, PAGE_SIZE};
+use crate::task::Attach;
+use crate::up::Access;
+use crate::{uaccess, Kernel};
+use abi::layout::{
+    SHM_WINDOW, SHM_WINDOW_SIZE, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN, USER_STACK_SIZE,
+    USER_STACK_TOP,
+};
+use abi::shm::*;
+use abi::Errno;
+
+type R = Result<isize, Errno>;
+
+/// Pages in a 2 MiB block: segments allocate runs of this many, aligned, where they can, so
+/// that an attach at a 2 MiB-aligned address can use block descriptors.
+pub const BLOCK_PAGES: usize = 512;
+const BLOCK: usize = BLOCK_PAGES * PAGE_SIZE;
+
+/// A shared-memory object: physical pages that belong to no address space. Every front end
+/// (System V today; POSIX shm_open and anonymous objects later) holds one.
+pub struct ShmObj {
+    pages: Vec<Pa>,
+}
+
+impl ShmObj {
+    /// `npages` zeroed pages; ENOMEM (with nothing kept) if memory runs out.
+    pub fn new(pg: &mut crate::pgalloc::PageAlloc, npages: usize) -> Result<ShmObj, Errno> {
+        let mut pages = Vec::new();
+        pages.try_reserve_exact(npages).map_err(|_| Errno::ENOMEM)?;
+        let mut obj = ShmObj { pages };
+        while obj.pages.len() < npages {
+            let left = npages - obj.pages.len();
+            if left >= BLOCK_PAGES {
+                if let Some(run) = pg.alloc_contig(BLOCK_PAGES, BLOCK_PAGES) {
+                    for k in 0..BLOCK_PAGES {
+                        zero_page(run + k * PAGE_SIZE);
+                        obj.pages.push(run + k * PAGE_SIZE);
+                    }
+                    continue;
+                }
+            }
+            match pg.alloc_zeroed() {
+                Some(p) => obj.pages.push(p),
+                None => {
+                    obj.free(pg);
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        }
+        Ok(obj)
+    }
+
+    pub fn pages(&self) -> &[Pa] {
+        &self.pages
+    }
+
+    pub fn npages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Give every page back. Only when no mapping of the object is left.
+    pub fn free(self, pg: &mut crate::pgalloc::PageAlloc) {
+        for &p in &self.pages {
+            pg.free_page(p);
+        }
+    }
+}
+
+/// A System V segment: the object plus its `shmid_ds` bookkeeping.
+pub struct Segment {
+    pub obj: ShmObj,
+    pub key: i32,
+    pub uid: u32,
+    pub gid: u32,
+    pub cuid: u32,
+    pub cgid: u32,
+    /// Low nine permission bits.
+    pub mode: u32,
+    pub segsz: usize,
+    pub atime: i64,
+    pub dtime: i64,
+    pub ctime: i64,
+    pub cpid: i32,
+    pub lpid: i32,
+    pub nattch: usize,
+    /// Marked by IPC_RMID: destroyed when the last attachment goes.
+    pub dest: bool,
+}
+
+/// The id table: SHMMNI slots, each with a sequence number that changes whenever its segment
+/// is destroyed.
+pub struct ShmTable {
+    slots: [Option<Segment>; SHMMNI],
+    seq: [u32; SHMMNI],
+    /// Pages held by all segments (bounded by SHMALL).
+    pub pages: usize,
+}
+
+/// Ids are `seq * SHMMNI + slot`; seq wraps before the id would leave the positive i32 range.
+const SEQ_LIMIT: u32 = (i32::MAX as usize / SHMMNI) as u32;
+
+impl Default for ShmTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ShmTable {
+    pub const fn new() -> ShmTable {
+        ShmTable {
+            slots: [const { None }; SHMMNI],
+            seq: [0; SHMMNI],
+            pages: 0,
+        }
+    }
+
+    fn id(&self, slot: usize) -> i32 {
+        (self.seq[slot] as usize * SHMMNI + slot) as i32
+    }
+
+    /// The live (not removed) segment with this id.
+    fn lookup(&self, id: i32) -> Result<usize, Errno> {
+        if id < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let (slot, seq) = (id as usize % SHMMNI, id as usize / SHMMNI);
+        match &self.slots[slot] {
+            Some(s) if self.seq[slot] as usize == seq && !s.dest => Ok(slot),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    pub fn get(&self, slot: usize) -> Option<&Segment> {
+        self.slots[slot].as_ref()
+    }
+
+    fn seg(&mut self, slot: usize) -> &mut Segment {
+        self.slots[slot].as_mut().expect("live segment")
+    }
+
+    /// Segments in use (removed-but-attached ones included).
+    pub fn used(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    fn highest(&self) -> usize {
+        self.slots.iter().rposition(|s| s.is_some()).unwrap_or(0)
+    }
+
+    fn destroy(&mut self, slot: usize, pg: &mut crate::pgalloc::PageAlloc) {
+        if let Some(s) = self.slots[slot].take() {
+            self.pages -= s.obj.npages();
+            s.obj.free(pg);
+            self.seq[slot] = (self.seq[slot] + 1) % SEQ_LIMIT;
+        }
+    }
+
+    fn ds(&self, slot: usize) -> ShmidDs {
+        let s = self.slots[slot].as_ref().expect("live segment");
+        ShmidDs {
+            shm_perm: IpcPerm {
+                key: s.key,
+                uid: s.uid,
+                gid: s.gid,
+                cuid: s.cuid,
+                cgid: s.cgid,
+                mode: s.mode | if s.dest { SHM_DEST } else { 0 },
+                seq: self.seq[slot] as u16,
+                ..Default::default()
+            },
+            shm_segsz: s.segsz as u64,
+            shm_atime: s.atime,
+            shm_dtime: s.dtime,
+            shm_ctime: s.ctime,
+            shm_cpid: s.cpid,
+            shm_lpid: s.lpid,
+            shm_nattch: s.nattch as u64,
+            ..Default::default()
+        }
+    }
+}
+
+/// IPC permission check (Linux `ipcperms`): `req` holds rwx bits in any of the three
+/// positions; root (uid 0) is always allowed.
+fn perm_ok(s: &Segment, uid: u32, gid: u32, req: u32) -> bool {
+    if uid == 0 {
+        return true;
+    }
+    let req = (req >> 6 | req >> 3 | req) & 7;
+    let granted = if uid == s.uid || uid == s.cuid {
+        s.mode >> 6
+    } else if gid == s.gid || gid == s.cgid {
+        s.mode >> 3
+    } else {
+        s.mode
+    };
+    req & !granted & 7 == 0
+}
+
+fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
+    a < b + blen && b < a + alen
+}
+
+/// Ranges an explicit attach address may not touch: the heap's reserve and the stack with
+/// its guard page (the program image is caught by the mapping itself).
+const RESERVED: [(usize, usize); 2] = [
+    (USER_HEAP, USER_HEAP_MAX),
+    (
+        USER_STACK_TOP - USER_STACK_SIZE - PAGE_SIZE,
+        USER_STACK_SIZE + PAGE_SIZE,
+    ),
+];
+
+impl Kernel {
+    fn now_s(&self) -> i64 {
+        self.wall_seconds()
+    }
+
+    pub fn sys_shmget(&mut self, me: usize, key: i32, size: usize, flg: i32) -> R {
+        let (uid, gid, pid) = {
+            let t = self.task(me);
+            (t.uid, t.gid, t.pid)
+        };
+        if key != IPC_PRIVATE {
+            let found =
+                (0..SHMMNI).find(|&i| self.shm.get(i).is_some_and(|s| !s.dest && s.key == key));
+            if let Some(slot) = found {
+                // Linux's order: EEXIST, then the size, then permission.
+                if flg & IPC_CREAT != 0 && flg & IPC_EXCL != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                let s = self.shm.get(slot).expect("found");
+                if size > s.segsz {
+                    return Err(Errno::EINVAL);
+                }
+                if !perm_ok(s, uid, gid, (flg & 0o777) as u32) {
+                    return Err(Errno::EACCES);
+                }
+                return Ok(self.shm.id(slot) as isize);
+            }
+            if flg & IPC_CREAT == 0 {
+                return Err(Errno::ENOENT);
+            }
+        }
+        if !(SHMMIN..=SHMMAX).contains(&size) {
+            return Err(Errno::EINVAL);
+        }
+        let slot = (0..SHMMNI)
+            .find(|&i| self.shm.get(i).is_none())
+            .ok_or(Errno::ENOSPC)?;
+        let npages = size.div_ceil(PAGE_SIZE);
+        if self.shm.pages + npages > SHMALL {
+            return Err(Errno::ENOMEM);
+        }
+        let obj = ShmObj::new(&mut self.pg, npages)?;
+        let now = self.now_s();
+        self.shm.pages += npages;
+        self.shm.slots[slot] = Some(Segment {
+            obj,
+            key,
+            uid,
+            gid,
+            cuid: uid,
+            cgid: gid,
+            mode: (flg & 0o777) as u32,
+            segsz: size,
+            atime: 0,
+            dtime: 0,
+            ctime: now,
+            cpid: pid,
+            lpid: 0,
+            nattch: 0,
+            dest: false,
+        });
+        crate::ktrace!(
+            "shmget key={=i32} size={=usize} -> slot {=usize}",
+            key,
+            size,
+            slot
+        );
+        Ok(self.shm.id(slot) as isize)
+    }
+
+    pub fn sys_shmat(&mut self, me: usize, id: i32, addr: usize, flg: i32) -> R {
+        if flg & !(SHM_RDONLY | SHM_RND) != 0 {
+            return Err(Errno::EINVAL); // SHM_REMAP, SHM_EXEC: not supported
+        }
+        let slot = self.shm.lookup(id)?;
+        let rdonly = flg & SHM_RDONLY != 0;
+        let (uid, gid, pid, env) = {
+            let t = self.task(me);
+            (t.uid, t.gid, t.pid, t.env)
+        };
+        let seg = self.shm.get(slot).expect("live");
+        if !perm_ok(seg, uid, gid, if rdonly { 0o444 } else { 0o666 }) {
+            return Err(Errno::EACCES);
+        }
+        if self.task(me).attach.is_full() {
+            return Err(Errno::EMFILE);
+        }
+        let npages = seg.obj.npages();
+        let len = npages * PAGE_SIZE;
+        let va = if addr == 0 {
+            self.window_place(me, len)?
+        } else {
+            let va = if flg & SHM_RND != 0 {
+                addr & !(SHMLBA - 1)
+            } else if !addr.is_multiple_of(SHMLBA) {
+                return Err(Errno::EINVAL);
+            } else {
+                addr
+            };
+            let in_range = va >= USER_MIN && va.checked_add(len).is_some_and(|e| e <= USER_END);
+            if !in_range
+                || RESERVED.iter().any(|&(b, l)| overlaps(va, len, b, l))
+                || self
+                    .task(me)
+                    .attach
+                    .iter()
+                    .any(|a| overlaps(va, len, a.va, a.npages * PAGE_SIZE))
+            {
+                return Err(Errno::EINVAL);
+            }
+            va
+        };
+        let seg = self.shm.get(slot).expect("live");
+        self.arch
+            .up_shmat(&env, &mut self.pg, seg.obj.pages(), va, rdonly)?;
+        let now = self.now_s();
+        let _ = self.task_mut(me).attach.push(Attach {
+            va,
+            npages,
+            slot,
+            rdonly,
+        });
+        let s = self.shm.seg(slot);
+        s.nattch += 1;
+        s.atime = now;
+        s.lpid = pid;
+        crate::ktrace!(
+            "shmat pid={=i32} id={=i32} va={=usize:#x} pages={=usize}",
+            pid,
+            id,
+            va,
+            npages
+        );
+        Ok(va as isize)
+    }
+
+    /// First fit in the process's attach window; segments of 2 MiB or more start on a 2 MiB
+    /// boundary so their aligned runs map as blocks.
+    fn window_place(&self, me: usize, len: usize) -> Result<usize, Errno> {
+        let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
+        let end = SHM_WINDOW + SHM_WINDOW_SIZE;
+        let attach = &self.task(me).attach;
+        let mut va = SHM_WINDOW;
+        loop {
+            if va + len > end {
+                return Err(Errno::ENOMEM);
+            }
+            match attach
+                .iter()
+                .filter(|a| overlaps(va, len, a.va, a.npages * PAGE_SIZE))
+                .map(|a| a.va + a.npages * PAGE_SIZE)
+                .max()
+            {
+                None => return Ok(va),
+                Some(next) => va = next.next_multiple_of(align),
+            }
+        }
+    }
+
+    pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
+        let i = self
+            .task(me)
+            .attach
+            .iter()
+            .position(|a| a.va == addr)
+            .ok_or(Errno::EINVAL)?;
+        let env = self.task(me).env;
+        let a = self.task_mut(me).attach.swap_remove(i);
+        self.arch.up_shmdt(&env, &mut self.pg, a.va, a.npages);
+        let pid = self.task(me).pid;
+        crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", pid, addr);
+        self.shm_detached(a.slot, pid);
+        Ok(0)
+    }
+
+    /// Bookkeeping after an attachment of `slot` went away (by shmdt or process exit).
+    fn shm_detached(&mut self, slot: usize, pid: i32) {
+        let now = self.now_s();
+        let s = self.shm.seg(slot);
+        s.nattch -= 1;
+        s.dtime = now;
+        s.lpid = pid;
+        if s.nattch == 0 && s.dest {
+            self.shm.destroy(slot, &mut self.pg);
+        }
+    }
+
+    /// Process exit: drop every attachment. The address space is already gone, so only the
+    /// bookkeeping is left.
+    pub fn shm_exit(&mut self, task_slot: usize) {
+        let pid = self.task(task_slot).pid;
+        let attach = core::mem::take(&mut self.task_mut(task_slot).attach);
+        for a in &attach {
+            self.shm_detached(a.slot, pid);
+        }
+    }
+
+    pub fn sys_shmctl(&mut self, me: usize, id: i32, cmd: i32, buf: usize) -> R {
+        let (uid, gid, env) = {
+            let t = self.task(me);
+            (t.uid, t.gid, t.env)
+        };
+        let arch = self.arch;
+        match cmd & !IPC_64 {
+            IPC_INFO => {
+                let info = ShmInfoLimits {
+                    shmmax: SHMMAX as u64,
+                    shmmin: SHMMIN as u64,
+                    shmmni: SHMMNI as u64,
+                    shmseg: SHMSEG as u64,
+                    shmall: SHMALL as u64,
+                    unused: [0; 4],
+                };
+                uaccess::write_val(arch, &env, buf, &info)?;
+                Ok(self.shm.highest() as isize)
+            }
+            SHM_INFO => {
+                let info = ShmInfo {
+                    used_ids: self.shm.used() as i32,
+                    pad: 0,
+                    shm_tot: self.shm.pages as u64,
+                    shm_rss: self.shm.pages as u64,
+                    ..Default::default()
+                };
+                uaccess::write_val(arch, &env, buf, &info)?;
+                Ok(self.shm.highest() as isize)
+            }
+            SHM_STAT => {
+                // `id` is a table index here; removed segments are listed too.
+                let slot = usize::try_from(id)
+                    .ok()
+                    .filter(|&s| s < SHMMNI)
+                    .ok_or(Errno::EINVAL)?;
+                let s = self.shm.get(slot).ok_or(Errno::EINVAL)?;
+                if !perm_ok(s, uid, gid, 0o444) {
+                    return Err(Errno::EACCES);
+                }
+                uaccess::write_val(arch, &env, buf, &self.shm.ds(slot))?;
+                Ok(self.shm.id(slot) as isize)
+            }
+            IPC_STAT => {
+                let slot = self.shm.lookup(id)?;
+                if !perm_ok(self.shm.get(slot).expect("live"), uid, gid, 0o444) {
+                    return Err(Errno::EACCES);
+                }
+                uaccess::write_val(arch, &env, buf, &self.shm.ds(slot))?;
+                Ok(0)
+            }
+            IPC_SET => {
+                let ds: ShmidDs = uaccess::read_val(arch, &env, buf)?;
+                let slot = self.shm.lookup(id)?;
+                let now = self.now_s();
+                let s = self.shm.seg(slot);
+                if uid != 0 && uid != s.uid && uid != s.cuid {
+                    return Err(Errno::EPERM);
+                }
+                s.uid = ds.shm_perm.uid;
+                s.gid = ds.shm_perm.gid;
+                s.mode = ds.shm_perm.mode & 0o777;
+                s.ctime = now;
+                Ok(0)
+            }
+            IPC_RMID => {
+                let slot = self.shm.lookup(id)?;
+                let s = self.shm.seg(slot);
+                if uid != 0 && uid != s.uid && uid != s.cuid {
+                    return Err(Errno::EPERM);
+                }
+                s.dest = true;
+                s.key = IPC_PRIVATE;
+                if s.nattch == 0 {
+                    self.shm.destroy(slot, &mut self.pg);
+                }
+                Ok(0)
+            }
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// futex(uaddr, FUTEX_WAIT / FUTEX_WAKE, val, timeout): wait/wake keyed by the word's
+    /// physical address, so processes that attached a segment at different addresses meet.
+    /// Some(result) now, or None after blocking.
+    pub fn sys_futex(
+        &mut self,
+        me: usize,
+        uaddr: usize,
+        op: usize,
+        val: usize,
+        tmo: usize,
+    ) -> Option<R> {
+        let env = self.task(me).env;
+        if !uaddr.is_multiple_of(4) {
+            return Some(Err(Errno::EINVAL));
+        }
+        let Some(pa) = uaccess::range_ok(uaddr, 4)
+            .then(|| self.arch.translate(&env, uaddr, Access::Read))
+            .flatten()
+        else {
+            return Some(Err(Errno::EFAULT));
+        };
+        match op & !(abi::sys::FUTEX_PRIVATE_FLAG | abi::sys::FUTEX_CLOCK_REALTIME) {
+            abi::sys::FUTEX_WAIT => {
+                let wake_at = if tmo == 0 {
+                    None
+                } else {
+                    let ts: abi::sys::Timespec = match uaccess::read_val(self.arch, &env, tmo) {
+                        Ok(t) => t,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+                        return Some(Err(Errno::EINVAL));
+                    }
+                    let ns = (ts.tv_sec as u64)
+                        .saturating_mul(1_000_000_000)
+                        .saturating_add(ts.tv_nsec as u64);
+                    Some(self.arch.now_ns().saturating_add(ns))
+                };
+                let cur: u32 = match uaccess::read_val(self.arch, &env, uaddr) {
+                    Ok(v) => v,
+                    Err(e) => return Some(Err(e)),
+                };
+                if cur != val as u32 {
+                    return Some(Err(Errno::EAGAIN));
+                }
+                self.block_current(crate::task::Block::Futex { pa }, wake_at);
+                None
+            }
+            abi::sys::FUTEX_WAKE => {
+                let max = (val as u32).min(i32::MAX as u32) as usize;
+                let mut woken = 0;
+                while woken < max {
+                    let next = (0..crate::task::MAX_TASKS)
+                        .filter_map(|s| {
+                            let t = self.tasks[s].as_deref()?;
+                            (t.state == crate::task::State::Blocked
+                                && t.block == crate::task::Block::Futex { pa })
+                            .then_some((t.seq, s))
+                        })
+                        .min();
+                    let Some((_, s)) = next else { break };
+                    self.complete(s, 0);
+                    woken += 1;
+                }
+                Some(Ok(woken as isize))
+            }
+            _ => Some(Err(Errno::ENOSYS)),
+        }
+    }
+}

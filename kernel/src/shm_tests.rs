@@ -1,0 +1,1048 @@
+//! System V shared memory and futex tests against the fake architecture, case by case from
+//! the conformance catalogue (`../shared/conformance/sysv-shm.md`; ids in the comments).
+
+use std::vec;
+use std::vec::Vec;
+
+use crate::phys::PAGE_SIZE;
+use crate::shm::BLOCK_PAGES;
+use crate::tests::{Sys, SCRATCH};
+use crate::up::{Access, Prot};
+use abi::layout::{SHM_WINDOW, SHM_WINDOW_SIZE, USER_HEAP, USER_STACK_TOP};
+use abi::shm::*;
+use abi::sys::{self, nr};
+use abi::Errno;
+
+fn err(e: Errno) -> i64 {
+    e.to_ret() as i64
+}
+
+/// Where tests keep a `shmid_ds` in user memory (the stack page below SCRATCH's).
+const DS: usize = SCRATCH + 1024;
+const T0: i64 = 1_700_000_000;
+
+impl Sys {
+    /// One process (pid 1), running.
+    fn with_proc() -> Sys {
+        let mut s = Sys::new();
+        s.k.spawn("prog", b"prog\0", None).unwrap();
+        s.run();
+        s
+    }
+
+    /// A second process (child of the current one), not running yet.
+    fn child(&mut self) -> i32 {
+        self.spawn_call("prog") as i32
+    }
+
+    /// Make `pid` the running task (round robin among equal priorities).
+    fn switch_to(&mut self, pid: i32) {
+        for _ in 0..100 {
+            if self.cur_pid() == Some(pid) {
+                return;
+            }
+            self.call(nr::SCHED_YIELD, &[]);
+            self.run();
+        }
+        panic!("pid {pid} never ran");
+    }
+
+    fn shmget(&mut self, key: i32, size: usize, flg: i32) -> i64 {
+        self.call(nr::SHMGET, &[key as usize, size, flg as usize])
+    }
+    fn shmat(&mut self, id: i64, addr: usize, flg: i32) -> i64 {
+        self.call(nr::SHMAT, &[id as usize, addr, flg as usize])
+    }
+    fn shmdt(&mut self, addr: usize) -> i64 {
+        self.call(nr::SHMDT, &[addr])
+    }
+    fn shmctl(&mut self, id: i64, cmd: i32, buf: usize) -> i64 {
+        self.call(nr::SHMCTL, &[id as usize, cmd as usize, buf])
+    }
+    fn stat(&mut self, id: i64) -> ShmidDs {
+        assert_eq!(self.shmctl(id, IPC_STAT, DS), 0, "IPC_STAT {id}");
+        self.get(DS)
+    }
+    fn setuid(&mut self, uid: u32, gid: u32) {
+        assert_eq!(self.call(nr::SETGID, &[gid as usize]), 0);
+        assert_eq!(self.call(nr::SETUID, &[uid as usize]), 0);
+    }
+    fn writable(&self, va: usize) -> bool {
+        self.k
+            .arch
+            .translate(&self.env(), va, Access::Write)
+            .is_some()
+    }
+    fn readable(&self, va: usize) -> bool {
+        self.k
+            .arch
+            .translate(&self.env(), va, Access::Read)
+            .is_some()
+    }
+    fn pid(&self) -> i32 {
+        self.cur_pid().unwrap()
+    }
+}
+
+#[test]
+fn sg_ipc_private_always_creates() {
+    let mut s = Sys::with_proc();
+    // SG-01, SG-02, SG-03: new ids every time, with or without IPC_CREAT / IPC_EXCL.
+    let a = s.shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600);
+    let b = s.shmget(IPC_PRIVATE, 4096, 0o600);
+    let c = s.shmget(IPC_PRIVATE, 4096, IPC_CREAT | IPC_EXCL | 0o600);
+    let d = s.shmget(IPC_PRIVATE, 4096, IPC_CREAT | IPC_EXCL | 0o600);
+    assert_eq!(a, 0, "0 is a valid id");
+    for x in [b, c, d] {
+        assert!(x > 0);
+    }
+    assert!(a != b && b != c && c != d && a != d);
+    // SG-33: the key reads back (0 for IPC_PRIVATE).
+    assert_eq!(s.stat(a).shm_perm.key, 0);
+}
+
+#[test]
+fn sg_keys_find_existing_segments() {
+    let mut s = Sys::with_proc();
+    let k = 0x1234;
+    // SG-09, SG-10: missing key without IPC_CREAT.
+    assert_eq!(s.shmget(k, 2048, IPC_EXCL), err(Errno::ENOENT));
+    assert_eq!(s.shmget(k, 2048, 0o600), err(Errno::ENOENT));
+    // SG-04
+    let id = s.shmget(k, 8192, IPC_CREAT | 0o600);
+    assert!(id >= 0);
+    // SG-05, SG-06, SG-08: the same id for equal, smaller, zero size and IPC_EXCL alone.
+    assert_eq!(s.shmget(k, 8192, IPC_CREAT | 0o600), id);
+    assert_eq!(s.shmget(k, 4096, 0), id);
+    assert_eq!(s.shmget(k, 0, 0), id);
+    assert_eq!(s.shmget(k, 8192, IPC_EXCL), id);
+    // SG-07
+    assert_eq!(
+        s.shmget(k, 8192, IPC_CREAT | IPC_EXCL | 0o600),
+        err(Errno::EEXIST)
+    );
+    // SG-33
+    assert_eq!(s.stat(id).shm_perm.key, k);
+    // SG-37: creators race; the kernel runs each call to completion, so one wins.
+    let other = s.child();
+    s.switch_to(other);
+    let k2 = 0x77;
+    let first = s.shmget(k2, 100, IPC_CREAT | IPC_EXCL | 0o600);
+    s.switch_to(1);
+    let second = s.shmget(k2, 100, IPC_CREAT | IPC_EXCL | 0o600);
+    assert!(first >= 0);
+    assert_eq!(second, err(Errno::EEXIST));
+}
+
+#[test]
+fn sg_sizes() {
+    let mut s = Sys::with_proc();
+    let k = 0x5150;
+    let free = s.k.pg.free();
+    // SG-11, SG-12: below SHMMIN.
+    assert_eq!(
+        s.shmget(k, 0, IPC_CREAT | IPC_EXCL | 0o600),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(
+        s.shmget(IPC_PRIVATE, 0, IPC_CREAT | 0o600),
+        err(Errno::EINVAL)
+    );
+    // SG-13: above SHMMAX: EINVAL with nothing allocated and the key still unused.
+    assert_eq!(
+        s.shmget(k, SHMMAX + 1, IPC_CREAT | 0o600),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(s.k.pg.free(), free);
+    assert_eq!(s.shmget(k, 1, 0), err(Errno::ENOENT));
+    // SG-15: SIZE_MAX never wraps into a tiny segment.
+    assert_eq!(
+        s.shmget(IPC_PRIVATE, usize::MAX, IPC_CREAT | 0o600),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(
+        s.shmget(IPC_PRIVATE, usize::MAX - PAGE_SIZE + 2, IPC_CREAT | 0o600),
+        err(Errno::EINVAL)
+    );
+    // SG-16, SG-17: larger than the existing segment (exact bytes, not pages); not grown.
+    let id = s.shmget(k, 100, IPC_CREAT | 0o600);
+    assert_eq!(s.shmget(k, 101, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmget(k, 200, IPC_CREAT | 0o600), err(Errno::EINVAL));
+    assert_eq!(s.shmget(k, 100, 0), id);
+    // SG-29: segsz is the size asked for; the pages are rounded up.
+    assert_eq!(s.stat(id).shm_segsz, 100);
+    assert_eq!(s.k.pg.free(), free - 1);
+}
+
+#[test]
+fn sg_shmmax_boundary_and_enomem_without_leaks() {
+    let mut s = Sys::with_proc();
+    // The fake RAM is 32 MiB, so SHMMAX (64 MiB) does not fit: ENOMEM, nothing kept (SG-21).
+    let (free, heap) = (s.k.pg.free(), s.k.shm.pages);
+    let k = 0xbeef;
+    assert_eq!(s.shmget(k, SHMMAX, IPC_CREAT | 0o600), err(Errno::ENOMEM));
+    assert_eq!(s.k.pg.free(), free, "no page leaked");
+    assert_eq!(s.k.shm.pages, heap);
+    assert_eq!(s.k.shm.used(), 0, "no half-made segment");
+    assert_eq!(s.shmget(k, 1, 0), err(Errno::ENOENT), "key still unused");
+    // SG-14: a size that fits works (SHMMAX itself is covered on QEMU with 256 MiB).
+    let id = s.shmget(k, 16 << 20, IPC_CREAT | 0o600);
+    assert!(id >= 0, "{id}");
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.pg.free(), free);
+    // SG-20: the SHMALL budget gives ENOMEM too (DV-08).
+    s.k.shm.pages = SHMALL - 1;
+    assert_eq!(
+        s.shmget(IPC_PRIVATE, 2 * PAGE_SIZE, IPC_CREAT | 0o600),
+        err(Errno::ENOMEM)
+    );
+    let one = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    assert!(one >= 0);
+    assert_eq!(s.shmctl(one, IPC_RMID, 0), 0);
+    assert_eq!(s.k.shm.pages, SHMALL - 1);
+}
+
+#[test]
+fn sg_id_table_full_is_enospc_and_slots_come_back() {
+    let mut s = Sys::with_proc();
+    let free = s.k.pg.free();
+    let ids: Vec<i64> = (0..SHMMNI)
+        .map(|i| s.shmget(1000 + i as i32, 2048, IPC_CREAT | IPC_EXCL | 0o600))
+        .collect();
+    assert!(ids.iter().all(|&i| i >= 0));
+    // SG-18
+    assert_eq!(
+        s.shmget(5000, 2048, IPC_CREAT | IPC_EXCL | 0o600),
+        err(Errno::ENOSPC)
+    );
+    assert_eq!(s.shmget(IPC_PRIVATE, 2048, 0o600), err(Errno::ENOSPC));
+    // SG-19: a removed segment's slot is reused.
+    assert_eq!(s.shmctl(ids[5], IPC_RMID, 0), 0);
+    let again = s.shmget(5000, 2048, IPC_CREAT | IPC_EXCL | 0o600);
+    assert!(again >= 0);
+    // SG-34: the reused slot gets a new id; the stale one reaches nothing.
+    assert_ne!(again, ids[5]);
+    assert_eq!(s.shmctl(ids[5], IPC_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmat(ids[5], 0, 0), err(Errno::EINVAL));
+    for id in ids.iter().filter(|&&i| i != ids[5]).chain([&again]) {
+        assert_eq!(s.shmctl(*id, IPC_RMID, 0), 0);
+    }
+    assert_eq!(s.k.pg.free(), free, "every page back");
+    assert_eq!(s.k.shm.used(), 0);
+}
+
+#[test]
+fn sg_permissions() {
+    let mut s = Sys::with_proc();
+    let k = 0x4242;
+    // SG-23: root-owned, mode 0; an unprivileged process asks for read.
+    let id = s.shmget(k, PAGE_SIZE, IPC_CREAT /* mode 0 */);
+    let child = s.child();
+    s.switch_to(child);
+    s.setuid(65534, 65534);
+    assert_eq!(s.shmget(k, PAGE_SIZE, SHM_R), err(Errno::EACCES));
+    // SG-24: asking for nothing is granted.
+    assert_eq!(s.shmget(k, PAGE_SIZE, 0), id);
+    // SG-25: EEXIST before the size check, the size before permission.
+    assert_eq!(
+        s.shmget(k, PAGE_SIZE, IPC_CREAT | IPC_EXCL | 0o600),
+        err(Errno::EEXIST)
+    );
+    assert_eq!(s.shmget(k, 2 * PAGE_SIZE, SHM_R), err(Errno::EINVAL));
+    // SG-22: the owner itself is refused by mode 0 when unprivileged.
+    let k2 = 0x4343;
+    let own = s.shmget(k2, PAGE_SIZE, IPC_CREAT /* mode 0 */);
+    assert!(own >= 0);
+    for f in [SHM_R, SHM_W, SHM_R | SHM_W] {
+        assert_eq!(s.shmget(k2, PAGE_SIZE, f), err(Errno::EACCES));
+    }
+    // Group and other classes.
+    let k3 = 0x4444;
+    let g = s.shmget(k3, PAGE_SIZE, IPC_CREAT | 0o640);
+    s.switch_to(1);
+    s.setuid(500, 65534); // same group as the creator, other user
+    assert_eq!(s.shmget(k3, PAGE_SIZE, 0o040), g);
+    assert_eq!(s.shmget(k3, PAGE_SIZE, 0o020), err(Errno::EACCES));
+}
+
+#[test]
+fn sg_new_segment_fields_and_zero_fill() {
+    let mut s = Sys::with_proc();
+    s.setuid(1000, 100);
+    s.arch.advance(5_000_000_000);
+    let t0 = T0 + 5;
+    // SG-30, SG-31, SG-32
+    let id = s.shmget(0x99, 3 * PAGE_SIZE + 5, IPC_CREAT | IPC_EXCL | 0o640);
+    let ds = s.stat(id);
+    assert_eq!(
+        ds.shm_perm.mode, 0o640,
+        "no IPC_CREAT/IPC_EXCL bits in the mode"
+    );
+    assert_eq!(
+        (
+            ds.shm_perm.uid,
+            ds.shm_perm.gid,
+            ds.shm_perm.cuid,
+            ds.shm_perm.cgid
+        ),
+        (1000, 100, 1000, 100)
+    );
+    assert_eq!(ds.shm_cpid, s.pid());
+    assert_eq!(
+        (ds.shm_lpid, ds.shm_nattch, ds.shm_atime, ds.shm_dtime),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(ds.shm_ctime, t0, "seconds from the real-time clock");
+    assert_eq!(ds.shm_segsz, 3 * PAGE_SIZE as u64 + 5);
+    // SG-26: all zero to the end of the last page.
+    let va = s.shmat(id, 0, 0) as usize;
+    let mut buf = vec![0xffu8; 4 * PAGE_SIZE];
+    crate::uaccess::copy_in(s.k.arch, &s.env(), va, &mut buf).unwrap();
+    assert!(buf.iter().all(|&b| b == 0));
+    // SG-28: the rounded-up page is usable; the next page is not mapped.
+    assert!(s.writable(va + 4 * PAGE_SIZE - 1));
+    assert!(!s.readable(va + 4 * PAGE_SIZE));
+}
+
+#[test]
+fn sg_removed_key_is_free_and_new_segment_is_fresh() {
+    let mut s = Sys::with_proc();
+    let k = 0x600d;
+    let old = s.shmget(k, PAGE_SIZE, IPC_CREAT | 0o600);
+    let p = s.shmat(old, 0, 0) as usize;
+    s.put(p, b"old data");
+    assert_eq!(s.shmctl(old, IPC_RMID, 0), 0);
+    // SG-35 / SC-20: the key no longer finds the dying segment.
+    assert_eq!(s.shmget(k, PAGE_SIZE, 0), err(Errno::ENOENT));
+    // SG-36 / SC-19 / SG-27: a new, zeroed, independent segment under the same key.
+    let new = s.shmget(k, PAGE_SIZE, IPC_CREAT | IPC_EXCL | 0o600);
+    assert!(new >= 0 && new != old);
+    let q = s.shmat(new, 0, 0) as usize;
+    assert_eq!(s.get::<u64>(q), 0);
+    assert_eq!(
+        &s.get::<u64>(p).to_le_bytes(),
+        b"old data",
+        "old still attached"
+    );
+    s.put(q, b"new");
+    assert_eq!(&s.get::<u64>(p).to_le_bytes(), b"old data");
+}
+
+#[test]
+fn sa_addresses() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, IPC_CREAT | 0o600);
+    // SA-01, SA-30: NULL gives an aligned address in the window.
+    let p = s.shmat(id, 0, 0) as usize;
+    assert!((SHM_WINDOW..SHM_WINDOW + SHM_WINDOW_SIZE).contains(&p));
+    assert_eq!(p % SHMLBA, 0);
+    assert!(s.writable(p) && s.writable(p + 2 * PAGE_SIZE));
+    // SA-02: a free aligned address is honoured (outside the window too).
+    let a = 0x30_0000_0000usize;
+    assert_eq!(s.shmat(id, a, 0) as usize, a);
+    // SA-03: SHM_RND rounds down to SHMLBA.
+    let b = 0x31_0000_0000usize;
+    assert_eq!(s.shmat(id, b + SHMLBA - 1, SHM_RND) as usize, b);
+    // SA-04: unaligned without SHM_RND.
+    assert_eq!(
+        s.shmat(id, 0x32_0000_0000 + SHMLBA - 1, 0),
+        err(Errno::EINVAL)
+    );
+    // SA-06: SHM_RND down to page 0.
+    assert_eq!(s.shmat(id, 1, SHM_RND), err(Errno::EINVAL));
+    // SA-15: overlapping an existing attachment; the old one intact.
+    assert_eq!(s.shmat(id, a + PAGE_SIZE, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmat(id, a - PAGE_SIZE, 0), err(Errno::EINVAL));
+    assert!(s.writable(a));
+    // SA-16: the heap, the stack, the program image, outside the user range.
+    assert_eq!(s.shmat(id, USER_HEAP, 0), err(Errno::EINVAL));
+    assert_eq!(
+        s.shmat(id, USER_STACK_TOP - PAGE_SIZE, 0),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(s.shmat(id, 0x40_0000, 0), err(Errno::EINVAL));
+    assert_eq!(
+        s.shmat(id, 0x80_0000_0000 - PAGE_SIZE, 0),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(s.shmat(id, 0xffff_0000_0000_0000, 0), err(Errno::EINVAL));
+    assert_eq!(
+        s.shmat(id, usize::MAX & !(SHMLBA - 1), 0),
+        err(Errno::EINVAL)
+    );
+    // SA-17 and other unsupported flags.
+    assert_eq!(s.shmat(id, 0, 0o40000), err(Errno::EINVAL));
+    assert_eq!(s.shmat(id, 0, 0o100000), err(Errno::EINVAL));
+    assert_eq!(s.stat(id).shm_nattch, 3);
+}
+
+#[test]
+fn sa_big_segments_get_aligned_contiguous_runs() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(
+        IPC_PRIVATE,
+        (BLOCK_PAGES + 3) * PAGE_SIZE,
+        IPC_CREAT | 0o600,
+    );
+    let slot = id as usize % SHMMNI;
+    let pages = s.k.shm.get(slot).unwrap().obj.pages().to_vec();
+    assert_eq!(pages.len(), BLOCK_PAGES + 3);
+    assert_eq!(pages[0] % (BLOCK_PAGES * PAGE_SIZE), 0, "2 MiB-aligned run");
+    assert!((0..BLOCK_PAGES).all(|k| pages[k] == pages[0] + k * PAGE_SIZE));
+    let small = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    assert!(s.shmat(small, 0, 0) > 0);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(
+        p % (BLOCK_PAGES * PAGE_SIZE),
+        0,
+        "placed on a 2 MiB boundary"
+    );
+    assert_eq!(
+        s.arch.inner.lock().unwrap().shmat_calls.last(),
+        Some(&(p, BLOCK_PAGES + 3))
+    );
+}
+
+#[test]
+fn sa_permissions_checked_at_attach_time() {
+    let mut s = Sys::with_proc();
+    let child = s.child(); // spawned while still root, so it may pick its own uid
+    s.setuid(1000, 1000);
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o400);
+    // SA-08: read-only mode: SHM_RDONLY works, read-write does not.
+    assert!(s.shmat(id, 0, SHM_RDONLY) > 0);
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::EACCES));
+    // SA-09: no write-only segments.
+    let w = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o200);
+    assert_eq!(s.shmat(w, 0, SHM_RDONLY), err(Errno::EACCES));
+    assert_eq!(s.shmat(w, 0, 0), err(Errno::EACCES));
+    // SC-15: the mode is checked against its current value.
+    let m = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let rw = s.shmat(m, 0, 0) as usize;
+    let mut ds = s.stat(m);
+    ds.shm_perm.mode = 0o400;
+    s.put(DS, bytes(&ds));
+    assert_eq!(s.shmctl(m, IPC_SET, DS), 0);
+    assert_eq!(s.shmat(m, 0, 0), err(Errno::EACCES));
+    assert!(s.shmat(m, 0, SHM_RDONLY) > 0);
+    // SC-16: no revocation of an existing attachment.
+    ds.shm_perm.mode = 0;
+    s.put(DS, bytes(&ds));
+    assert_eq!(s.shmctl(m, IPC_SET, DS), 0);
+    assert!(s.writable(rw));
+    // SA-10: another user's private segment.
+    s.switch_to(child);
+    s.setuid(2000, 2000);
+    let id2 = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    s.switch_to(1);
+    assert_eq!(s.shmat(id2, 0, 0), err(Errno::EACCES));
+    assert_eq!(s.shmat(id2, 0, SHM_RDONLY), err(Errno::EACCES));
+}
+
+fn bytes<T>(v: &T) -> &[u8] {
+    // SAFETY: test-only view of a plain repr(C) value.
+    unsafe { core::slice::from_raw_parts(v as *const T as *const u8, core::mem::size_of::<T>()) }
+}
+
+#[test]
+fn sa_bad_and_removed_ids() {
+    let mut s = Sys::with_proc();
+    // SA-11, SA-12
+    assert_eq!(s.shmat(-1, 0, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmat(0x7fff_ffff, 0, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmat(0, 0, 0), err(Errno::EINVAL), "never allocated");
+    // SA-13
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::EINVAL));
+    // SA-14 / SC-21 (DV-01): removed while attached: new attaches refused.
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::EINVAL));
+    assert!(s.writable(p));
+}
+
+#[test]
+fn sa_attach_limit_is_emfile() {
+    let mut s = Sys::with_proc();
+    // SA-19, SA-20 (DV-07): attach until failure; the per-process limit SHMSEG gives EMFILE,
+    // every earlier attachment stays valid and is counted.
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let mut got = Vec::new();
+    loop {
+        let r = s.shmat(id, 0, 0);
+        if r < 0 {
+            assert_eq!(r, err(Errno::EMFILE));
+            break;
+        }
+        got.push(r as usize);
+    }
+    assert_eq!(got.len(), SHMSEG);
+    assert_eq!(s.stat(id).shm_nattch, SHMSEG as u64);
+    assert!(got.iter().all(|&p| s.writable(p)));
+    assert_eq!(s.shmdt(got[7]), 0);
+    assert!(s.shmat(id, 0, 0) > 0, "room again after a detach");
+}
+
+#[test]
+fn sa_window_full_is_enomem() {
+    let mut s = Sys::with_proc();
+    // SA-18: a 20 MiB segment attached 63 times, 32.5 MiB apart, leaves no 20 MiB hole in
+    // the 2 GiB window (and stays under SHMSEG), so a kernel-chosen attach has no room.
+    let len = 20 << 20;
+    let id = s.shmget(IPC_PRIVATE, len, IPC_CREAT | 0o600);
+    assert!(id >= 0);
+    let stride = (32 << 20) + (512 << 10);
+    for i in 0..63 {
+        let va = SHM_WINDOW + i * stride;
+        assert_eq!(s.shmat(id, va, 0) as usize, va, "attach {i}");
+    }
+    let before = s.stat(id);
+    s.arch.advance(3_000_000_000);
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::ENOMEM));
+    // SA-22: the failure changed nothing.
+    assert_eq!(s.stat(id), before);
+    // A smaller segment still fits in a hole.
+    let small = s.shmget(IPC_PRIVATE, 8 << 20, IPC_CREAT | 0o600);
+    let p = s.shmat(small, 0, 0);
+    assert!(p > SHM_WINDOW as i64, "{p}");
+    assert_eq!(p as usize % (2 << 20), 0);
+}
+
+#[test]
+fn sa_stat_updates_and_failed_attach_changes_nothing() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let created = s.stat(id);
+    s.arch.advance(7_000_000_000);
+    // SA-21
+    let p = s.shmat(id, 0, 0) as usize;
+    let ds = s.stat(id);
+    assert_eq!(ds.shm_nattch, 1);
+    assert_eq!(ds.shm_atime, T0 + 7);
+    assert_eq!(ds.shm_lpid, s.pid());
+    assert_eq!(
+        (ds.shm_ctime, ds.shm_dtime, ds.shm_segsz),
+        (created.shm_ctime, 0, created.shm_segsz)
+    );
+    // SA-22: failures (unaligned, overlap) leave nattch, atime and lpid alone.
+    s.arch.advance(1_000_000_000);
+    let child = s.child();
+    assert_eq!(s.shmat(id, p + 1, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmat(id, p, 0), err(Errno::EINVAL));
+    assert_eq!(s.stat(id), ds);
+    let _ = child;
+}
+
+#[test]
+fn sa_two_attachments_in_one_process() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    // SA-23
+    let p1 = s.shmat(id, 0, 0) as usize;
+    s.put(p1, b"pattern!");
+    let p2 = s.shmat(id, 0, 0) as usize;
+    assert_ne!(p1, p2);
+    assert_eq!(&s.get::<u64>(p2).to_le_bytes(), b"pattern!");
+    s.put(p2 + 8, b"via p2..");
+    assert_eq!(&s.get::<u64>(p1 + 8).to_le_bytes(), b"via p2..");
+    assert_eq!(s.stat(id).shm_nattch, 2);
+    // SA-24: one read-only and one read-write attachment of the same pages.
+    let r = s.shmat(id, 0, SHM_RDONLY) as usize;
+    assert!(s.readable(r) && !s.writable(r), "a write through r faults");
+    let m = s.arch.mapping(&s.env(), r).unwrap();
+    assert_eq!(m.prot, Prot::Read);
+    assert!(!m.owned);
+    s.put(p1, b"changed!");
+    assert_eq!(&s.get::<u64>(r).to_le_bytes(), b"changed!");
+    // SD-11: detaching one leaves the others working.
+    assert_eq!(s.shmdt(p1), 0);
+    assert!(!s.readable(p1));
+    assert_eq!(&s.get::<u64>(p2).to_le_bytes(), b"changed!");
+    assert_eq!(s.stat(id).shm_nattch, 2);
+}
+
+#[test]
+fn sa_two_processes_share_pages_at_different_addresses() {
+    let mut s = Sys::with_proc();
+    let k = 0xc0de;
+    // SA-25
+    let id = s.shmget(k, 2 * PAGE_SIZE, IPC_CREAT | 0o600);
+    let p1 = s.shmat(id, 0, 0) as usize;
+    s.put(p1 + PAGE_SIZE, b"from p1!");
+    let child = s.child();
+    s.switch_to(child);
+    assert_eq!(s.shmget(k, 0, 0), id);
+    let fixed = 0x40_0000_0000usize;
+    let p2 = s.shmat(id, fixed, 0) as usize;
+    assert_eq!(p2, fixed);
+    assert_ne!(p1, p2);
+    assert_eq!(&s.get::<u64>(p2 + PAGE_SIZE).to_le_bytes(), b"from p1!");
+    s.put(p2, b"from p2!");
+    assert_eq!(s.stat(id).shm_nattch, 2);
+    s.switch_to(1);
+    assert_eq!(&s.get::<u64>(p1).to_le_bytes(), b"from p2!");
+    // SA-28: many attach/write/detach rounds leak nothing.
+    let free = s.k.pg.free();
+    for i in 0..500u64 {
+        let p = s.shmat(id, 0, 0) as usize;
+        s.put(p, &i.to_le_bytes());
+        assert_eq!(s.shmdt(p), 0);
+    }
+    assert_eq!(s.k.pg.free(), free);
+    assert_eq!(s.stat(id).shm_nattch, 2);
+}
+
+#[test]
+fn sd_detach() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, 2 * PAGE_SIZE, IPC_CREAT | 0o600);
+    let p = s.shmat(id, 0, 0) as usize;
+    // SD-05: not the start of an attachment.
+    assert_eq!(s.shmdt(p + PAGE_SIZE), err(Errno::EINVAL));
+    assert!(s.writable(p + PAGE_SIZE));
+    assert_eq!(s.stat(id).shm_nattch, 1);
+    // SD-03, SD-04, SD-07, SD-08
+    assert_eq!(s.shmdt(0x50_0000_0000), err(Errno::EINVAL));
+    assert_eq!(s.shmdt(p + SHMLBA - 1), err(Errno::EINVAL));
+    assert_eq!(s.shmdt(0x40_1000), err(Errno::EINVAL), "program data");
+    assert_eq!(s.shmdt(0), err(Errno::EINVAL));
+    assert!(s.writable(0x40_1000));
+    // SD-01, SD-02
+    s.arch.advance(9_000_000_000);
+    let before = s.stat(id);
+    assert_eq!(s.shmdt(p), 0);
+    let ds = s.stat(id);
+    assert_eq!(ds.shm_nattch, 0);
+    assert_eq!(ds.shm_dtime, T0 + 9);
+    assert_eq!(ds.shm_lpid, s.pid());
+    assert_eq!(
+        (ds.shm_atime, ds.shm_ctime),
+        (before.shm_atime, before.shm_ctime)
+    );
+    assert!(
+        !s.readable(p) && !s.readable(p + PAGE_SIZE),
+        "the range faults"
+    );
+    // SD-06
+    assert_eq!(s.shmdt(p), err(Errno::EINVAL));
+}
+
+#[test]
+fn sd_rmid_destroys_at_last_detach() {
+    let mut s = Sys::with_proc();
+    let free = s.k.pg.free();
+    let k = 0xd00d;
+    // SD-09
+    let id = s.shmget(k, 4 * PAGE_SIZE, IPC_CREAT | 0o600);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert!(s.k.pg.free() < free, "pages kept while attached");
+    assert_eq!(s.shmdt(p), 0);
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmget(k, 0, 0), err(Errno::ENOENT));
+    assert_eq!(s.k.pg.free(), free, "SD-13: pages returned");
+    // SD-10 / SC-27: two processes; the segment lives until the second detaches.
+    let id = s.shmget(k, PAGE_SIZE, IPC_CREAT | 0o600);
+    let p1 = s.shmat(id, 0, 0) as usize;
+    s.put(p1, b"survives");
+    let child = s.child();
+    s.switch_to(child);
+    let p2 = s.shmat(id, 0, 0) as usize;
+    s.switch_to(1);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.shmdt(p1), 0);
+    s.switch_to(child);
+    assert_eq!(&s.get::<u64>(p2).to_le_bytes(), b"survives");
+    s.put(p2, b"writable");
+    assert_eq!(s.shmdt(p2), 0);
+    assert_eq!(s.k.shm.used(), 0);
+    assert_eq!(s.k.pg.free() + s.k.pg.used(), s.k.pg.total());
+}
+
+#[test]
+fn sd_create_attach_remove_loop_leaks_nothing() {
+    let mut s = Sys::with_proc();
+    let free = s.k.pg.free();
+    // SD-12
+    for i in 0..1000 {
+        let id = s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, IPC_CREAT | 0o600);
+        assert!(id >= 0, "round {i}");
+        let p = s.shmat(id, 0, 0) as usize;
+        s.put(p, b"x");
+        assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+        assert_eq!(s.shmdt(p), 0);
+    }
+    assert_eq!(s.k.pg.free(), free);
+    // SD-13: all of memory but a margin, then the same again.
+    let n = (free - 64) * PAGE_SIZE;
+    for _ in 0..2 {
+        let id = s.shmget(IPC_PRIVATE, n.min(SHMMAX), IPC_CREAT | 0o600);
+        assert!(id >= 0);
+        assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    }
+    assert_eq!(s.k.pg.free(), free);
+}
+
+#[test]
+fn sc_ipc_stat() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(0x57a7, PAGE_SIZE, IPC_CREAT | 0o600);
+    // SC-01 (fields: sg_new_segment_fields_and_zero_fill), SC-02: STAT changes nothing.
+    let a = s.stat(id);
+    s.arch.advance(2_000_000_000);
+    assert_eq!(s.stat(id), a);
+    // SC-04, SC-29
+    assert_eq!(s.shmctl(-1, IPC_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmctl(-5, IPC_STAT, DS), err(Errno::EINVAL));
+    // SC-07
+    assert_eq!(s.shmctl(id, IPC_STAT, usize::MAX), err(Errno::EFAULT));
+    assert_eq!(s.shmctl(id, IPC_STAT, 0), err(Errno::EFAULT));
+    assert_eq!(
+        s.shmctl(id, IPC_STAT, 0x40_0000),
+        err(Errno::EFAULT),
+        "read-only text"
+    );
+    // glibc's IPC_64 flag is accepted.
+    assert_eq!(s.shmctl(id, IPC_STAT | IPC_64, DS), 0);
+    // SC-03: no read permission.
+    let child = s.child();
+    s.switch_to(child);
+    s.setuid(65534, 65534);
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EACCES));
+    // SC-05, SC-06 (DV-02): removed, attached or not: EINVAL.
+    s.switch_to(1);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmdt(p), 0);
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EINVAL));
+}
+
+#[test]
+fn sc_ipc_set() {
+    let mut s = Sys::with_proc();
+    let (child, c2) = (s.child(), s.child());
+    s.setuid(1000, 1000);
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o666);
+    let p = s.shmat(id, 0, 0) as usize;
+    let old = s.stat(id);
+    s.arch.advance(4_000_000_000);
+    // SC-08
+    let mut ds = old;
+    ds.shm_perm.mode &= !0o066;
+    s.put(DS, bytes(&ds));
+    assert_eq!(s.shmctl(id, IPC_SET, DS), 0);
+    let new = s.stat(id);
+    assert_eq!(new.shm_perm.mode, 0o600);
+    assert_eq!(new.shm_ctime, T0 + 4);
+    // SC-09, SC-10: only uid, gid and the low nine mode bits are taken.
+    let mut ds = new;
+    ds.shm_perm.mode = 0o100666 | SHM_DEST;
+    ds.shm_segsz = 1 << 30;
+    ds.shm_nattch = 99;
+    ds.shm_atime = 1;
+    ds.shm_cpid = 4242;
+    ds.shm_perm.cuid = 7;
+    s.put(DS, bytes(&ds));
+    assert_eq!(s.shmctl(id, IPC_SET, DS), 0);
+    let got = s.stat(id);
+    assert_eq!(got.shm_perm.mode, 0o666);
+    assert_eq!(
+        (
+            got.shm_segsz,
+            got.shm_nattch,
+            got.shm_atime,
+            got.shm_cpid,
+            got.shm_perm.cuid
+        ),
+        (old.shm_segsz, 1, old.shm_atime, old.shm_cpid, 1000)
+    );
+    assert!(s.writable(p));
+    // SC-11: hand the segment to another user; the creator keeps control.
+    let mut ds = got;
+    ds.shm_perm.uid = 2000;
+    ds.shm_perm.gid = 2000;
+    s.put(DS, bytes(&ds));
+    assert_eq!(s.shmctl(id, IPC_SET, DS), 0);
+    let got = s.stat(id);
+    assert_eq!(
+        (
+            got.shm_perm.uid,
+            got.shm_perm.gid,
+            got.shm_perm.cuid,
+            got.shm_perm.cgid
+        ),
+        (2000, 2000, 1000, 1000)
+    );
+    assert_eq!(s.shmctl(id, IPC_SET, DS), 0, "creator may still IPC_SET");
+    // SC-12: neither owner nor creator.
+    s.switch_to(child);
+    s.setuid(3000, 3000);
+    s.put(DS, bytes(&got));
+    assert_eq!(s.shmctl(id, IPC_SET, DS), err(Errno::EPERM));
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), err(Errno::EPERM));
+    // SC-13, SC-14
+    assert_eq!(s.shmctl(-1, IPC_SET, DS), err(Errno::EINVAL));
+    s.switch_to(1);
+    assert_eq!(s.shmctl(id, IPC_SET, usize::MAX - 8), err(Errno::EFAULT));
+    assert_eq!(s.shmctl(id, IPC_SET, 0), err(Errno::EFAULT));
+    assert_eq!(s.stat(id), got, "nothing changed by the failures");
+    // The new owner (not the creator) may act too.
+    s.switch_to(c2);
+    s.setuid(2000, 2000);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+}
+
+#[test]
+fn sc_ipc_rmid() {
+    let mut s = Sys::with_proc();
+    let k = 0x7e7e;
+    // SC-17, SC-22: buf ignored.
+    let id = s.shmget(k, PAGE_SIZE, IPC_CREAT | 0o600);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0xdead_beef), 0);
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmget(k, 0, 0), err(Errno::ENOENT));
+    // SC-24, SC-25
+    assert_eq!(s.shmctl(-1, IPC_RMID, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), err(Errno::EINVAL));
+    // SC-18: attached: still usable, the pattern intact; SC-26 (DV-02): a second RMID fails.
+    let id = s.shmget(k, PAGE_SIZE, IPC_CREAT | 0o600);
+    let p = s.shmat(id, 0, 0) as usize;
+    s.put(p, b"keep me!");
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(&s.get::<u64>(p).to_le_bytes(), b"keep me!");
+    s.put(p, b"and more");
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), err(Errno::EINVAL));
+    // SC-23: a stranger cannot remove; the segment survives.
+    let id2 = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o666);
+    let child = s.child();
+    s.switch_to(child);
+    s.setuid(65534, 65534);
+    assert_eq!(s.shmctl(id2, IPC_RMID, 0), err(Errno::EPERM));
+    assert!(s.shmat(id2, 0, 0) > 0, "still attachable");
+}
+
+#[test]
+fn sc_listing_commands() {
+    let mut s = Sys::with_proc();
+    // SC-30: IPC_INFO
+    assert_eq!(s.shmctl(0, IPC_INFO, DS), 0);
+    let l: ShmInfoLimits = s.get(DS);
+    assert_eq!(
+        (l.shmmin, l.shmmax, l.shmmni, l.shmseg, l.shmall),
+        (
+            1,
+            SHMMAX as u64,
+            SHMMNI as u64,
+            SHMSEG as u64,
+            SHMALL as u64
+        )
+    );
+    let a = s.shmget(0x11, PAGE_SIZE, IPC_CREAT | 0o600);
+    let b = s.shmget(0x22, 3 * PAGE_SIZE, IPC_CREAT | 0o644);
+    let c = s.shmget(0x33, PAGE_SIZE, IPC_CREAT | 0o600);
+    assert_eq!(s.shmctl(c, IPC_RMID, 0), 0);
+    let p = s.shmat(b, 0, 0) as usize;
+    assert_eq!(s.shmctl(b, IPC_RMID, 0), 0);
+    // SC-31: SHM_INFO counts and the highest index; SHM_STAT lists by index, the removed
+    // but attached segment included with SHM_DEST.
+    let hi = s.shmctl(0, SHM_INFO, DS);
+    let info: ShmInfo = s.get(DS);
+    assert_eq!(info.used_ids, 2);
+    assert_eq!(info.shm_tot, 4);
+    assert_eq!(hi, 1);
+    assert_eq!(s.shmctl(0, IPC_INFO, DS), 1);
+    let mut seen = Vec::new();
+    for idx in 0..=hi {
+        let r = s.shmctl(idx, SHM_STAT, DS);
+        if r >= 0 {
+            let ds: ShmidDs = s.get(DS);
+            seen.push((r, ds.shm_perm.key, ds.shm_perm.mode, ds.shm_nattch));
+        }
+    }
+    assert_eq!(seen, vec![(a, 0x11, 0o600, 0), (b, 0, 0o644 | SHM_DEST, 1)]);
+    assert_eq!(s.shmctl(2, SHM_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmctl(-1, SHM_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmctl(SHMMNI as i64, SHM_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmctl(0, SHM_INFO, 0), err(Errno::EFAULT));
+    // SC-28, SC-32, SC-33: unknown commands (SHM_LOCK/UNLOCK/SHM_STAT_ANY not provided).
+    for cmd in [-1, 99, 11, 12, 15] {
+        assert_eq!(s.shmctl(a, cmd, DS), err(Errno::EINVAL), "cmd {cmd}");
+    }
+    assert_eq!(s.shmdt(p), 0);
+}
+
+#[test]
+fn sx_exit_detaches_everything() {
+    let mut s = Sys::with_proc();
+    let k = 0xe817;
+    let id = s.shmget(k, PAGE_SIZE, IPC_CREAT | 0o600);
+    let free = s.k.pg.free();
+    // SX-01: a child attaches twice and exits without shmdt.
+    let child = s.child();
+    s.switch_to(child);
+    let p = s.shmat(id, 0, 0) as usize;
+    s.shmat(id, 0, SHM_RDONLY);
+    s.put(p, b"childpat");
+    assert_eq!(s.stat(id).shm_nattch, 2);
+    s.arch.advance(11_000_000_000);
+    s.call(nr::EXIT, &[0]);
+    s.run();
+    s.switch_to(1);
+    let ds = s.stat(id);
+    assert_eq!(ds.shm_nattch, 0);
+    assert_eq!(ds.shm_dtime, T0 + 11);
+    assert_eq!(ds.shm_lpid, child);
+    // SX-03: the segment and its data outlive the creator's attachments.
+    let q = s.shmat(id, 0, 0) as usize;
+    assert_eq!(&s.get::<u64>(q).to_le_bytes(), b"childpat");
+    assert_eq!(s.shmdt(q), 0);
+    // SX-02: killed instead of exiting; SX-05: marked for removal, destroyed by the exit.
+    let c2 = s.child();
+    s.switch_to(c2);
+    let _ = s.shmat(id, 0, 0);
+    s.switch_to(1);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    s.k.kill(None, c2, sys::SIGKILL).unwrap();
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.shmget(k, 0, 0), err(Errno::ENOENT));
+    assert_eq!(s.k.shm.used(), 0);
+    assert!(s.k.pg.free() > free, "segment pages freed too");
+    // SX-04: never attached; the creator exits; the segment stays.
+    let c3 = s.child();
+    s.switch_to(c3);
+    let id3 = s.shmget(0x5804, PAGE_SIZE, IPC_CREAT | 0o600);
+    s.call(nr::EXIT, &[0]);
+    s.run();
+    s.switch_to(1);
+    assert_eq!(s.shmget(0x5804, 0, 0), id3);
+    // SX-06 / DV-13: a spawned program starts with no attachments.
+    let _ = s.shmat(id3, 0, 0);
+    let c4 = s.child();
+    let slot = s.k.slot_of(c4).unwrap();
+    assert!(s.k.task(slot).attach.is_empty());
+    assert_eq!(s.stat(id3).shm_nattch, 1);
+}
+
+#[test]
+fn exit_with_attachments_returns_every_page() {
+    let mut s = Sys::with_proc();
+    let base = s.k.pg.free();
+    let child = s.child();
+    s.switch_to(child);
+    for _ in 0..5 {
+        let id = s.shmget(IPC_PRIVATE, 40 * PAGE_SIZE, IPC_CREAT | 0o600);
+        let p = s.shmat(id, 0, 0) as usize;
+        s.shmat(
+            id,
+            0x45_0000_0000 + (id as usize % SHMMNI) * (1 << 30),
+            SHM_RDONLY,
+        );
+        s.put(p, b"dirty");
+        assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    }
+    s.call(nr::EXIT, &[0]);
+    s.run();
+    s.switch_to(1);
+    assert_eq!(s.call(nr::WAIT4, &[child as usize, 0, 0, 0]), child as i64);
+    assert_eq!(s.k.pg.free(), base);
+    assert_eq!(s.k.shm.pages, 0);
+}
+
+#[test]
+fn futex_wait_and_wake_meet_across_processes() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let p1 = s.shmat(id, 0, 0) as usize;
+    let word = p1 + 64;
+    s.put(word, &5u32.to_le_bytes());
+    // The value differs: EAGAIN at once.
+    assert_eq!(
+        s.call(nr::FUTEX, &[word, sys::FUTEX_WAIT, 4, 0]),
+        err(Errno::EAGAIN)
+    );
+    // Bad addresses.
+    assert_eq!(
+        s.call(nr::FUTEX, &[word + 1, sys::FUTEX_WAIT, 5, 0]),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(
+        s.call(nr::FUTEX, &[0x50_0000_0000, sys::FUTEX_WAIT, 5, 0]),
+        err(Errno::EFAULT)
+    );
+    assert_eq!(s.call(nr::FUTEX, &[word, 77, 5, 0]), err(Errno::ENOSYS));
+    assert_eq!(
+        s.call(nr::FUTEX, &[word, sys::FUTEX_WAIT, 5, 0x10]),
+        err(Errno::EFAULT)
+    );
+    // Two waiters in the child... one child, attached elsewhere, blocks first.
+    let child = s.child();
+    s.switch_to(child);
+    let p2 = s.shmat(id, 0x41_0000_0000, 0) as usize;
+    s.call(
+        nr::FUTEX,
+        &[p2 + 64, sys::FUTEX_WAIT | sys::FUTEX_PRIVATE_FLAG, 5, 0],
+    );
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1), "child blocked");
+    // A wake on another word of the page wakes nobody.
+    assert_eq!(s.call(nr::FUTEX, &[word + 4, sys::FUTEX_WAKE, 1, 0]), 0);
+    s.put(word, &6u32.to_le_bytes());
+    assert_eq!(
+        s.call(nr::FUTEX, &[word, sys::FUTEX_WAKE, i32::MAX as usize, 0]),
+        1
+    );
+    s.switch_to(child);
+    assert_eq!(s.frame.x[0], 0, "woken with 0");
+    // Timeout: ETIMEDOUT at the deadline.
+    let ts = sys::Timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000,
+    };
+    crate::uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &ts).unwrap();
+    s.call(nr::FUTEX, &[p2 + 64, sys::FUTEX_WAIT, 6, SCRATCH]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1));
+    s.arch.advance(2_000_000);
+    s.k.timer();
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(child));
+    assert_eq!(s.frame.x[0] as i64, err(Errno::ETIMEDOUT));
+    // Bad timeouts.
+    let ts = sys::Timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000_000,
+    };
+    crate::uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &ts).unwrap();
+    assert_eq!(
+        s.call(nr::FUTEX, &[p2 + 64, sys::FUTEX_WAIT, 6, SCRATCH]),
+        err(Errno::EINVAL)
+    );
+}
+
+#[test]
+fn futex_wake_counts_and_order() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let kids: Vec<i32> = (0..3).map(|_| s.child()).collect();
+    for &c in &kids {
+        s.switch_to(c);
+        let p = s.shmat(id, 0, 0) as usize;
+        s.call(nr::FUTEX, &[p, sys::FUTEX_WAIT, 0, 0]);
+        s.run();
+    }
+    s.switch_to(1);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 0, 0]), 0);
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 2, 0]), 2);
+    // The first two to wait were woken, the third still waits.
+    let blocked = |s: &Sys, pid: i32| {
+        s.k.task(s.k.slot_of(pid).unwrap()).state == crate::task::State::Blocked
+    };
+    assert!(!blocked(&s, kids[0]) && !blocked(&s, kids[1]) && blocked(&s, kids[2]));
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 5, 0]), 1);
+}
