@@ -74,7 +74,8 @@ pub struct Kernel {
     pub yield_now: bool,
     pub timers_dirty: bool,
     pub romfs: RomFs<'static>,
-    pub log: klog::KLog,
+    /// Boxed: the ring is large and the kernel is built on the boot stack.
+    pub log: Box<klog::KLog>,
     pub console_rx: Deque<u8, CONSOLE_RX>,
     pub heap_stats: HeapStats,
     /// System V shared-memory segments.
@@ -108,7 +109,7 @@ impl Kernel {
             yield_now: false,
             timers_dirty: true,
             romfs,
-            log: klog::KLog::new(),
+            log: Box::new(klog::KLog::new()),
             console_rx: Deque::new(),
             heap_stats,
             shm: shm::ShmTable::new(),

@@ -100,7 +100,8 @@ pub struct Segment {
 /// The id table: SHMMNI slots, each with a sequence number that changes whenever its segment
 /// is destroyed.
 pub struct ShmTable {
-    slots: [Option<Segment>; SHMMNI],
+    /// On the heap: the table is too big for the boot stack the kernel is built on.
+    slots: alloc::boxed::Box<[Option<Segment>]>,
     seq: [u32; SHMMNI],
     /// Pages held by all segments (bounded by SHMALL).
     pub pages: usize,
@@ -116,9 +117,9 @@ impl Default for ShmTable {
 }
 
 impl ShmTable {
-    pub const fn new() -> ShmTable {
+    pub fn new() -> ShmTable {
         ShmTable {
-            slots: [const { None }; SHMMNI],
+            slots: (0..SHMMNI).map(|_| None).collect(),
             seq: [0; SHMMNI],
             pages: 0,
         }

@@ -109,6 +109,16 @@ fn err(e: Errno) -> i64 {
 }
 
 #[test]
+fn kernel_state_fits_the_boot_stack() {
+    // The board builds the Kernel on its 64 KiB boot stack and moves it into place.
+    assert!(
+        core::mem::size_of::<Kernel>() < 16 * 1024,
+        "{}",
+        core::mem::size_of::<Kernel>()
+    );
+}
+
+#[test]
 fn spawn_runs_and_exit_returns_every_page() {
     let mut s = Sys::new();
     let base = s.k.pg.used();
