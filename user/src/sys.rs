@@ -156,3 +156,56 @@ pub fn reboot() -> Result<(), Errno> {
 pub fn brk(addr: usize) -> usize {
     call(nr::BRK, &[addr]).unwrap_or(0)
 }
+
+// ---- System V shared memory (sys/shm.h) and futex wait/wake ----
+
+use abi::shm::{ShmidDs, IPC_STAT};
+use core::sync::atomic::AtomicU32;
+
+/// shmget(key, size, flags): the segment id.
+pub fn shmget(key: i32, size: usize, flags: i32) -> Result<i32, Errno> {
+    call(nr::SHMGET, &[key as usize, size, flags as usize]).map(|v| v as i32)
+}
+/// shmat(id, addr, flags): where the segment is attached (addr 0: the kernel picks).
+pub fn shmat(id: i32, addr: usize, flags: i32) -> Result<*mut u8, Errno> {
+    call(nr::SHMAT, &[id as usize, addr, flags as usize]).map(|v| v as *mut u8)
+}
+pub fn shmdt(addr: *const u8) -> Result<(), Errno> {
+    call(nr::SHMDT, &[addr as usize]).map(|_| ())
+}
+/// shmctl(id, cmd, buf) with `buf` pointing at whatever `cmd` reads or writes.
+pub fn shmctl(id: i32, cmd: i32, buf: usize) -> Result<i32, Errno> {
+    call(nr::SHMCTL, &[id as usize, cmd as usize, buf]).map(|v| v as i32)
+}
+/// IPC_STAT into a fresh `shmid_ds`.
+pub fn shm_stat(id: i32) -> Result<ShmidDs, Errno> {
+    let mut ds = ShmidDs::default();
+    shmctl(id, IPC_STAT, &mut ds as *mut _ as usize)?;
+    Ok(ds)
+}
+/// Sleep while `*word == val` (EAGAIN if it already differs), at most `timeout_ns`
+/// (ETIMEDOUT). The word may be in shared memory attached anywhere in each process.
+pub fn futex_wait(word: &AtomicU32, val: u32, timeout_ns: Option<u64>) -> Result<(), Errno> {
+    let ts = timeout_ns.map(|ns| Timespec {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_nsec: (ns % 1_000_000_000) as i64,
+    });
+    let tp = ts.as_ref().map_or(0, |t| t as *const Timespec as usize);
+    call(
+        nr::FUTEX,
+        &[
+            word.as_ptr() as usize,
+            abi::sys::FUTEX_WAIT,
+            val as usize,
+            tp,
+        ],
+    )
+    .map(|_| ())
+}
+/// Wake up to `n` tasks waiting on `word`; returns how many were woken.
+pub fn futex_wake(word: &AtomicU32, n: u32) -> Result<usize, Errno> {
+    call(
+        nr::FUTEX,
+        &[word.as_ptr() as usize, abi::sys::FUTEX_WAKE, n as usize],
+    )
+}

@@ -297,6 +297,294 @@ fn t_clock() -> Res {
     Ok(())
 }
 
+// ---- System V shared memory ----
+
+use abi::shm::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, SHMMAX, SHM_RDONLY};
+use alloc::string::ToString;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+fn key() -> i32 {
+    0x5e00_0000 | u::getpid()
+}
+
+fn rmid(id: i32) -> Res {
+    u::shmctl(id, IPC_RMID, 0).map(|_| ()).map_err(ename)
+}
+
+fn shm_word(p: *mut u8, off: usize) -> &'static AtomicU32 {
+    // SAFETY: p is a live attachment of at least a page; off is 4-aligned within it.
+    unsafe { &*(p.add(off) as *const AtomicU32) }
+}
+
+fn killed_by_segv(st: i32) -> bool {
+    !wifexited(st) && wtermsig(st) == sys::SIGSEGV as i32
+}
+
+fn t_shm_exchange() -> Res {
+    let id = u::shmget(key(), 4096, IPC_CREAT | IPC_EXCL | 0o600).map_err(ename)?;
+    let p = u::shmat(id, 0, 0).map_err(ename)?;
+    // SAFETY: a fresh one-page attachment.
+    unsafe { core::ptr::copy_nonoverlapping(b"parent!!".as_ptr(), p, 8) };
+    let there = "0x3000000000";
+    check!(p as usize != 0x30_0000_0000, "same address in both");
+    let st = run_status(&["shmtask", "peer", &id.to_string(), there])?;
+    check!(
+        wifexited(st) && wexitstatus(st) == 0,
+        "peer status {:#x}",
+        st
+    );
+    // SAFETY: as above.
+    let reply = unsafe { core::slice::from_raw_parts(p.add(64), 8) };
+    check!(reply == b"child!!!", "reply {:?}", reply);
+    let ds = u::shm_stat(id).map_err(ename)?;
+    check!(ds.shm_nattch == 1, "nattch {}", ds.shm_nattch);
+    u::shmdt(p).map_err(ename)?;
+    rmid(id)
+}
+
+fn t_shm_futex_wake() -> Res {
+    let id = u::shmget(IPC_PRIVATE, 4096, 0o600).map_err(ename)?;
+    let p = u::shmat(id, 0, 0).map_err(ename)?;
+    let w = shm_word(p, 0);
+    // We wait; a writer in another process wakes us.
+    let child = u::spawn("shmtask", &["wake", &id.to_string(), "50"]).map_err(ename)?;
+    let t0 = u::now_ns();
+    let mut sleeps = 0;
+    while w.load(Ordering::Acquire) == 0 {
+        match u::futex_wait(w, 0, Some(5_000_000_000)) {
+            Ok(()) => sleeps += 1,
+            Err(Errno::EAGAIN) => {}
+            Err(e) => return Err(ename(e)),
+        }
+    }
+    let dt = u::now_ns() - t0;
+    let (_, st) = u::wait(child, 0).map_err(ename)?;
+    check!(
+        wifexited(st) && wexitstatus(st) == 0,
+        "waker status {:#x}",
+        st
+    );
+    check!(sleeps >= 1 && dt >= 30_000_000, "did not block ({} ns)", dt);
+    // The other way round: a child blocks, we write and wake it.
+    w.store(0, Ordering::Release);
+    let child = u::spawn("shmtask", &["waiter", &id.to_string()]).map_err(ename)?;
+    let mut woke = 0;
+    for _ in 0..100 {
+        u::sleep_ms(10).map_err(ename)?;
+        w.store(1, Ordering::Release);
+        woke = u::futex_wake(w, 1).map_err(ename)?;
+        if woke == 1 {
+            break;
+        }
+        w.store(0, Ordering::Release);
+    }
+    check!(woke == 1, "no waiter to wake");
+    let (_, st) = u::wait(child, 0).map_err(ename)?;
+    check!(
+        wifexited(st) && wexitstatus(st) == 0,
+        "waiter status {:#x}",
+        st
+    );
+    // Timeout.
+    let t0 = u::now_ns();
+    let r = u::futex_wait(w, 1, Some(20_000_000));
+    check!(r == Err(Errno::ETIMEDOUT), "timeout gave {:?}", r);
+    check!(u::now_ns() - t0 >= 20_000_000, "woke early");
+    u::shmdt(p).map_err(ename)?;
+    rmid(id)
+}
+
+fn t_shm_rdonly_write_killed() -> Res {
+    let id = u::shmget(IPC_PRIVATE, 4096, 0o600).map_err(ename)?;
+    let p = u::shmat(id, 0, 0).map_err(ename)?;
+    // SAFETY: a one-page attachment.
+    unsafe { p.write_volatile(42) };
+    let st = run_status(&["shmtask", "rdwrite", &id.to_string()])?;
+    check!(killed_by_segv(st), "status {:#x}", st);
+    // SAFETY: as above.
+    check!(unsafe { p.read_volatile() } == 42, "segment changed");
+    let ds = u::shm_stat(id).map_err(ename)?;
+    check!(
+        ds.shm_nattch == 1,
+        "nattch {} after the kill",
+        ds.shm_nattch
+    );
+    u::shmdt(p).map_err(ename)?;
+    rmid(id)
+}
+
+fn t_shm_access_after_shmdt_killed() -> Res {
+    let id = u::shmget(IPC_PRIVATE, 4096, 0o600).map_err(ename)?;
+    let st = run_status(&["shmtask", "dtwrite", &id.to_string()])?;
+    check!(killed_by_segv(st), "status {:#x}", st);
+    rmid(id)
+}
+
+fn t_shm_size_rounding() -> Res {
+    let id = u::shmget(IPC_PRIVATE, 100, 0o600).map_err(ename)?;
+    let st = run_status(&["shmtask", "touch", &id.to_string(), "4095"])?;
+    check!(
+        wifexited(st) && wexitstatus(st) == 0,
+        "last byte of the page: {:#x}",
+        st
+    );
+    let st = run_status(&["shmtask", "touch", &id.to_string(), "4096"])?;
+    check!(killed_by_segv(st), "past the page: {:#x}", st);
+    check!(u::shm_stat(id).map_err(ename)?.shm_segsz == 100, "segsz");
+    rmid(id)
+}
+
+fn t_shm_exit_autodetach() -> Res {
+    let base = free_pages();
+    let t0 = u::time();
+    let id = u::shmget(IPC_PRIVATE, 8 * 4096, 0o600).map_err(ename)?;
+    let child = u::spawn("shmtask", &["hold2", &id.to_string()]).map_err(ename)?;
+    let (_, st) = u::wait(child, 0).map_err(ename)?;
+    check!(wifexited(st) && wexitstatus(st) == 0, "holder {:#x}", st);
+    let ds = u::shm_stat(id).map_err(ename)?;
+    check!(ds.shm_nattch == 0, "nattch {}", ds.shm_nattch);
+    check!(ds.shm_lpid == child, "lpid {} not {}", ds.shm_lpid, child);
+    check!(ds.shm_dtime >= t0 && ds.shm_atime >= t0, "times");
+    // Marked for removal while a process holds it: its exit destroys the segment.
+    let child = u::spawn("shmtask", &["waiter", &id.to_string()]).map_err(ename)?;
+    while u::shm_stat(id).map_err(ename)?.shm_nattch == 0 {
+        u::sleep_ms(5).map_err(ename)?;
+    }
+    rmid(id)?;
+    check!(
+        u::shm_stat(id) == Err(Errno::EINVAL),
+        "removed id still answers"
+    );
+    check!(free_pages() < base, "pages freed while attached");
+    u::kill(child, sys::SIGKILL).map_err(ename)?;
+    let _ = u::wait(child, 0).map_err(ename)?;
+    check!(
+        free_pages() == base,
+        "pages lost: {}",
+        base as i64 - free_pages() as i64
+    );
+    Ok(())
+}
+
+fn t_shm_times_from_rtc() -> Res {
+    let t0 = u::time();
+    let id = u::shmget(IPC_PRIVATE, 4096, 0o600).map_err(ename)?;
+    let ds = u::shm_stat(id).map_err(ename)?;
+    let t1 = u::time();
+    check!(
+        ds.shm_ctime >= t0 && ds.shm_ctime <= t1,
+        "ctime {} not in [{}, {}]",
+        ds.shm_ctime,
+        t0,
+        t1
+    );
+    check!(
+        ds.shm_ctime > 1_577_836_800,
+        "ctime {} is not wall-clock time",
+        ds.shm_ctime
+    );
+    check!(
+        ds.shm_cpid == u::getpid() && ds.shm_atime == 0 && ds.shm_dtime == 0,
+        "fields"
+    );
+    rmid(id)
+}
+
+fn t_shm_rmid_while_attached() -> Res {
+    let base = free_pages();
+    let k = key();
+    let id = u::shmget(k, 3 * 4096, IPC_CREAT | IPC_EXCL | 0o600).map_err(ename)?;
+    let p = u::shmat(id, 0, 0).map_err(ename)?;
+    // SAFETY: a three-page attachment.
+    unsafe { p.add(8192).write_volatile(7) };
+    rmid(id)?;
+    check!(
+        u::shmget(k, 0, 0) == Err(Errno::ENOENT),
+        "key still finds it"
+    );
+    check!(
+        u::shmat(id, 0, 0) == Err(Errno::EINVAL),
+        "attach to a removed id"
+    );
+    // SAFETY: still attached.
+    check!(unsafe { p.add(8192).read_volatile() } == 7, "data gone");
+    u::shmdt(p).map_err(ename)?;
+    check!(free_pages() == base, "pages not returned");
+    Ok(())
+}
+
+fn t_shm_enospc_enomem_baseline() -> Res {
+    let base = free_pages();
+    let mut ids: Vec<i32> = Vec::new();
+    let end = loop {
+        match u::shmget(IPC_PRIVATE, 4096, 0o600) {
+            Ok(id) => ids.push(id),
+            Err(e) => break e,
+        }
+    };
+    check!(end == Errno::ENOSPC, "table full gave {}", end.name());
+    check!(ids.len() >= 100, "only {} segments", ids.len());
+    for id in ids.drain(..) {
+        rmid(id)?;
+    }
+    check!(
+        free_pages() == base,
+        "after ENOSPC: {} pages lost",
+        base as i64 - free_pages() as i64
+    );
+    // Largest segments, then smaller ones, until memory runs out.
+    for size in [SHMMAX, 8 << 20, 1 << 20, 64 << 10] {
+        loop {
+            let before = free_pages();
+            match u::shmget(IPC_PRIVATE, size, 0o600) {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    check!(e == Errno::ENOMEM, "out of memory gave {}", e.name());
+                    check!(free_pages() == before, "failed shmget kept pages");
+                    break;
+                }
+            }
+        }
+    }
+    check!(
+        free_pages() < 64,
+        "memory not exhausted: {} free",
+        free_pages()
+    );
+    let n = ids.len();
+    for id in ids.drain(..) {
+        rmid(id)?;
+    }
+    check!(
+        free_pages() == base,
+        "after ENOMEM ({} segments): {} pages lost",
+        n,
+        base as i64 - free_pages() as i64
+    );
+    Ok(())
+}
+
+fn t_shm_big_segment() -> Res {
+    // 2 MiB-aligned, 2 MiB and more: placed on a 2 MiB boundary, every page usable.
+    let id = u::shmget(IPC_PRIVATE, (4 << 20) + 4096, 0o600).map_err(ename)?;
+    let p = u::shmat(id, 0, 0).map_err(ename)?;
+    check!(p as usize % (2 << 20) == 0, "{:p} not 2 MiB aligned", p);
+    let pages = ((4 << 20) + 4096) / 4096;
+    for i in 0..pages {
+        // SAFETY: inside the attachment.
+        unsafe { p.add(i * 4096).write_volatile(i as u8) };
+    }
+    let q = u::shmat(id, 0, SHM_RDONLY).map_err(ename)?;
+    for i in (0..pages).step_by(97) {
+        // SAFETY: inside the second attachment.
+        let v = unsafe { q.add(i * 4096).read_volatile() };
+        check!(v == i as u8, "page {} reads {}", i, v);
+    }
+    u::shmdt(q).map_err(ename)?;
+    u::shmdt(p).map_err(ename)?;
+    rmid(id)
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
@@ -314,6 +602,19 @@ pub static CASES: &[Case] = &[
     ("memory", t_memory),
     ("many_children", t_many_children),
     ("clock", t_clock),
+    ("shm_exchange", t_shm_exchange),
+    ("shm_futex_wake", t_shm_futex_wake),
+    ("shm_rdonly_write_killed", t_shm_rdonly_write_killed),
+    (
+        "shm_access_after_shmdt_killed",
+        t_shm_access_after_shmdt_killed,
+    ),
+    ("shm_size_rounding", t_shm_size_rounding),
+    ("shm_exit_autodetach", t_shm_exit_autodetach),
+    ("shm_times_from_rtc", t_shm_times_from_rtc),
+    ("shm_rmid_while_attached", t_shm_rmid_while_attached),
+    ("shm_enospc_enomem_baseline", t_shm_enospc_enomem_baseline),
+    ("shm_big_segment", t_shm_big_segment),
 ];
 
 fn main(args: &[&str]) -> i32 {
