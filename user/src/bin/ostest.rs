@@ -568,7 +568,11 @@ fn t_shm_big_segment() -> Res {
     // 2 MiB-aligned, 2 MiB and more: placed on a 2 MiB boundary, every page usable.
     let id = u::shmget(IPC_PRIVATE, (4 << 20) + 4096, 0o600).map_err(ename)?;
     let p = u::shmat(id, 0, 0).map_err(ename)?;
-    check!(p as usize % (2 << 20) == 0, "{:p} not 2 MiB aligned", p);
+    check!(
+        (p as usize).is_multiple_of(2 << 20),
+        "{:p} not 2 MiB aligned",
+        p
+    );
     let pages = ((4 << 20) + 4096) / 4096;
     for i in 0..pages {
         // SAFETY: inside the attachment.
