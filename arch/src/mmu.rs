@@ -12,8 +12,8 @@ use kernel::up::{Access, AddrEnv, Prot};
 /// Kernel virtual address = physical address + KOFF (the bottom of the TTBR1 range).
 pub const KOFF: usize = 0xffff_ff80_0000_0000;
 
-/// Above this many pages an unmap drops the whole ASID instead of page by page.
-const TLBI_ASID_THRESHOLD: usize = 64;
+/// Above this many leaf mappings an unmap drops the whole ASID instead of VA by VA.
+const TLBI_VA_LIMIT: usize = 256;
 
 #[repr(C, align(4096))]
 struct EmptyTable([u64; 512]);
@@ -163,15 +163,33 @@ pub fn unmap(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
 
 fn unmap_inner(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize, free_owned: bool) {
     let mut t = Tree { root: env.root };
+    // One invalidation per mapped leaf (a 2 MiB block needs one, not 512), found before the
+    // entries go. Past the limit a single ASID invalidation is cheaper.
+    let mut leaves: heapless::Vec<usize, TLBI_VA_LIMIT> = heapless::Vec::new();
+    let mut whole_asid = false;
+    let end = va + npages * PAGE_SIZE;
+    let mut v = va;
+    while v < end {
+        match t.lookup(v) {
+            Some(l) => {
+                if leaves.push(v).is_err() {
+                    whole_asid = true;
+                    break;
+                }
+                v = (v & !(l.size - 1)) + l.size;
+            }
+            None => v += PAGE_SIZE,
+        }
+    }
     t.unmap(pg, va, npages, free_owned);
     dsb_ishst();
-    if npages > TLBI_ASID_THRESHOLD {
+    if whole_asid {
         tlbi_asid(env.asid);
     } else {
-        for i in 0..npages {
-            let arg = ((env.asid as usize) << 48) | ((va + i * PAGE_SIZE) >> 12);
-            // SAFETY: invalidates all walk levels for one VA in this ASID (tables may have been
-            // freed too), inner shareable.
+        for &v in &leaves {
+            let arg = ((env.asid as usize) << 48) | (v >> 12);
+            // SAFETY: invalidates every cached walk level for one VA in this ASID (tables
+            // may have been freed too), inner shareable.
             unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
         }
     }
