@@ -40,6 +40,7 @@ errnos! {
     EEXIST = 17, "File exists";
     EINVAL = 22, "Invalid argument";
     EMFILE = 24, "Too many open files";
+    ENOTTY = 25, "Inappropriate ioctl for device";
     ENOSPC = 28, "No space left on device";
     ERANGE = 34, "Numerical result out of range";
     ENOSYS = 38, "Function not implemented";

@@ -3,6 +3,7 @@
 
 /// Syscall numbers. `svc #0`, number in x8, arguments in x0..x5, result in x0.
 pub mod nr {
+    pub const IOCTL: usize = 29;
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
     pub const EXIT: usize = 93;
@@ -53,6 +54,10 @@ pub const REBOOT_CMD_POWER_OFF: usize = 0x4321_fedc;
 pub const SYSLOG_ACTION_READ_ALL: usize = 3;
 
 /// `futex` operations.
+/// ioctl on the console: the foreground process, which Ctrl-C interrupts (SIGINT).
+pub const TIOCGPGRP: usize = 0x540f;
+pub const TIOCSPGRP: usize = 0x5410;
+
 pub const FUTEX_WAIT: usize = 0;
 pub const FUTEX_WAKE: usize = 1;
 /// Accepted and ignored: every futex here is keyed by physical address.

@@ -78,6 +78,8 @@ pub struct Kernel {
     pub log: Box<klog::KLog>,
     pub console_rx: Deque<u8, CONSOLE_RX>,
     pub heap_stats: HeapStats,
+    /// Foreground process on the console (0: none): Ctrl-C sends it SIGINT.
+    pub fg_pid: i32,
     /// System V shared-memory segments.
     pub shm: shm::ShmTable,
     /// Monotonic time at which the first user program was started.
@@ -113,6 +115,7 @@ impl Kernel {
             console_rx: Deque::new(),
             heap_stats,
             shm: shm::ShmTable::new(),
+            fg_pid: 0,
             boot_ns: 0,
             rtc_base,
             next_pid: 1,
@@ -135,6 +138,12 @@ impl Kernel {
     /// Console bytes arrived (from the UART interrupt): buffer them and serve a blocked reader.
     pub fn console_input(&mut self, bytes: &[u8]) {
         for &b in bytes {
+            if b == 0x03 && self.fg_pid > 0 {
+                // Ctrl-C interrupts the foreground program instead of reaching a reader.
+                let fg = core::mem::replace(&mut self.fg_pid, 0);
+                let _ = self.kill(None, fg, abi::sys::SIGINT);
+                continue;
+            }
             if self.console_rx.push_back(b).is_err() {
                 break; // full: the oldest input is kept, the excess dropped
             }

@@ -82,6 +82,7 @@ impl Kernel {
             nr::SPAWN => self.sys_spawn(me, a[0], a[1], a[2], a[3]),
             nr::GETPRIORITY => self.target(me, a[1]).map(|s| self.task(s).prio as isize),
             nr::SETPRIORITY => self.sys_setprio(me, a[1], a[2]),
+            nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMDT => self.sys_shmdt(me, a[0]),
@@ -167,6 +168,32 @@ impl Kernel {
         self.need_resched = true;
         self.yield_now = s == me;
         Ok(0)
+    }
+
+    /// Console ioctls: TIOCSPGRP / TIOCGPGRP choose and read the foreground process.
+    fn sys_ioctl(&mut self, me: usize, fd: usize, req: usize, arg: usize) -> R {
+        if fd > 2 {
+            return Err(Errno::EBADF);
+        }
+        let env = self.task(me).env;
+        match req {
+            sys::TIOCGPGRP => uaccess::write_val(self.arch, &env, arg, &self.fg_pid).map(|_| 0),
+            sys::TIOCSPGRP => {
+                let pid: i32 = uaccess::read_val(self.arch, &env, arg)?;
+                if pid < 0 {
+                    return Err(Errno::EINVAL);
+                }
+                if pid != 0 {
+                    let s = self.slot_of(pid).ok_or(Errno::ESRCH)?;
+                    if self.task(s).state == State::Zombie {
+                        return Err(Errno::ESRCH);
+                    }
+                }
+                self.fg_pid = pid;
+                Ok(0)
+            }
+            _ => Err(Errno::ENOTTY),
+        }
     }
 
     fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> R {

@@ -315,6 +315,9 @@ impl Kernel {
             (t.pid, t.ppid, t.env)
         };
         crate::ktrace!("exit pid={=i32} status={=i32:#x}", pid, status);
+        if self.fg_pid == pid {
+            self.fg_pid = 0;
+        }
         self.sched.remove(slot);
         self.arch.addrenv_destroy(&env, &mut self.pg);
         self.free_asid(env.asid);

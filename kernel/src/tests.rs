@@ -399,6 +399,53 @@ fn console_read_blocks_then_gets_input() {
 }
 
 #[test]
+fn ctrl_c_interrupts_the_foreground_process() {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let child = s.spawn_call("prog") as i32;
+    // Nothing in the foreground: Ctrl-C is input like any other byte.
+    s.k.console_input(b"\x03");
+    assert_eq!(s.call(nr::READ, &[0, SCRATCH, 4]), 1);
+    // The shell puts the child in the foreground and waits.
+    s.put(SCRATCH, &child.to_le_bytes());
+    assert_eq!(s.call(nr::IOCTL, &[0, sys::TIOCSPGRP, SCRATCH]), 0);
+    assert_eq!(s.call(nr::IOCTL, &[0, sys::TIOCGPGRP, SCRATCH + 8]), 0);
+    assert_eq!(s.get::<i32>(SCRATCH + 8), child);
+    s.call(nr::WAIT4, &[child as usize, SCRATCH + 16, 0, 0]);
+    s.run();
+    s.k.console_input(b"\x03");
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1));
+    assert_eq!(s.frame.x[0], child as u64, "the wait returned");
+    let st: i32 = s.get(SCRATCH + 16);
+    assert_eq!(sys::wtermsig(st), sys::SIGINT as i32);
+    assert_eq!(s.k.fg_pid, 0, "foreground cleared");
+    assert!(
+        s.k.console_rx.is_empty(),
+        "the ^C was not left for a reader"
+    );
+    // Bad arguments.
+    s.put(SCRATCH, &12345i32.to_le_bytes());
+    assert_eq!(
+        s.call(nr::IOCTL, &[0, sys::TIOCSPGRP, SCRATCH]),
+        Errno::ESRCH.to_ret() as i64
+    );
+    assert_eq!(
+        s.call(nr::IOCTL, &[0, 0x1234, SCRATCH]),
+        Errno::ENOTTY.to_ret() as i64
+    );
+    assert_eq!(
+        s.call(nr::IOCTL, &[5, sys::TIOCSPGRP, SCRATCH]),
+        Errno::EBADF.to_ret() as i64
+    );
+    assert_eq!(
+        s.call(nr::IOCTL, &[0, sys::TIOCSPGRP, 8]),
+        Errno::EFAULT.to_ret() as i64
+    );
+}
+
+#[test]
 fn brk_grows_and_shrinks_with_page_accounting() {
     use abi::layout::USER_HEAP;
     let mut s = Sys::new();

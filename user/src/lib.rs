@@ -7,6 +7,9 @@ extern crate alloc;
 pub mod heap;
 pub mod io;
 pub mod sys;
+pub mod util;
+
+pub use shell;
 
 pub use abi::{self, Errno};
 

@@ -209,3 +209,12 @@ pub fn futex_wake(word: &AtomicU32, n: u32) -> Result<usize, Errno> {
         &[word.as_ptr() as usize, abi::sys::FUTEX_WAKE, n as usize],
     )
 }
+
+/// Make `pid` the console's foreground process (Ctrl-C interrupts it); 0 for none.
+pub fn set_foreground(pid: i32) -> Result<(), Errno> {
+    call(
+        nr::IOCTL,
+        &[0, abi::sys::TIOCSPGRP, &pid as *const i32 as usize],
+    )
+    .map(|_| ())
+}

@@ -1,0 +1,269 @@
+//! Integration tests that type at the serial console shell as a person would and read the
+//! replies: the IPC utilities, error paths, line editing, Ctrl-C, pastes, jobs.
+
+use systest::Qemu;
+
+/// A booted system at its first prompt.
+fn shell() -> Qemu {
+    let mut q = Qemu::boot(&[], 120);
+    q.expect("nsh> ", 60);
+    q
+}
+
+impl ShellExt for Qemu {
+    fn cmd(&mut self, line: &str) -> String {
+        let at = self.out.len();
+        self.type_str(line);
+        self.type_str("\r");
+        // The echo of the line, then everything up to the next prompt.
+        let start = self.expect_from(at, "\n", 20);
+        let end = self.expect_from(start, "nsh> ", 30);
+        self.out[start..end - "nsh> ".len()].to_string()
+    }
+}
+
+trait ShellExt {
+    /// Type a command line and return what it printed before the next prompt.
+    fn cmd(&mut self, line: &str) -> String;
+}
+
+fn segment_line(table: &str, id: &str) -> Option<String> {
+    table
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(id))
+        .map(str::to_string)
+}
+
+#[test]
+fn ipc_tools_session() {
+    let mut q = shell();
+    let out = q.cmd("ipcmk -M 8K -p 640");
+    let id = out
+        .trim()
+        .strip_prefix("Shared memory id: ")
+        .unwrap_or_else(|| panic!("ipcmk said {out:?}"))
+        .to_string();
+    assert_eq!(q.cmd(&format!("shm write {id} 0 hello shared world")), "");
+    // A different process reads it back.
+    assert_eq!(
+        q.cmd(&format!("shm read {id} 0 19")).trim(),
+        "hello shared world"
+    );
+    assert_eq!(q.cmd(&format!("shm read {id} 6 6")).trim(), "shared");
+    let table = q.cmd("ipcs -m");
+    assert!(table.contains("key") && table.contains("nattch") && table.contains("status"));
+    let line = segment_line(&table, &id).unwrap_or_else(|| panic!("{id} not listed:\n{table}"));
+    let f: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&f[2..6], ["root", "640", "8192", "0"], "{line}");
+    assert!(f[0].starts_with("0x"), "{line}");
+    // Details and stat.
+    let one = q.cmd(&format!("ipcs -m -i {id}"));
+    assert!(
+        one.contains(&format!("shmid={id}")) && one.contains("bytes=8192"),
+        "{one}"
+    );
+    assert!(one.contains("mode=0640"), "{one}");
+    let st = q.cmd(&format!("shm stat {id}"));
+    for field in [
+        "key: 0x",
+        "mode: 0640",
+        "segsz: 8192",
+        "nattch: 0",
+        "cpid: ",
+        "lpid: ",
+        "ctime: ",
+    ] {
+        assert!(st.contains(field), "{field} missing:\n{st}");
+    }
+    // Held in the background, removed: listed as dest until the holder goes.
+    let bg = q.cmd(&format!("shm hold {id} 3 &"));
+    assert!(
+        bg.trim().starts_with('[') && bg.trim().ends_with(']'),
+        "{bg:?}"
+    );
+    assert_eq!(q.cmd(&format!("ipcrm -m {id}")), "");
+    let table = q.cmd("ipcs -m");
+    let line = segment_line(&table, &id).unwrap_or_else(|| panic!("dest segment hidden:\n{table}"));
+    assert!(line.contains("dest"), "{line}");
+    assert_eq!(line.split_whitespace().nth(5), Some("1"), "nattch: {line}");
+    assert!(line.starts_with("0x00000000"), "key freed: {line}");
+    let waited = q.cmd("wait");
+    assert!(waited.is_empty(), "{waited:?}");
+    assert_eq!(q.cmd("echo $?").trim(), "0");
+    let table = q.cmd("ipcs -m");
+    assert!(
+        segment_line(&table, &id).is_none(),
+        "still there after the holder exited:\n{table}"
+    );
+    // Limits.
+    let l = q.cmd("ipcs -l");
+    assert!(
+        l.contains("max number of segments = 128") && l.contains("min seg size (bytes) = 1"),
+        "{l}"
+    );
+}
+
+#[test]
+fn ipc_error_paths() {
+    let mut q = shell();
+    assert_eq!(
+        q.cmd("ipcrm -m 4242").trim(),
+        "ipcrm: invalid id 4242: EINVAL (Invalid argument)"
+    );
+    assert_eq!(q.cmd("echo $?").trim(), "1");
+    let id = q
+        .cmd("shm get 0x77 4096 create excl 600")
+        .trim()
+        .to_string();
+    assert!(id.parse::<u32>().is_ok(), "{id}");
+    assert_eq!(
+        q.cmd("shm get 0x77 4096 create excl").trim(),
+        "shm: shmget 0x77: EEXIST (File exists)"
+    );
+    assert_eq!(q.cmd("echo $?").trim(), "1");
+    assert_eq!(
+        q.cmd("shm get 119 4096").trim(),
+        id,
+        "decimal key 119 = 0x77"
+    );
+    assert_eq!(
+        q.cmd("shm get 0x77 8192").trim(),
+        "shm: shmget 0x77: EINVAL (Invalid argument)"
+    );
+    assert_eq!(
+        q.cmd("shm get 0x99 100").trim(),
+        "shm: shmget 0x99: ENOENT (No such file or directory)"
+    );
+    assert_eq!(
+        q.cmd("ipcrm -M 0x99").trim(),
+        "ipcrm: invalid key 0x99: ENOENT (No such file or directory)"
+    );
+    assert_eq!(
+        q.cmd("shm stat 999").trim(),
+        "shm: shmctl 999: EINVAL (Invalid argument)"
+    );
+    assert!(q.cmd(&format!("shm read {id} 4090 10")).contains("EINVAL"));
+    assert_eq!(
+        q.cmd("ipcs -m -i 999").trim(),
+        "ipcs: id 999 not found: EINVAL (Invalid argument)"
+    );
+    assert_eq!(q.cmd("ipcrm -M 0x77"), "");
+    assert!(segment_line(&q.cmd("ipcs -m"), &id).is_none());
+    assert_eq!(
+        q.cmd("nosuchthing").trim(),
+        "nsh: nosuchthing: command not found"
+    );
+    assert_eq!(q.cmd("echo $?").trim(), "127");
+}
+
+#[test]
+fn line_editing() {
+    let mut q = shell();
+    // Left arrow, backspace, insert, End.
+    assert_eq!(q.cmd("ecXo\x1b[D\x7fh\x1b[F one").trim(), "one");
+    // History: up recalls the last line.
+    assert_eq!(q.cmd("\x1b[A").trim(), "one");
+    // Home (two encodings), Delete. (Ctrl-A is QEMU's own escape key on stdio.)
+    assert_eq!(q.cmd("cho two\x1b[He").trim(), "two");
+    assert_eq!(q.cmd("xecho three\x1b[1~\x1b[3~").trim(), "three");
+    // Ctrl-U drops what is before the cursor.
+    assert_eq!(q.cmd("garbage here\x15echo four").trim(), "four");
+    // Ctrl-C at the prompt drops the line; nothing runs.
+    let at = q.out.len();
+    q.type_str("echo never\x03");
+    q.expect_from(at, "^C", 10);
+    q.expect_from(at, "nsh> ", 10);
+    assert_eq!(q.cmd("echo $?").trim(), "130");
+    // Ctrl-D on an empty line does nothing harmful.
+    q.type_str("\x04");
+    assert_eq!(q.cmd("echo five").trim(), "five");
+    // Up twice and down once: back to the newer line.
+    assert_eq!(q.cmd("\x1b[A\x1b[A\x1b[B").trim(), "five");
+    assert!(!q.out.contains("never\r\nnever"));
+}
+
+#[test]
+fn ctrl_c_interrupts_the_foreground_program() {
+    let mut q = shell();
+    let at = q.out.len();
+    q.type_str("ttask spin 60000\r");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    q.type_str("\x03");
+    q.expect_from(at, "killed by signal 2", 10);
+    q.expect_from(at, "nsh> ", 10);
+    assert_eq!(q.cmd("echo $?").trim(), "130");
+    // The shell itself is not affected by a later Ctrl-C reaching the prompt.
+    assert_eq!(q.cmd("echo still here").trim(), "still here");
+}
+
+#[test]
+fn pasted_input_is_not_lost() {
+    let mut q = shell();
+    let long: String = (0..180).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let at = q.out.len();
+    q.paste(&format!("echo one\recho two\recho {long}\recho three\r"));
+    q.expect_from(at, "three\r\nnsh> ", 30);
+    let out = &q.out[at..];
+    for want in ["one\r\n", "two\r\n", &format!("{long}\r\n")] {
+        assert!(out.contains(want), "{want:?} lost in:\n{out}");
+    }
+}
+
+#[test]
+fn jobs_builtins_and_shell_restart() {
+    let mut q = shell();
+    let bg = q.cmd("ttask sleep 300 &");
+    let pid: i32 = bg
+        .trim()
+        .trim_matches(|c| c == '[' || c == ']')
+        .parse()
+        .expect("pid");
+    let ps = q.cmd("ps");
+    assert!(
+        ps.contains("PID") && ps.contains("PPID") && ps.contains("PAGES"),
+        "{ps}"
+    );
+    let row = ps
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&pid.to_string()))
+        .unwrap_or_else(|| panic!("{pid} not in ps:\n{ps}"));
+    assert!(row.contains("sleeping") && row.ends_with("ttask"), "{row}");
+    assert_eq!(q.cmd(&format!("wait {pid}")), "");
+    let f = q.cmd("free");
+    assert!(f.contains("Pages:") && f.contains("Heap:"), "{f}");
+    assert!(q.cmd("uptime").trim().starts_with("up "));
+    assert!(q.cmd("dmesg").contains("nx-rtos: QEMU virt"));
+    assert!(q.cmd("ls").lines().any(|l| l.trim() == "ipcs"));
+    assert!(q.cmd("help").contains("Builtins:"));
+    // The test suite runs from the shell too.
+    let t = q.cmd("ostest shm_exchange");
+    assert!(
+        t.contains("PASS shm_exchange") && t.contains("ostest: 1 passed, 0 failed"),
+        "{t}"
+    );
+    // A background job finishing is reported at the next prompt.
+    let bg = q.cmd("ttask exit 7 &");
+    let pid2 = bg.trim().trim_matches(|c| c == '[' || c == ']').to_string();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = q.cmd("echo x");
+    let out = out + &q.cmd("echo y");
+    assert!(
+        q.out.contains(&format!("[{pid2}] done, exit status 7")),
+        "{out}"
+    );
+    // kill from the shell.
+    let bg = q.cmd("ttask sleep 60000 &");
+    let pid3 = bg.trim().trim_matches(|c| c == '[' || c == ']').to_string();
+    let killed = q.cmd(&format!("kill {pid3}"));
+    assert!(!killed.contains("kill:"), "{killed}");
+    // Reaped (and reported) at the prompt already; wait still gives its status.
+    assert_eq!(q.cmd(&format!("wait {pid3}")), "");
+    assert_eq!(q.cmd("echo $?").trim(), "143");
+    assert!(q.cmd("kill 9999").contains("ESRCH"));
+    // The shell exits; init starts another.
+    let at = q.out.len();
+    q.type_str("exit\r");
+    q.expect_from(at, "restarting", 10);
+    q.expect_from(at, "nsh> ", 10);
+    assert_eq!(q.cmd("echo back").trim(), "back");
+}
