@@ -68,5 +68,7 @@ fn shell_runs_programs_with_arguments() {
     q.expect_from(at, "nsh: nosuchthing: command not found", 10);
     let at = q.out.len();
     q.type_str("ttask exit 3\r");
-    q.expect_from(at, "exit status 3", 10);
+    let at = q.expect_from(at, "nsh> ", 10);
+    q.type_str("echo $?\r");
+    q.expect_from(at, "\n3\r\n", 10);
 }
