@@ -11,6 +11,9 @@
 #     --raw          boot the raw Image binary instead of the ELF
 #     --cpu NAME     CPU model (default cortex-a76)
 #     --icount       one virtual nanosecond per instruction (-icount shift=0)
+#     --bench        run the benchmarks under -icount shift=0 (instruction counts) and write
+#                    the table to BENCHMARKS.md
+#     --bench-wall   the same in wall-clock time (no icount), written to out/BENCHMARKS-wall.md
 #     --append ARGS  extra kernel command line words (passed to init)
 #     --timeout SEC  kill QEMU after SEC seconds (exit status 124)
 #     --no-build     use the images already built
@@ -19,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 TARGET=aarch64-unknown-none-softfloat
-MEM=256M GIC=2 CPU=cortex-a76 EL2=0 RAW=0 GDB=0 TEST=0 TRACE=0 ICOUNT=0 BUILD=1 TIMEOUT=0 APPEND="" BUILD_ONLY=0
+MEM=256M GIC=2 CPU=cortex-a76 EL2=0 RAW=0 GDB=0 TEST=0 TRACE=0 ICOUNT=0 BENCH="" BUILD=1 TIMEOUT=0 APPEND="" BUILD_ONLY=0
 EXTRA=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,6 +35,8 @@ while [ $# -gt 0 ]; do
         --raw) RAW=1 ;;
         --cpu) CPU="$2"; shift ;;
         --icount) ICOUNT=1 ;;
+        --bench) BENCH=icount; ICOUNT=1 ;;
+        --bench-wall) BENCH=wall ;;
         --append) APPEND="$APPEND $2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
         --no-build) BUILD=0 ;;
@@ -85,6 +90,7 @@ KERNEL=out/nx-rtos.elf
 [ "$RAW" = 1 ] && KERNEL=out/nx-rtos.bin
 CMDLINE="semihosting$APPEND"
 [ "$TEST" = 1 ] && CMDLINE="$CMDLINE test"
+[ -n "$BENCH" ] && CMDLINE="$CMDLINE bench"
 ARGS=(-M "$MACHINE" -cpu "$CPU" -m "$MEM" -nographic -no-reboot
       -semihosting-config enable=on,target=native
       -kernel "$KERNEL" -append "$CMDLINE")
@@ -119,6 +125,40 @@ if [ "$TRACE" = 1 ]; then
     "${TO[@]}" qemu-system-aarch64 "${ARGS[@]}" "${EXTRA[@]}" > out/trace.fifo || status=$?
     kill "$WRITER" "$READER" 2>/dev/null || true
     wait "$TRACER" 2>/dev/null || true
+    exit "$status"
+fi
+if [ -n "$BENCH" ]; then
+    [ "$TIMEOUT" = 0 ] && TIMEOUT=600
+    LOG=out/bench-$BENCH.log
+    status=0
+    timeout --foreground -k 5 "$TIMEOUT" qemu-system-aarch64 "${ARGS[@]}" "${EXTRA[@]}" </dev/null | tee "$LOG" || status=$?
+    if ! grep -q "^END BENCHMARKS" "$LOG"; then
+        echo "qemu-run.sh: the benchmark did not finish (see $LOG)" >&2
+        exit 1
+    fi
+    DEST=BENCHMARKS.md
+    [ "$BENCH" = wall ] && DEST=out/BENCHMARKS-wall.md
+    {
+        echo "# Benchmarks"
+        echo
+        if [ "$BENCH" = icount ]; then
+            echo "Measured by \`./qemu-run.sh --bench\`: QEMU $(qemu-system-aarch64 --version | head -1 | sed 's/.*version //'),"
+            echo "\`-M virt,gic-version=$GIC -cpu $CPU -m $MEM -icount shift=0\`. Under \`-icount shift=0\` one virtual"
+            echo "nanosecond is one guest instruction, so every figure below is an **instruction count** (per"
+            echo "operation, per page or per byte) and repeats exactly from run to run. Instruction counts do"
+            echo "not see cache or TLB misses; \`./qemu-run.sh --bench-wall\` runs the same program in"
+            echo "wall-clock time (nanoseconds, noisy) for that side. Each figure has its baseline measured in"
+            echo "the same run beside it; the program is \`user/src/bin/bench.rs\`."
+        else
+            echo "Measured by \`./qemu-run.sh --bench-wall\` (no icount): figures are wall-clock nanoseconds"
+            echo "of an emulated CPU, noisy from run to run; compare ratios, not absolute values."
+        fi
+        echo
+        sed -n '/^BEGIN BENCHMARKS/,/^END BENCHMARKS/p' "$LOG" | sed '1d;$d' | tr -d '\r'
+        echo
+        grep "^bench: " "$LOG" | tr -d '\r'
+    } > "$DEST"
+    echo "qemu-run.sh: wrote $DEST" >&2
     exit "$status"
 fi
 if [ "$TIMEOUT" != 0 ]; then

@@ -39,9 +39,11 @@ errnos! {
     EBUSY = 16, "Device or resource busy";
     EEXIST = 17, "File exists";
     EINVAL = 22, "Invalid argument";
+    ENFILE = 23, "Too many open files in system";
     EMFILE = 24, "Too many open files";
     ENOTTY = 25, "Inappropriate ioctl for device";
     ENOSPC = 28, "No space left on device";
+    EPIPE = 32, "Broken pipe";
     ERANGE = 34, "Numerical result out of range";
     ENOSYS = 38, "Function not implemented";
     ENAMETOOLONG = 36, "File name too long";

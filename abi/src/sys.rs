@@ -4,6 +4,8 @@
 /// Syscall numbers. `svc #0`, number in x8, arguments in x0..x5, result in x0.
 pub mod nr {
     pub const IOCTL: usize = 29;
+    pub const CLOSE: usize = 57;
+    pub const PIPE2: usize = 59;
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
     pub const EXIT: usize = 93;
@@ -154,6 +156,13 @@ pub struct MemInfo {
     pub uptime_ns: u64,
     /// Instructions/ns from boot to the first user program, for the benchmark.
     pub boot_ns: u64,
+    /// Kernel image section sizes in bytes (text, rodata with the rom file system, data, bss).
+    pub kernel_text: u64,
+    pub kernel_rodata: u64,
+    pub kernel_data: u64,
+    pub kernel_bss: u64,
+    /// Pages of shared-memory segments.
+    pub shm_pages: u64,
 }
 
 /// Default priority of a spawned program; higher numbers run first.

@@ -6,7 +6,7 @@ use core::arch::asm;
 use crate::ttbl::{self, Tree};
 use abi::Errno;
 use kernel::pgalloc::PageAlloc;
-use kernel::phys::{Pa, PAGE_SIZE};
+use kernel::phys::Pa;
 use kernel::up::{Access, AddrEnv, Prot};
 
 /// Kernel virtual address = physical address + KOFF (the bottom of the TTBR1 range).
@@ -163,34 +163,24 @@ pub fn unmap(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
 
 fn unmap_inner(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize, free_owned: bool) {
     let mut t = Tree { root: env.root };
-    // One invalidation per mapped leaf (a 2 MiB block needs one, not 512), found before the
-    // entries go. Past the limit a single ASID invalidation is cheaper.
+    // One invalidation per removed leaf (a 2 MiB block needs one, not 512), issued once the
+    // entries are gone. Past the limit a single ASID invalidation is cheaper.
     let mut leaves: heapless::Vec<usize, TLBI_VA_LIMIT> = heapless::Vec::new();
     let mut whole_asid = false;
-    let end = va + npages * PAGE_SIZE;
-    let mut v = va;
-    while v < end {
-        match t.lookup(v) {
-            Some(l) => {
-                if leaves.push(v).is_err() {
-                    whole_asid = true;
-                    break;
-                }
-                v = (v & !(l.size - 1)) + l.size;
-            }
-            None => v += PAGE_SIZE,
+    t.unmap(pg, va, npages, free_owned, &mut |v| {
+        if leaves.push(v).is_err() {
+            whole_asid = true;
         }
-    }
-    t.unmap(pg, va, npages, free_owned);
+    });
     dsb_ishst();
     if whole_asid {
         tlbi_asid(env.asid);
     } else {
+        let asid = (env.asid as usize) << 48;
         for &v in &leaves {
-            let arg = ((env.asid as usize) << 48) | (v >> 12);
             // SAFETY: invalidates every cached walk level for one VA in this ASID (tables
             // may have been freed too), inner shareable.
-            unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
+            unsafe { asm!("tlbi vae1is, {}", in(reg) asid | (v >> 12), options(nostack)) }
         }
     }
     dsb_ish_isb();

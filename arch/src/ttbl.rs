@@ -120,25 +120,38 @@ impl Tree {
         None
     }
 
-    /// The table at `level` (2 or 3) for `va`, created if absent.
-    fn table_for(&mut self, pg: &mut PageAlloc, va: usize, level: usize) -> Result<Pa, Errno> {
+    /// The table at `level` (2 or 3) for `va`, created if absent, and the descriptor that
+    /// points at it (whose entry count the caller keeps up to date).
+    fn table_for(
+        &mut self,
+        pg: &mut PageAlloc,
+        va: usize,
+        level: usize,
+    ) -> Result<(Pa, *mut u64), Errno> {
         let mut t = self.root;
+        let mut parent: *mut u64 = core::ptr::null_mut();
         for l in 1..level {
             let e = &mut table(t)[idx(va, l)];
             if *e & VALID == 0 {
                 let n = pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
                 *e = n as u64 | VALID | TABLE;
+                if !parent.is_null() {
+                    // SAFETY: `parent` is the live descriptor of the table that holds `e`.
+                    add_count(unsafe { &mut *parent }, 1);
+                }
             } else if !is_table(*e) {
                 return Err(Errno::EINVAL); // a block is in the way
             }
+            parent = e;
             t = (*e & ADDR) as usize;
         }
-        Ok(t)
+        Ok((t, parent))
     }
 
     /// Map `pages` at `va` with `attrs`. Runs of 512 physically contiguous, 2 MiB-aligned pages
     /// at a 2 MiB-aligned address become one block descriptor. EINVAL if anything in the
-    /// range is already mapped; ENOMEM (with nothing left mapped) if a table cannot be had.
+    /// range is already mapped; ENOMEM if a table cannot be had. Either way nothing is left
+    /// mapped.
     pub fn map(
         &mut self,
         pg: &mut PageAlloc,
@@ -153,27 +166,46 @@ impl Tree {
         {
             return Err(Errno::EINVAL);
         }
-        if (0..pages.len()).any(|i| self.lookup(va + i * PAGE_SIZE).is_some()) {
-            return Err(Errno::EINVAL);
-        }
+        let leaf = (attrs & !ADDR) | VALID | TABLE;
+        let block = (attrs & !TABLE & !ADDR) | VALID;
         let mut i = 0;
         while i < pages.len() {
             let v = va + i * PAGE_SIZE;
-            let r = if self.block_run(v, &pages[i..]) {
-                self.table_for(pg, v, 2).map(|t| {
-                    table(t)[idx(v, 2)] = pages[i] as u64 | (attrs & !TABLE & !ADDR) | VALID;
-                    ENTRIES
+            let r = if block_run(v, &pages[i..]) {
+                self.table_for(pg, v, 2).and_then(|(t, parent)| {
+                    let e = &mut table(t)[idx(v, 2)];
+                    if *e & VALID != 0 {
+                        return Err(Errno::EINVAL);
+                    }
+                    *e = pages[i] as u64 | block;
+                    // SAFETY: the descriptor of the L2 table `t`.
+                    add_count(unsafe { &mut *parent }, 1);
+                    Ok(ENTRIES)
                 })
             } else {
-                self.table_for(pg, v, 3).map(|t| {
-                    table(t)[idx(v, 3)] = pages[i] as u64 | (attrs & !ADDR) | VALID | TABLE;
-                    1
+                // As many pages as this L3 table holds, in one pass.
+                self.table_for(pg, v, 3).and_then(|(t, parent)| {
+                    let start = idx(v, 3);
+                    let n = (pages.len() - i).min(ENTRIES - start);
+                    let ents = &mut table(t)[start..start + n];
+                    for (k, (e, &pa)) in ents.iter_mut().zip(&pages[i..i + n]).enumerate() {
+                        if *e & VALID != 0 {
+                            // SAFETY: the descriptor of the L3 table `t`.
+                            add_count(unsafe { &mut *parent }, k as isize);
+                            i += k;
+                            return Err(Errno::EINVAL);
+                        }
+                        *e = pa as u64 | leaf;
+                    }
+                    // SAFETY: as above.
+                    add_count(unsafe { &mut *parent }, n as isize);
+                    Ok(n)
                 })
             };
             match r {
                 Ok(n) => i += n,
                 Err(e) => {
-                    self.unmap(pg, va, i, false);
+                    self.unmap(pg, va, i, false, &mut |_| {});
                     self.prune(pg, va + i * PAGE_SIZE);
                     return Err(e);
                 }
@@ -182,121 +214,105 @@ impl Tree {
         Ok(())
     }
 
-    fn block_run(&self, va: usize, pages: &[Pa]) -> bool {
-        va.is_multiple_of(L2_BLOCK)
-            && pages.len() >= ENTRIES
-            && pages[0].is_multiple_of(L2_BLOCK)
-            && pages[..ENTRIES]
-                .iter()
-                .enumerate()
-                .all(|(k, &p)| p == pages[0] + k * PAGE_SIZE)
-            && {
-                // Only where no L3 table already exists for this 2 MiB.
-                let mut t = self.root;
-                let d = table(t)[idx(va, 1)];
-                if is_table(d) {
-                    t = (d & ADDR) as usize;
-                    table(t)[idx(va, 2)] & VALID == 0
-                } else {
-                    d & VALID == 0
-                }
-            }
-    }
-
     /// Unmap `npages` from `va`. Owned pages are freed when `free_owned`; tables left empty
-    /// are freed. Blocks only partly unmapped are split first. Returns whether any table or
-    /// block was removed (the caller must then invalidate all levels of the walk).
-    pub fn unmap(&mut self, pg: &mut PageAlloc, va: usize, npages: usize, free_owned: bool) {
+    /// are freed. Blocks only partly unmapped are split first. `removed` gets one address in
+    /// each leaf taken out (once per block), for TLB invalidation.
+    pub fn unmap(
+        &mut self,
+        pg: &mut PageAlloc,
+        va: usize,
+        npages: usize,
+        free_owned: bool,
+        removed: &mut dyn FnMut(usize),
+    ) {
         let end = va + npages * PAGE_SIZE;
         let mut v = va;
         while v < end {
-            let l1 = table(self.root);
-            let d1 = l1[idx(v, 1)];
+            let e1 = &mut table(self.root)[idx(v, 1)];
             let next_l1 = (v & !(L1_BLOCK - 1)) + L1_BLOCK;
-            if !is_table(d1) {
+            if !is_table(*e1) {
                 v = next_l1; // unmapped (1 GiB blocks are kernel-only and never unmapped here)
                 continue;
             }
-            let t2 = (d1 & ADDR) as usize;
+            let t2 = (*e1 & ADDR) as usize;
             while v < end && v < next_l1 {
                 let next_l2 = (v & !(L2_BLOCK - 1)) + L2_BLOCK;
-                let e2 = table(t2)[idx(v, 2)];
-                if e2 & VALID == 0 {
+                let e2 = &mut table(t2)[idx(v, 2)];
+                if *e2 & VALID == 0 {
                     v = next_l2;
                     continue;
                 }
-                if !is_table(e2) {
+                if !is_table(*e2) {
                     if v.is_multiple_of(L2_BLOCK) && end >= next_l2 {
-                        table(t2)[idx(v, 2)] = 0;
-                        if free_owned && e2 & OWNED != 0 {
-                            let base = (e2 & ADDR) as usize;
+                        let d = core::mem::take(e2);
+                        add_count(e1, -1);
+                        if free_owned && d & OWNED != 0 {
+                            let base = (d & ADDR) as usize;
                             for k in 0..ENTRIES {
                                 pg.free_page(base + k * PAGE_SIZE);
                             }
                         }
+                        removed(v);
                         v = next_l2;
                         continue;
                     }
-                    if self.split(pg, t2, v).is_err() {
+                    if split(pg, e2).is_err() {
                         // No page for the split: drop the whole block rather than leave a
                         // mapping the caller asked to remove. Only reachable for owned blocks.
-                        table(t2)[idx(v, 2)] = 0;
+                        *e2 = 0;
+                        add_count(e1, -1);
+                        removed(v);
                         v = next_l2;
                         continue;
                     }
                 }
-                let t3 = (table(t2)[idx(v, 2)] & ADDR) as usize;
-                while v < end && v < next_l2 {
-                    let e = &mut table(t3)[idx(v, 3)];
+                let t3 = (*e2 & ADDR) as usize;
+                let stop = end.min(next_l2);
+                let first = idx(v, 3);
+                let n = (stop - v) / PAGE_SIZE;
+                let mut cleared = 0;
+                for (k, e) in table(t3)[first..first + n].iter_mut().enumerate() {
                     if *e & VALID != 0 {
                         if free_owned && *e & OWNED != 0 {
                             pg.free_page((*e & ADDR) as usize);
                         }
                         *e = 0;
+                        cleared += 1;
+                        removed(v + k * PAGE_SIZE);
                     }
-                    v += PAGE_SIZE;
                 }
-                if table(t3).iter().all(|&e| e == 0) {
-                    table(t2)[idx(v - PAGE_SIZE, 2)] = 0;
-                    pg.free_page(t3);
+                v = stop;
+                add_count(e2, -cleared);
+                if count(*e2) == 0 {
+                    *e2 = 0;
+                    pg.free_zeroed(t3);
+                    add_count(e1, -1);
                 }
             }
-            if table(t2).iter().all(|&e| e == 0) {
-                table(self.root)[idx(v - PAGE_SIZE, 1)] = 0;
-                pg.free_page(t2);
+            if count(*e1) == 0 {
+                *e1 = 0;
+                pg.free_zeroed(t2);
             }
         }
     }
 
     /// Free the tables on the walk to `va` if they are empty (after a failed map).
     fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
-        let d1 = table(self.root)[idx(va, 1)];
-        if !is_table(d1) {
+        let e1 = &mut table(self.root)[idx(va, 1)];
+        if !is_table(*e1) {
             return;
         }
-        let t2 = (d1 & ADDR) as usize;
-        let d2 = table(t2)[idx(va, 2)];
-        if is_table(d2) && table((d2 & ADDR) as usize).iter().all(|&e| e == 0) {
-            table(t2)[idx(va, 2)] = 0;
-            pg.free_page((d2 & ADDR) as usize);
+        let t2 = (*e1 & ADDR) as usize;
+        let e2 = &mut table(t2)[idx(va, 2)];
+        if is_table(*e2) && count(*e2) == 0 {
+            pg.free_zeroed((*e2 & ADDR) as usize);
+            *e2 = 0;
+            add_count(e1, -1);
         }
-        if table(t2).iter().all(|&e| e == 0) {
-            table(self.root)[idx(va, 1)] = 0;
-            pg.free_page(t2);
+        if count(*e1) == 0 {
+            *e1 = 0;
+            pg.free_zeroed(t2);
         }
-    }
-
-    /// Replace the L2 block covering `va` in table `t2` by an L3 table of the same pages.
-    fn split(&mut self, pg: &mut PageAlloc, t2: Pa, va: usize) -> Result<(), Errno> {
-        let e2 = table(t2)[idx(va, 2)];
-        let t3 = pg.alloc().ok_or(Errno::ENOMEM)?;
-        let base = (e2 & ADDR) as usize;
-        let attrs = e2 & !ADDR;
-        for (k, e) in table(t3).iter_mut().enumerate() {
-            *e = (base + k * PAGE_SIZE) as u64 | attrs | TABLE;
-        }
-        table(t2)[idx(va, 2)] = t3 as u64 | VALID | TABLE;
-        Ok(())
     }
 
     /// Free every table, and every owned page, of the tree (the root included).
@@ -355,12 +371,16 @@ impl Tree {
         while off < len {
             let (v, p) = (va + off, pa + off);
             if v % L2_BLOCK == 0 && p % L2_BLOCK == 0 && len - off >= L2_BLOCK {
-                let t = self.table_for(pg, v, 2)?;
+                let (t, parent) = self.table_for(pg, v, 2)?;
                 table(t)[idx(v, 2)] = p as u64 | (attrs & !TABLE) | VALID;
+                // SAFETY: the descriptor of the L2 table `t`.
+                add_count(unsafe { &mut *parent }, 1);
                 off += L2_BLOCK;
             } else {
-                let t = self.table_for(pg, v, 3)?;
+                let (t, parent) = self.table_for(pg, v, 3)?;
                 table(t)[idx(v, 3)] = p as u64 | attrs | VALID | TABLE;
+                // SAFETY: the descriptor of the L3 table `t`.
+                add_count(unsafe { &mut *parent }, 1);
                 off += PAGE_SIZE;
             }
         }
@@ -371,6 +391,51 @@ impl Tree {
     pub fn map_l1_block(&mut self, va: usize, pa: Pa, attrs: u64) {
         table(self.root)[idx(va, 1)] = pa as u64 | (attrs & !TABLE) | VALID;
     }
+}
+
+/// Valid entries in the table a table descriptor points at, kept in the descriptor's
+/// bits [11:2], which the MMU ignores in table descriptors. Lets unmap free a table the moment
+/// it empties without scanning it.
+const COUNT_SHIFT: u32 = 2;
+const COUNT_MASK: u64 = 0x3ff << COUNT_SHIFT;
+
+fn count(d: u64) -> isize {
+    ((d & COUNT_MASK) >> COUNT_SHIFT) as isize
+}
+
+fn add_count(d: &mut u64, delta: isize) {
+    let n = count(*d) + delta;
+    debug_assert!((0..=ENTRIES as isize).contains(&n), "table count {n}");
+    *d = (*d & !COUNT_MASK) | ((n as u64) << COUNT_SHIFT);
+}
+
+/// Whether `pages` starts with 512 physically contiguous pages, 2 MiB-aligned, to map at the
+/// 2 MiB-aligned `va` as one block.
+fn block_run(va: usize, pages: &[Pa]) -> bool {
+    if !va.is_multiple_of(L2_BLOCK) || pages.len() < ENTRIES || !pages[0].is_multiple_of(L2_BLOCK) {
+        return false;
+    }
+    let mut want = pages[0];
+    for &p in &pages[..ENTRIES] {
+        if p != want {
+            return false;
+        }
+        want += PAGE_SIZE;
+    }
+    true
+}
+
+/// Replace the L2 block descriptor `e2` by a full L3 table of the same pages.
+fn split(pg: &mut PageAlloc, e2: &mut u64) -> Result<(), Errno> {
+    let t3 = pg.alloc().ok_or(Errno::ENOMEM)?;
+    let base = (*e2 & ADDR) as usize;
+    let attrs = *e2 & !ADDR;
+    for (k, e) in table(t3).iter_mut().enumerate() {
+        *e = (base + k * PAGE_SIZE) as u64 | attrs | TABLE;
+    }
+    *e2 = t3 as u64 | VALID | TABLE;
+    add_count(e2, ENTRIES as isize);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -409,7 +474,7 @@ mod tests {
             Err(Errno::EINVAL),
             "overlap"
         );
-        t.unmap(&mut pg, UVA + 0x1000, 3, true);
+        t.unmap(&mut pg, UVA + 0x1000, 3, true, &mut |_| {});
         assert!(t.lookup(UVA + 0x1000).is_none());
         assert_eq!(t.table_pages(), 1, "empty tables freed");
         assert_eq!(pg.used(), base + 1, "owned pages freed");
@@ -425,7 +490,7 @@ mod tests {
         let used = pg.used();
         t.map(&mut pg, UVA, &[p], user_attrs(false, false, false))
             .unwrap();
-        t.unmap(&mut pg, UVA, 1, true);
+        t.unmap(&mut pg, UVA, 1, true, &mut |_| {});
         assert_eq!(pg.used(), used);
         t.map(&mut pg, UVA, &[p], user_attrs(false, false, false))
             .unwrap();
@@ -452,9 +517,9 @@ mod tests {
             assert_eq!(a & OWNED, 0, "not freed with the mapping");
         }
         // Two mappings, one table chain: unmapping both returns every table.
-        t.unmap(&mut pg, UVA, 1, true);
+        t.unmap(&mut pg, UVA, 1, true, &mut |_| {});
         assert_eq!(t.table_pages(), 3);
-        t.unmap(&mut pg, UVA + 0x10_0000, 1, true);
+        t.unmap(&mut pg, UVA + 0x10_0000, 1, true, &mut |_| {});
         assert_eq!(t.table_pages(), 1);
         assert!(pg.contains(p) && t.lookup(UVA).is_none());
     }
@@ -490,7 +555,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t2.lookup(UVA + PAGE_SIZE).unwrap().size, PAGE_SIZE);
-        t.unmap(&mut pg, UVA, ENTRIES + 2, false);
+        t.unmap(&mut pg, UVA, ENTRIES + 2, false, &mut |_| {});
         assert_eq!(t.table_pages(), 1);
     }
 
@@ -502,11 +567,11 @@ mod tests {
         let pages: Vec<Pa> = (0..ENTRIES).map(|k| run + k * PAGE_SIZE).collect();
         t.map(&mut pg, UVA, &pages, user_attrs(true, false, false))
             .unwrap();
-        t.unmap(&mut pg, UVA + 5 * PAGE_SIZE, 1, true);
+        t.unmap(&mut pg, UVA + 5 * PAGE_SIZE, 1, true, &mut |_| {});
         assert!(t.lookup(UVA + 5 * PAGE_SIZE).is_none());
         let l = t.lookup(UVA + 6 * PAGE_SIZE).unwrap();
         assert_eq!((l.pa, l.size), (run + 6 * PAGE_SIZE, PAGE_SIZE));
-        t.unmap(&mut pg, UVA, ENTRIES, true);
+        t.unmap(&mut pg, UVA, ENTRIES, true, &mut |_| {});
         assert_eq!(t.table_pages(), 1);
     }
 

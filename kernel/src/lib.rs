@@ -10,6 +10,7 @@ pub mod elf;
 pub mod klog;
 pub mod pgalloc;
 pub mod phys;
+pub mod pipe;
 pub mod romfs;
 pub mod sched;
 pub mod shm;
@@ -78,12 +79,16 @@ pub struct Kernel {
     pub log: Box<klog::KLog>,
     pub console_rx: Deque<u8, CONSOLE_RX>,
     pub heap_stats: HeapStats,
+    /// Pipes by index (grown on demand up to pipe::MAX_PIPES).
+    pub pipes: alloc::vec::Vec<Option<pipe::Pipe>>,
     /// Foreground process on the console (0: none): Ctrl-C sends it SIGINT.
     pub fg_pid: i32,
     /// System V shared-memory segments.
     pub shm: shm::ShmTable,
     /// Monotonic time at which the first user program was started.
     pub boot_ns: u64,
+    /// Kernel image section sizes (text, rodata, data, bss), reported by the board.
+    pub image: [u64; 4],
     /// Wall-clock seconds at monotonic time 0.
     pub rtc_base: u64,
     next_pid: i32,
@@ -116,7 +121,9 @@ impl Kernel {
             heap_stats,
             shm: shm::ShmTable::new(),
             fg_pid: 0,
+            pipes: alloc::vec::Vec::new(),
             boot_ns: 0,
+            image: [0; 4],
             rtc_base,
             next_pid: 1,
             asids: [1, 0, 0, 0],

@@ -12,7 +12,14 @@ pub struct PageAlloc {
     /// Pages taken by the bitmap itself; not counted in `total`.
     meta: usize,
     hint: usize,
+    /// Free pages known to hold only zeros (translation tables that emptied). They stay
+    /// marked in the bitmap but count as free; `alloc_zeroed` hands them out without zeroing,
+    /// anything else takes them when the bitmap has nothing left.
+    zeroed: heapless::Vec<Pa, ZEROED_CACHE>,
 }
+
+/// Pages kept in the zeroed cache.
+pub const ZEROED_CACHE: usize = 32;
 
 impl PageAlloc {
     /// Manage `[base, base + npages * PAGE_SIZE)`; the bitmap is stored at its start.
@@ -32,6 +39,7 @@ impl PageAlloc {
             used: 0,
             meta,
             hint: 0,
+            zeroed: heapless::Vec::new(),
         };
         for i in 0..meta {
             pa.set(i, true);
@@ -61,10 +69,10 @@ impl PageAlloc {
         self.npages - self.meta
     }
     pub fn used(&self) -> usize {
-        self.used
+        self.used - self.zeroed.len()
     }
     pub fn free(&self) -> usize {
-        self.total() - self.used
+        self.total() - self.used()
     }
 
     /// Whether `pa` is a page of this allocator.
@@ -86,14 +94,38 @@ impl PageAlloc {
                 return Some(self.base + (w * 64 + b) * PAGE_SIZE);
             }
         }
-        None
+        self.zeroed.pop()
     }
 
     /// One zeroed page.
     pub fn alloc_zeroed(&mut self) -> Option<Pa> {
+        if let Some(pa) = self.zeroed.pop() {
+            return Some(pa);
+        }
         let pa = self.alloc()?;
         zero_page(pa);
         Some(pa)
+    }
+
+    /// Return a page the caller knows to be all zeros, so it can be reused without zeroing.
+    pub fn free_zeroed(&mut self, pa: Pa) {
+        debug_assert!(
+            // SAFETY: reading a page of ours through the linear map.
+            unsafe { core::slice::from_raw_parts(p2v(pa) as *const u64, PAGE_SIZE / 8) }
+                .iter()
+                .all(|&w| w == 0),
+            "free_zeroed of a dirty page"
+        );
+        if self.zeroed.push(pa).is_err() {
+            self.free_page(pa);
+        }
+    }
+
+    /// Give the zeroed cache back to the bitmap (before a search for contiguous pages).
+    fn drain_zeroed(&mut self) {
+        while let Some(pa) = self.zeroed.pop() {
+            self.free_page(pa);
+        }
     }
 
     /// `n` physically contiguous pages whose first page is aligned to `align` pages (a power
@@ -102,6 +134,7 @@ impl PageAlloc {
         if n == 0 || !align.is_power_of_two() {
             return None;
         }
+        self.drain_zeroed();
         let base_idx = self.base / PAGE_SIZE;
         // First index whose physical page number is a multiple of `align`.
         let mut i = (base_idx.next_multiple_of(align)) - base_idx;

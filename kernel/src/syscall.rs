@@ -1,6 +1,7 @@
 //! System call dispatch: number in x8, arguments in x0..x5, result (or -errno) in x0. Every
 //! argument is checked here; user memory is reached only through `uaccess`.
 
+use crate::pipe::Fd;
 use crate::task::{Block, State, MAX_ARGS, MAX_TASKS};
 use crate::up::TrapFrame;
 use crate::{uaccess, Kernel};
@@ -32,7 +33,7 @@ impl Kernel {
         let env = self.task(me).env;
         let arch = self.arch;
         Some(match n {
-            nr::WRITE => self.sys_write(me, a[0], a[1], a[2]),
+            nr::WRITE => return self.sys_write(me, a[0], a[1], a[2]),
             nr::READ => return self.sys_read(me, a[0], a[1], a[2]),
             nr::EXIT | nr::EXIT_GROUP => {
                 self.exit_task(me, sys::w_exited(a[0] as i32));
@@ -82,6 +83,8 @@ impl Kernel {
             nr::SPAWN => self.sys_spawn(me, a[0], a[1], a[2], a[3]),
             nr::GETPRIORITY => self.target(me, a[1]).map(|s| self.task(s).prio as isize),
             nr::SETPRIORITY => self.sys_setprio(me, a[1], a[2]),
+            nr::PIPE2 => self.sys_pipe2(me, a[0], a[1]),
+            nr::CLOSE => self.sys_close(me, a[0]),
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
@@ -101,6 +104,11 @@ impl Kernel {
                     heap_used: heap_used as u64,
                     uptime_ns: arch.now_ns(),
                     boot_ns: self.boot_ns,
+                    kernel_text: self.image[0],
+                    kernel_rodata: self.image[1],
+                    kernel_data: self.image[2],
+                    kernel_bss: self.image[3],
+                    shm_pages: self.shm.pages as u64,
                 };
                 uaccess::write_val(arch, &env, a[0], &m).map(|_| 0)
             }
@@ -196,10 +204,16 @@ impl Kernel {
         }
     }
 
-    fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> R {
-        if fd != 1 && fd != 2 {
-            return Err(Errno::EBADF);
+    fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
+        match self.fd_of(me, fd) {
+            Ok(Fd::Console) => Some(self.console_write_from(me, buf, len)),
+            Ok(Fd::PipeWrite(p)) => self.pipe_write(me, p, buf, len),
+            Ok(_) => Some(Err(Errno::EBADF)),
+            Err(e) => Some(Err(e)),
         }
+    }
+
+    fn console_write_from(&mut self, me: usize, buf: usize, len: usize) -> R {
         let env = self.task(me).env;
         if !uaccess::range_ok(buf, len) {
             return Err(Errno::EFAULT);
@@ -218,8 +232,11 @@ impl Kernel {
     }
 
     fn sys_read(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
-        if fd != 0 {
-            return Some(Err(Errno::EBADF));
+        match self.fd_of(me, fd) {
+            Ok(Fd::Console) => {}
+            Ok(Fd::PipeRead(p)) => return self.pipe_read(me, p, buf, len),
+            Ok(_) => return Some(Err(Errno::EBADF)),
+            Err(e) => return Some(Err(e)),
         }
         let env = self.task(me).env;
         if let Err(e) = uaccess::check(self.arch, &env, buf, len, crate::up::Access::Write) {

@@ -43,6 +43,18 @@ pub enum Block {
     Futex {
         pa: Pa,
     },
+    PipeRead {
+        pipe: usize,
+        buf: usize,
+        len: usize,
+    },
+    /// A write that did not fit: `done` bytes are in so far.
+    PipeWrite {
+        pipe: usize,
+        buf: usize,
+        len: usize,
+        done: usize,
+    },
 }
 
 /// One shared-memory attachment of a process.
@@ -75,6 +87,8 @@ pub struct Task {
     pub brk: usize,
     /// Order in which blocked tasks are served (console readers, futex waiters).
     pub seq: u64,
+    /// File descriptors (console, pipe ends).
+    pub fds: [crate::pipe::Fd; crate::pipe::MAX_FDS],
     /// Shared-memory attachments (at most SHMSEG).
     pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
 }
@@ -144,13 +158,17 @@ impl Kernel {
         };
         match self.load(&env, file, &image, args) {
             Ok((pages, sp, argc, argv)) => {
-                let (ppid, uid, gid, prio) = match parent {
+                let (ppid, uid, gid, prio, fds) = match parent {
                     Some(p) => {
                         let t = self.task(p);
-                        (t.pid, t.uid, t.gid, t.prio)
+                        (t.pid, t.uid, t.gid, t.prio, t.fds)
                     }
-                    None => (0, 0, 0, sys::PRIO_DEFAULT as u8),
+                    None => (0, 0, 0, sys::PRIO_DEFAULT as u8, crate::pipe::STD_FDS),
                 };
+                // The child inherits the parent's descriptors.
+                for f in fds {
+                    self.fd_dup(f);
+                }
                 let pid = self.next_pid;
                 self.next_pid += 1;
                 let mut name = [0u8; TASK_NAME_LEN];
@@ -184,6 +202,7 @@ impl Kernel {
                     brk: USER_HEAP,
                     seq: 0,
                     attach: heapless::Vec::new(),
+                    fds,
                 }));
                 self.make_ready(slot);
                 Ok(pid)
@@ -323,6 +342,13 @@ impl Kernel {
         self.free_asid(env.asid);
         // After the tables (and TLB entries) are gone, so pages freed here are unreachable.
         self.shm_exit(slot);
+        let fds = core::mem::replace(
+            &mut self.task_mut(slot).fds,
+            [crate::pipe::Fd::Closed; crate::pipe::MAX_FDS],
+        );
+        for f in fds {
+            self.fd_release(f);
+        }
         {
             let t = self.task_mut(slot);
             t.state = State::Zombie;

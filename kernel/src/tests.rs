@@ -495,3 +495,101 @@ fn taskinfo_lists_tasks() {
         vec![(1, 0, sys::state::RUNNING), (2, 1, sys::state::READY)]
     );
 }
+
+#[test]
+fn pipes_carry_bytes_between_processes() {
+    use crate::pipe::PIPE_SIZE;
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), 0);
+    let pair: u64 = s.get(SCRATCH);
+    let (r, w) = ((pair & 0xffff_ffff) as usize, (pair >> 32) as usize);
+    assert_eq!((r, w), (3, 4));
+    assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 1]), err(Errno::EINVAL));
+    assert_eq!(s.call(nr::PIPE2, &[0x40_0000, 0]), err(Errno::EFAULT));
+    // In and out in one process.
+    s.put(SCRATCH + 64, b"hello");
+    assert_eq!(s.call(nr::WRITE, &[w, SCRATCH + 64, 5]), 5);
+    assert_eq!(s.call(nr::READ, &[r, SCRATCH + 128, 16]), 5);
+    let mut b = [0u8; 5];
+    uaccess::copy_in(s.k.arch, &s.env(), SCRATCH + 128, &mut b).unwrap();
+    assert_eq!(&b, b"hello");
+    assert_eq!(s.call(nr::READ, &[w, SCRATCH, 1]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::WRITE, &[r, SCRATCH, 1]), err(Errno::EBADF));
+    // A child inherits both ends; it blocks reading until the parent writes.
+    let child = s.spawn_call("prog") as i32;
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(child));
+    s.call(nr::READ, &[r, SCRATCH + 256, 8]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1), "reader blocked");
+    s.put(SCRATCH + 64, b"abc");
+    assert_eq!(s.call(nr::WRITE, &[w, SCRATCH + 64, 3]), 3);
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(child));
+    assert_eq!(s.frame.x[0], 3, "woken with the bytes");
+    // A write bigger than the pipe blocks until a reader drains it.
+    let big = 2 * PIPE_SIZE + 100;
+    // The child's data segment is only 8 KiB: the source lives in its brk heap.
+    s.call(nr::BRK, &[abi::layout::USER_HEAP + big]);
+    let src = abi::layout::USER_HEAP;
+    let data: std::vec::Vec<u8> = (0..big).map(|i| (i * 7) as u8).collect();
+    s.put(src, &data);
+    s.call(nr::WRITE, &[w, src, big]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1), "writer blocked on a full pipe");
+    s.call(nr::BRK, &[abi::layout::USER_HEAP + big]);
+    let mut got = std::vec::Vec::new();
+    while got.len() < big {
+        let n = s.call(nr::READ, &[r, abi::layout::USER_HEAP, 4096]);
+        assert!(n > 0, "{n}");
+        let mut chunk = std::vec![0u8; n as usize];
+        uaccess::copy_in(s.k.arch, &s.env(), abi::layout::USER_HEAP, &mut chunk).unwrap();
+        got.extend_from_slice(&chunk);
+    }
+    assert_eq!(got, data, "every byte, in order");
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(child));
+    assert_eq!(s.frame.x[0] as usize, big, "the whole write returned");
+    // Writers gone: EOF. Readers gone: EPIPE.
+    assert_eq!(s.call(nr::CLOSE, &[w]), 0);
+    assert_eq!(s.call(nr::CLOSE, &[w]), err(Errno::EBADF));
+    s.switch_child_to_parent();
+    assert_eq!(s.call(nr::CLOSE, &[w]), 0);
+    assert_eq!(s.call(nr::READ, &[r, SCRATCH, 8]), 0, "end of file");
+    assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), 0);
+    let pair: u64 = s.get(SCRATCH);
+    let (r2, w2) = ((pair & 0xffff_ffff) as usize, (pair >> 32) as usize);
+    assert_eq!(s.call(nr::CLOSE, &[r2]), 0);
+    assert_eq!(s.call(nr::WRITE, &[w2, SCRATCH, 1]), err(Errno::EPIPE));
+    // Exit releases the child's ends: the pipe table empties.
+    s.k.kill(None, child, sys::SIGKILL).unwrap();
+    assert_eq!(s.call(nr::CLOSE, &[r]), 0);
+    assert_eq!(s.call(nr::CLOSE, &[w2]), 0);
+    assert!(s.k.pipes.iter().all(|p| p.is_none()));
+    // Running out of descriptors.
+    let mut n = 0;
+    while s.call(nr::PIPE2, &[SCRATCH, 0]) == 0 {
+        n += 1;
+    }
+    assert_eq!(n, (crate::pipe::MAX_FDS - 3) / 2);
+    assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), err(Errno::EMFILE));
+}
+
+impl Sys {
+    /// From the running child back to pid 1.
+    fn switch_child_to_parent(&mut self) {
+        for _ in 0..10 {
+            if self.cur_pid() == Some(1) {
+                return;
+            }
+            self.call(nr::SCHED_YIELD, &[]);
+            self.run();
+        }
+        panic!("pid 1 never ran");
+    }
+}

@@ -218,3 +218,26 @@ pub fn set_foreground(pid: i32) -> Result<(), Errno> {
     )
     .map(|_| ())
 }
+
+/// pipe2(fds, 0): (read end, write end). Spawned children inherit both.
+pub fn pipe() -> Result<(usize, usize), Errno> {
+    let mut pair = [0i32; 2];
+    call(nr::PIPE2, &[pair.as_mut_ptr() as usize, 0])?;
+    Ok((pair[0] as usize, pair[1] as usize))
+}
+pub fn close(fd: usize) -> Result<(), Errno> {
+    call(nr::CLOSE, &[fd]).map(|_| ())
+}
+/// The virtual counter (readable at EL0) and its frequency.
+pub fn cntvct() -> u64 {
+    let v: u64;
+    // SAFETY: reading CNTVCT_EL0; the kernel enables EL0 access (CNTKCTL_EL1.EL0VCTEN).
+    unsafe { core::arch::asm!("isb", "mrs {}, cntvct_el0", out(reg) v, options(nostack)) };
+    v
+}
+pub fn cntfrq() -> u64 {
+    let v: u64;
+    // SAFETY: reading CNTFRQ_EL0, allowed at EL0 with EL0VCTEN.
+    unsafe { core::arch::asm!("mrs {}, cntfrq_el0", out(reg) v, options(nostack)) };
+    v
+}

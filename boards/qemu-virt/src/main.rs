@@ -212,6 +212,7 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
     let (gv, gd, gc) = board.gic;
     // SAFETY: addresses from the device tree, inside the device window of the kernel map.
     unsafe { gic::init(gv, KOFF + gd, KOFF + gc) };
+    arch::timer::init();
     gic::enable(ARCH.timer_irq());
     gic::enable(ARCH.uart_irq());
     let pan = enable_pan();
@@ -232,6 +233,12 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         k.pg.free(),
         k.pg.total()
     );
+    k.image = [
+        (text_end - img) as u64,
+        (rodata_end - text_end) as u64,
+        (data_end - rodata_end) as u64,
+        (bss_end - bss_start) as u64,
+    ];
     klog!(
         k,
         "kernel: text {} KiB, rodata {} KiB, data {} KiB, bss {} KiB; W^X map in {} table pages; heap {} KiB",

@@ -32,6 +32,11 @@ fn main(args: &[&str]) -> i32 {
         println!("init: {} pages free of {}", m.pages_free, m.pages_total);
         let _ = sys::poweroff(0);
     }
+    if args.contains(&"bench") {
+        let code = run("bench", &[]).unwrap_or(255);
+        let _ = sys::poweroff(code);
+        return code;
+    }
     if args.contains(&"test") {
         // `ostest=PATTERN` on the command line runs only the matching cases.
         let filter = args.iter().find_map(|a| a.strip_prefix("ostest="));

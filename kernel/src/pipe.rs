@@ -1,0 +1,321 @@
+//! Pipes: a kernel ring buffer between processes, reached through file descriptors (pipe2,
+//! read, write, close). Readers block while it is empty, writers while it is full; a blocking
+//! write returns when every byte is in. The kernel-copy path the benchmarks compare with.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use crate::task::{Block, State, MAX_TASKS};
+use crate::{uaccess, Kernel};
+use abi::Errno;
+
+/// Bytes a pipe holds.
+pub const PIPE_SIZE: usize = 16 * 1024;
+/// Pipes system-wide.
+pub const MAX_PIPES: usize = 32;
+/// Descriptors per process.
+pub const MAX_FDS: usize = 16;
+
+/// What a process's descriptor refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fd {
+    Closed,
+    Console,
+    PipeRead(usize),
+    PipeWrite(usize),
+}
+
+/// The descriptors a process starts with: 0, 1 and 2 on the console.
+pub const STD_FDS: [Fd; MAX_FDS] = {
+    let mut f = [Fd::Closed; MAX_FDS];
+    f[0] = Fd::Console;
+    f[1] = Fd::Console;
+    f[2] = Fd::Console;
+    f
+};
+
+pub struct Pipe {
+    ring: Box<[u8]>,
+    head: usize,
+    len: usize,
+    pub readers: usize,
+    pub writers: usize,
+}
+
+impl Pipe {
+    /// Copy user bytes [uva, uva+n) in at the tail; n must fit.
+    fn push_from_user(
+        &mut self,
+        k: &Kernel,
+        env: &crate::up::AddrEnv,
+        uva: usize,
+        n: usize,
+    ) -> Result<(), Errno> {
+        let tail = (self.head + self.len) % PIPE_SIZE;
+        let first = n.min(PIPE_SIZE - tail);
+        uaccess::copy_in(k.arch, env, uva, &mut self.ring[tail..tail + first])?;
+        uaccess::copy_in(k.arch, env, uva + first, &mut self.ring[..n - first])?;
+        self.len += n;
+        Ok(())
+    }
+
+    /// Copy n bytes from the head out to the user; n must be available.
+    fn pop_to_user(
+        &mut self,
+        k: &Kernel,
+        env: &crate::up::AddrEnv,
+        uva: usize,
+        n: usize,
+    ) -> Result<(), Errno> {
+        let first = n.min(PIPE_SIZE - self.head);
+        uaccess::copy_out(k.arch, env, uva, &self.ring[self.head..self.head + first])?;
+        uaccess::copy_out(k.arch, env, uva + first, &self.ring[..n - first])?;
+        self.head = (self.head + n) % PIPE_SIZE;
+        self.len -= n;
+        Ok(())
+    }
+}
+
+type R = Result<isize, Errno>;
+
+impl Kernel {
+    pub fn sys_pipe2(&mut self, me: usize, fds_uva: usize, flags: usize) -> R {
+        if flags != 0 {
+            return Err(Errno::EINVAL); // O_CLOEXEC, O_NONBLOCK, O_DIRECT: not supported
+        }
+        let env = self.task(me).env;
+        uaccess::check(self.arch, &env, fds_uva, 8, crate::up::Access::Write)?;
+        let free_fds: Vec<usize> = (0..MAX_FDS)
+            .filter(|&i| self.task(me).fds[i] == Fd::Closed)
+            .take(2)
+            .collect();
+        if free_fds.len() < 2 {
+            return Err(Errno::EMFILE);
+        }
+        let p = match self.pipes.iter().position(|p| p.is_none()) {
+            Some(p) => p,
+            None if self.pipes.len() < MAX_PIPES => {
+                self.pipes.push(None);
+                self.pipes.len() - 1
+            }
+            None => return Err(Errno::ENFILE),
+        };
+        let mut ring = Vec::new();
+        ring.try_reserve_exact(PIPE_SIZE)
+            .map_err(|_| Errno::ENOMEM)?;
+        ring.resize(PIPE_SIZE, 0);
+        self.pipes[p] = Some(Pipe {
+            ring: ring.into_boxed_slice(),
+            head: 0,
+            len: 0,
+            readers: 1,
+            writers: 1,
+        });
+        let (r, w) = (free_fds[0], free_fds[1]);
+        let t = self.task_mut(me);
+        t.fds[r] = Fd::PipeRead(p);
+        t.fds[w] = Fd::PipeWrite(p);
+        let pair = (r as u64) | ((w as u64) << 32);
+        uaccess::write_val(self.arch, &env, fds_uva, &pair).map(|_| 0)
+    }
+
+    pub fn fd_of(&self, me: usize, fd: usize) -> Result<Fd, Errno> {
+        match self.task(me).fds.get(fd) {
+            Some(Fd::Closed) | None => Err(Errno::EBADF),
+            Some(&f) => Ok(f),
+        }
+    }
+
+    /// A new reference to a descriptor (spawn inherits the parent's).
+    pub fn fd_dup(&mut self, f: Fd) {
+        match f {
+            Fd::PipeRead(p) => self.pipes[p].as_mut().expect("live pipe").readers += 1,
+            Fd::PipeWrite(p) => self.pipes[p].as_mut().expect("live pipe").writers += 1,
+            _ => {}
+        }
+    }
+
+    pub fn sys_close(&mut self, me: usize, fd: usize) -> R {
+        let f = self.fd_of(me, fd)?;
+        self.task_mut(me).fds[fd] = Fd::Closed;
+        self.fd_release(f);
+        Ok(0)
+    }
+
+    /// Drop one reference; the last reader or writer going wakes the other side.
+    pub fn fd_release(&mut self, f: Fd) {
+        let p = match f {
+            Fd::PipeRead(p) | Fd::PipeWrite(p) => p,
+            _ => return,
+        };
+        let pipe = self.pipes[p].as_mut().expect("live pipe");
+        if matches!(f, Fd::PipeRead(_)) {
+            pipe.readers -= 1;
+        } else {
+            pipe.writers -= 1;
+        }
+        let (readers, writers) = (pipe.readers, pipe.writers);
+        if readers == 0 && writers == 0 {
+            self.pipes[p] = None;
+            return;
+        }
+        if writers == 0 {
+            // End of file for everyone still waiting to read.
+            for s in self.blocked_on(|b| matches!(b, Block::PipeRead { pipe, .. } if pipe == p)) {
+                self.complete(s, 0);
+            }
+        }
+        if readers == 0 {
+            for s in self.blocked_on(|b| matches!(b, Block::PipeWrite { pipe, .. } if pipe == p)) {
+                let done = match self.task(s).block {
+                    Block::PipeWrite { done, .. } => done,
+                    _ => 0,
+                };
+                let ret = if done > 0 {
+                    done as isize
+                } else {
+                    Errno::EPIPE.to_ret()
+                };
+                self.complete(s, ret);
+            }
+        }
+    }
+
+    /// Blocked tasks matching `f`, longest-waiting first.
+    fn blocked_on(&self, f: impl Fn(Block) -> bool) -> Vec<usize> {
+        let mut v: Vec<(u64, usize)> = (0..MAX_TASKS)
+            .filter_map(|s| {
+                let t = self.tasks[s].as_deref()?;
+                (t.state == State::Blocked && f(t.block)).then_some((t.seq, s))
+            })
+            .collect();
+        v.sort_unstable();
+        v.into_iter().map(|(_, s)| s).collect()
+    }
+
+    pub fn pipe_write(&mut self, me: usize, p: usize, buf: usize, len: usize) -> Option<R> {
+        let env = self.task(me).env;
+        if !uaccess::range_ok(buf, len) {
+            return Some(Err(Errno::EFAULT));
+        }
+        let pipe = self.pipes[p].as_ref().expect("live pipe");
+        if pipe.readers == 0 {
+            return Some(Err(Errno::EPIPE));
+        }
+        if len == 0 {
+            return Some(Ok(0));
+        }
+        let n = len.min(PIPE_SIZE - pipe.len);
+        if n > 0 {
+            let mut pipe = self.pipes[p].take().expect("live pipe");
+            let r = pipe.push_from_user(self, &env, buf, n);
+            self.pipes[p] = Some(pipe);
+            if let Err(e) = r {
+                return Some(Err(e));
+            }
+            self.serve_pipe_readers(p);
+        }
+        if n == len {
+            return Some(Ok(len as isize));
+        }
+        self.block_current(
+            Block::PipeWrite {
+                pipe: p,
+                buf,
+                len,
+                done: n,
+            },
+            None,
+        );
+        None
+    }
+
+    pub fn pipe_read(&mut self, me: usize, p: usize, buf: usize, len: usize) -> Option<R> {
+        let env = self.task(me).env;
+        if let Err(e) = uaccess::check(self.arch, &env, buf, len, crate::up::Access::Write) {
+            return Some(Err(e));
+        }
+        let pipe = self.pipes[p].as_ref().expect("live pipe");
+        if len == 0 {
+            return Some(Ok(0));
+        }
+        if pipe.len == 0 {
+            if pipe.writers == 0 {
+                return Some(Ok(0));
+            }
+            self.block_current(Block::PipeRead { pipe: p, buf, len }, None);
+            return None;
+        }
+        let n = len.min(pipe.len);
+        let mut pipe = self.pipes[p].take().expect("live pipe");
+        let r = pipe.pop_to_user(self, &env, buf, n);
+        self.pipes[p] = Some(pipe);
+        if let Err(e) = r {
+            return Some(Err(e));
+        }
+        self.serve_pipe_writers(p);
+        Some(Ok(n as isize))
+    }
+
+    /// Hand buffered bytes to blocked readers.
+    fn serve_pipe_readers(&mut self, p: usize) {
+        for s in self.blocked_on(|b| matches!(b, Block::PipeRead { pipe, .. } if pipe == p)) {
+            let Block::PipeRead { buf, len, .. } = self.task(s).block else {
+                continue;
+            };
+            let avail = self.pipes[p].as_ref().map_or(0, |x| x.len);
+            if avail == 0 {
+                break;
+            }
+            let n = len.min(avail);
+            let env = self.task(s).env;
+            let mut pipe = self.pipes[p].take().expect("live pipe");
+            let r = pipe.pop_to_user(self, &env, buf, n);
+            self.pipes[p] = Some(pipe);
+            self.complete(s, r.map_or_else(|e| e.to_ret(), |_| n as isize));
+        }
+        self.serve_pipe_writers_inner(p);
+    }
+
+    fn serve_pipe_writers(&mut self, p: usize) {
+        self.serve_pipe_writers_inner(p);
+    }
+
+    /// Let blocked writers put more in; a writer whose bytes are all in is finished.
+    fn serve_pipe_writers_inner(&mut self, p: usize) {
+        for s in self.blocked_on(|b| matches!(b, Block::PipeWrite { pipe, .. } if pipe == p)) {
+            let Block::PipeWrite { buf, len, done, .. } = self.task(s).block else {
+                continue;
+            };
+            let space = self.pipes[p].as_ref().map_or(0, |x| PIPE_SIZE - x.len);
+            if space == 0 {
+                break;
+            }
+            let n = (len - done).min(space);
+            let env = self.task(s).env;
+            let mut pipe = self.pipes[p].take().expect("live pipe");
+            let r = pipe.push_from_user(self, &env, buf + done, n);
+            self.pipes[p] = Some(pipe);
+            match r {
+                Err(e) => self.complete(s, if done > 0 { done as isize } else { e.to_ret() }),
+                Ok(()) if done + n == len => self.complete(s, len as isize),
+                Ok(()) => {
+                    self.task_mut(s).block = Block::PipeWrite {
+                        pipe: p,
+                        buf,
+                        len,
+                        done: done + n,
+                    };
+                    break;
+                }
+            }
+        }
+        // Bytes a writer just added may be what a blocked reader waits for.
+        let waiting = !self
+            .blocked_on(|b| matches!(b, Block::PipeRead { pipe, .. } if pipe == p))
+            .is_empty();
+        if waiting && self.pipes[p].as_ref().is_some_and(|x| x.len > 0) {
+            self.serve_pipe_readers(p);
+        }
+    }
+}
