@@ -94,7 +94,9 @@ CMDLINE="semihosting$APPEND"
 ARGS=(-M "$MACHINE" -cpu "$CPU" -m "$MEM" -nographic -no-reboot
       -semihosting-config enable=on,target=native
       -kernel "$KERNEL" -append "$CMDLINE")
-[ "$ICOUNT" = 1 ] && ARGS+=(-icount shift=0)
+# sleep=off: virtual time advances only with instructions (an idle guest skips to its next
+# timer), so nothing the host does leaks into the counts.
+[ "$ICOUNT" = 1 ] && ARGS+=(-icount shift=0,sleep=off)
 if [ "$GDB" = 1 ]; then
     ARGS+=(-s -S)
     echo "qemu-run.sh: waiting for the debugger. In another terminal:" >&2
@@ -143,12 +145,20 @@ if [ -n "$BENCH" ]; then
         echo
         if [ "$BENCH" = icount ]; then
             echo "Measured by \`./qemu-run.sh --bench\`: QEMU $(qemu-system-aarch64 --version | head -1 | sed 's/.*version //'),"
-            echo "\`-M virt,gic-version=$GIC -cpu $CPU -m $MEM -icount shift=0\`. Under \`-icount shift=0\` one virtual"
+            echo "\`-M virt,gic-version=$GIC -cpu $CPU -m $MEM -icount shift=0,sleep=off\`. Under \`-icount shift=0\` one virtual"
             echo "nanosecond is one guest instruction, so every figure below is an **instruction count** (per"
             echo "operation, per page or per byte) and repeats exactly from run to run. Instruction counts do"
             echo "not see cache or TLB misses; \`./qemu-run.sh --bench-wall\` runs the same program in"
             echo "wall-clock time (nanoseconds, noisy) for that side. Each figure has its baseline measured in"
             echo "the same run beside it; the program is \`user/src/bin/bench.rs\`."
+            echo
+            echo "\"Per extra page\" is what each page adds to an attach+detach pair over the 1-page pair"
+            echo "((t(n) - t(1)) / (n - 1)), since the two syscalls are paid once per call, not per page;"
+            echo "the baseline stores the same number of page descriptors into a table, per page. The"
+            echo "shared ring and the pipe each move 4 MiB in 4 KiB chunks from one process to another,"
+            echo "the consumer checking a stamp at both ends of every chunk; the ring copies once (producer"
+            echo "into shared memory), the pipe twice (into and out of the kernel) plus its syscalls. The"
+            echo "README's Benchmarks section discusses the targets."
         else
             echo "Measured by \`./qemu-run.sh --bench-wall\` (no icount): figures are wall-clock nanoseconds"
             echo "of an emulated CPU, noisy from run to run; compare ratios, not absolute values."

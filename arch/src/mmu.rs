@@ -165,10 +165,12 @@ fn unmap_inner(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize, free
     let mut t = Tree { root: env.root };
     // One invalidation per removed leaf (a 2 MiB block needs one, not 512), issued once the
     // entries are gone. Past the limit a single ASID invalidation is cheaper.
-    let mut leaves: heapless::Vec<usize, TLBI_VA_LIMIT> = heapless::Vec::new();
+    let mut runs: heapless::Vec<(usize, usize, usize), 32> = heapless::Vec::new();
+    let mut total = 0;
     let mut whole_asid = false;
-    t.unmap(pg, va, npages, free_owned, &mut |v| {
-        if leaves.push(v).is_err() {
+    t.unmap(pg, va, npages, free_owned, &mut |v, n, step| {
+        total += n;
+        if total > TLBI_VA_LIMIT || runs.push((v, n, step)).is_err() {
             whole_asid = true;
         }
     });
@@ -177,10 +179,14 @@ fn unmap_inner(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize, free
         tlbi_asid(env.asid);
     } else {
         let asid = (env.asid as usize) << 48;
-        for &v in &leaves {
-            // SAFETY: invalidates every cached walk level for one VA in this ASID (tables
-            // may have been freed too), inner shareable.
-            unsafe { asm!("tlbi vae1is, {}", in(reg) asid | (v >> 12), options(nostack)) }
+        for &(v, n, step) in &runs {
+            let (mut arg, inc) = (asid | (v >> 12), step >> 12);
+            for _ in 0..n {
+                // SAFETY: invalidates every cached walk level for one VA in this ASID (tables
+                // may have been freed too), inner shareable.
+                unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
+                arg += inc;
+            }
         }
     }
     dsb_ish_isb();

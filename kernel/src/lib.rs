@@ -74,6 +74,11 @@ pub struct Kernel {
     pub need_resched: bool,
     pub yield_now: bool,
     pub timers_dirty: bool,
+    /// Earliest wake-up among blocked tasks, recomputed only when `sleepers_dirty`.
+    pub next_sleeper: Option<u64>,
+    pub sleepers_dirty: bool,
+    /// Futex waiters in arrival order: (physical address, task slot, block sequence).
+    pub futex_q: heapless::Vec<(phys::Pa, usize, u64), MAX_TASKS>,
     pub romfs: RomFs<'static>,
     /// Boxed: the ring is large and the kernel is built on the boot stack.
     pub log: Box<klog::KLog>,
@@ -115,6 +120,9 @@ impl Kernel {
             need_resched: false,
             yield_now: false,
             timers_dirty: true,
+            next_sleeper: None,
+            sleepers_dirty: true,
+            futex_q: heapless::Vec::new(),
             romfs,
             log: Box::new(klog::KLog::new()),
             console_rx: Deque::new(),

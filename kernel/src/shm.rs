@@ -501,6 +501,25 @@ impl Kernel {
         }
     }
 
+    /// Whether queue entry (slot, seq) is still a task blocked on the futex at `pa`.
+    fn futex_live(&self, slot: usize, pa: Pa, seq: u64) -> bool {
+        self.tasks[slot].as_deref().is_some_and(|t| {
+            t.state == crate::task::State::Blocked
+                && t.block == crate::task::Block::Futex { pa }
+                && t.seq == seq
+        })
+    }
+
+    /// Drop queue entries whose waiters are gone (timed out, killed).
+    fn futex_purge(&mut self) {
+        let q = core::mem::take(&mut self.futex_q);
+        for (pa, s, seq) in q {
+            if self.futex_live(s, pa, seq) {
+                let _ = self.futex_q.push((pa, s, seq));
+            }
+        }
+    }
+
     /// futex(uaddr, FUTEX_WAIT / FUTEX_WAKE, val, timeout): wait/wake keyed by the word's
     /// physical address, so processes that attached a segment at different addresses meet.
     /// Some(result) now, or None after blocking.
@@ -547,23 +566,30 @@ impl Kernel {
                     return Some(Err(Errno::EAGAIN));
                 }
                 self.block_current(crate::task::Block::Futex { pa }, wake_at);
+                let seq = self.task(me).seq;
+                if self.futex_q.is_full() {
+                    self.futex_purge();
+                }
+                // Room is certain after the purge: one live entry per blocked task at most.
+                let _ = self.futex_q.push((pa, me, seq));
                 None
             }
             abi::sys::FUTEX_WAKE => {
                 let max = (val as u32).min(i32::MAX as u32) as usize;
                 let mut woken = 0;
-                while woken < max {
-                    let next = (0..crate::task::MAX_TASKS)
-                        .filter_map(|s| {
-                            let t = self.tasks[s].as_deref()?;
-                            (t.state == crate::task::State::Blocked
-                                && t.block == crate::task::Block::Futex { pa })
-                            .then_some((t.seq, s))
-                        })
-                        .min();
-                    let Some((_, s)) = next else { break };
-                    self.complete(s, 0);
-                    woken += 1;
+                let mut i = 0;
+                while woken < max && i < self.futex_q.len() {
+                    let (qpa, s, seq) = self.futex_q[i];
+                    if qpa != pa {
+                        i += 1;
+                        continue;
+                    }
+                    self.futex_q.remove(i);
+                    // Entries of waiters that timed out or died are dropped on the way.
+                    if self.futex_live(s, pa, seq) {
+                        self.complete(s, 0);
+                        woken += 1;
+                    }
                 }
                 Some(Ok(woken as isize))
             }

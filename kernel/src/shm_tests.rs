@@ -1046,3 +1046,37 @@ fn futex_wake_counts_and_order() {
     assert!(!blocked(&s, kids[0]) && !blocked(&s, kids[1]) && blocked(&s, kids[2]));
     assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 5, 0]), 1);
 }
+
+#[test]
+fn futex_queue_sheds_waiters_that_timed_out() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let p = s.shmat(id, 0, 0) as usize;
+    let ts = sys::Timespec {
+        tv_sec: 0,
+        tv_nsec: 1000,
+    };
+    crate::uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &ts).unwrap();
+    let child = s.child();
+    s.switch_to(child);
+    let q = s.shmat(id, 0, 0) as usize;
+    crate::uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &ts).unwrap();
+    // More timed-out waits than the queue holds: stale entries must be purged, not pile up.
+    for _ in 0..3 * crate::task::MAX_TASKS {
+        s.call(nr::FUTEX, &[q, sys::FUTEX_WAIT, 0, SCRATCH]);
+        s.run();
+        s.arch.advance(2_000);
+        s.k.timer();
+        s.call(nr::SCHED_YIELD, &[]);
+        s.run();
+        s.switch_to(child);
+        assert_eq!(s.frame.x[0] as i64, err(Errno::ETIMEDOUT));
+    }
+    assert!(s.k.futex_q.len() <= crate::task::MAX_TASKS);
+    // A real waiter is still found and woken exactly once.
+    s.call(nr::FUTEX, &[q, sys::FUTEX_WAIT, 0, 0]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1));
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 10, 0]), 1);
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 10, 0]), 0);
+}

@@ -290,13 +290,13 @@ impl Kernel {
     }
 
     pub fn make_ready(&mut self, slot: usize) {
-        let prio = {
+        let (prio, timed) = {
             let t = self.task_mut(slot);
             t.state = State::Ready;
             t.block = Block::None;
-            t.wake_at = None;
-            t.prio
+            (t.prio, t.wake_at.take().is_some())
         };
+        self.sleepers_dirty |= timed;
         self.sched.enqueue(slot, prio);
         self.timers_dirty = true;
         if let Some(c) = self.current {
@@ -317,6 +317,7 @@ impl Kernel {
         let slot = self.current.expect("a current task");
         self.block_seq += 1;
         let seq = self.block_seq;
+        self.sleepers_dirty |= wake_at.is_some();
         let t = self.task_mut(slot);
         t.state = State::Blocked;
         t.block = block;
@@ -351,9 +352,11 @@ impl Kernel {
         }
         {
             let t = self.task_mut(slot);
+            let timed = t.wake_at.take().is_some();
             t.state = State::Zombie;
             t.block = Block::None;
-            t.wake_at = None;
+            self.sleepers_dirty |= timed;
+            let t = self.task_mut(slot);
             t.exit_status = status;
             t.user_pages = 0;
         }
@@ -591,14 +594,18 @@ impl Kernel {
             return;
         }
         self.timers_dirty = false;
-        let mut next: Option<u64> = None;
-        for t in self.tasks.iter().flatten() {
-            if t.state == State::Blocked {
-                if let Some(w) = t.wake_at {
-                    next = Some(next.map_or(w, |n: u64| n.min(w)));
-                }
-            }
+        if self.sleepers_dirty {
+            // Only when a timed wait began or ended: most switches skip the scan.
+            self.sleepers_dirty = false;
+            self.next_sleeper = self
+                .tasks
+                .iter()
+                .flatten()
+                .filter(|t| t.state == State::Blocked)
+                .filter_map(|t| t.wake_at)
+                .min();
         }
+        let mut next = self.next_sleeper;
         if let Some(c) = self.current {
             let t = self.task(c);
             if self.sched.top_prio().is_some_and(|p| p >= t.prio) {

@@ -162,6 +162,8 @@ fn enable_pan() -> bool {
 
 #[no_mangle]
 extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
+    // Counter at kernel entry: boot time is measured from here, not from QEMU's start.
+    let entry_ticks = arch::timer::ticks();
     kernel::phys::set_phys_offset(KOFF);
     ARCH.set_devices(&Devices {
         uart: KOFF + EARLY_UART,
@@ -269,7 +271,7 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         klog!(k, "cannot start init: {}", e.name());
         arch::platform::halt(71);
     }
-    k.boot_ns = ARCH.now_ns();
+    k.boot_ns = ARCH.now_ns() - arch::timer::ticks_to_ns(entry_ticks);
     kernel::global::install(k);
 
     let mut frame = TrapFrame::default();

@@ -242,6 +242,16 @@ fn child(args: &[&str]) -> i32 {
                 }
             }
         }
+        // For profiling the attach path: `bench shmloop N`.
+        "shmloop" => {
+            let id = seg(1);
+            for _ in 0..num(2).max(1) {
+                let p = sys::shmat(id, 0, 0).expect("shmat");
+                sys::shmdt(p).expect("shmdt");
+            }
+            rmid(id);
+            0
+        }
         _ => 1,
     }
 }
@@ -300,6 +310,8 @@ fn main(args: &[&str]) -> i32 {
                 Ratio(pair, null),
                 verdict(ok)
             );
+            rmid(id);
+            continue;
         }
         let target = match n {
             16 => {
@@ -326,7 +338,7 @@ fn main(args: &[&str]) -> i32 {
             target
         );
         // First touch of every page after attach.
-        if n >= 16 {
+        if n >= 512 {
             let p = sys::shmat(id, 0, 0).expect("shmat");
             let t0 = now();
             for i in 0..n {
@@ -355,8 +367,9 @@ fn main(args: &[&str]) -> i32 {
             core::ptr::write_bytes(black_box(b.as_mut_ptr()), 0, n * PAGE)
         });
         println!(
-            "| shmget(IPC_PRIVATE)+IPC_RMID, {} pages | {} | memset {} bytes: {} | {} | - |",
+            "| shmget(IPC_PRIVATE)+IPC_RMID, {} page{} | {} | memset {} bytes: {} | {} | - |",
             n,
+            if n == 1 { "" } else { "s" },
             Milli(cost),
             n * PAGE,
             Milli(set),
