@@ -30,8 +30,12 @@ pub mod layout {
     pub const USER_HEAP: usize = 0x10_0000_0000;
     /// Largest user heap.
     pub const USER_HEAP_MAX: usize = 0x1_0000_0000;
-    /// Shared-memory attach window chosen by the kernel when shmat's address is NULL.
-    pub const SHM_WINDOW: usize = 0x20_0000_0000;
-    /// Size of that window (2 GiB: 32 attachments of a SHMMAX segment).
+    /// Size of the shared-memory attach window (2 GiB: 32 attachments of a SHMMAX segment).
     pub const SHM_WINDOW_SIZE: usize = 0x8000_0000;
+    /// End of that window: it ends at the stack's guard page and is filled from the top down
+    /// (as Linux places mmaps below the stack), so small attachments share the stack's
+    /// translation tables instead of needing their own.
+    pub const SHM_WINDOW_END: usize = USER_STACK_TOP - USER_STACK_SIZE - crate::PAGE_SIZE;
+    /// Start of the window used when shmat's address is NULL.
+    pub const SHM_WINDOW: usize = SHM_WINDOW_END - SHM_WINDOW_SIZE;
 }

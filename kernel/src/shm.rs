@@ -13,7 +13,7 @@ use crate::task::Attach;
 use crate::up::Access;
 use crate::{uaccess, Kernel};
 use abi::layout::{
-    SHM_WINDOW, SHM_WINDOW_SIZE, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN, USER_STACK_SIZE,
+    SHM_WINDOW, SHM_WINDOW_END, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN, USER_STACK_SIZE,
     USER_STACK_TOP,
 };
 use abi::shm::*;
@@ -358,25 +358,30 @@ impl Kernel {
         Ok(va as isize)
     }
 
-    /// First fit in the process's attach window; segments of 2 MiB or more start on a 2 MiB
-    /// boundary so their aligned runs map as blocks.
+    /// The highest free place in the process's attach window (top-down first fit); segments
+    /// of 2 MiB or more start on a 2 MiB boundary so their aligned runs map as blocks.
     fn window_place(&self, me: usize, len: usize) -> Result<usize, Errno> {
         let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
-        let end = SHM_WINDOW + SHM_WINDOW_SIZE;
         let attach = &self.task(me).attach;
-        let mut va = SHM_WINDOW;
+        let Some(mut va) = SHM_WINDOW_END.checked_sub(len) else {
+            return Err(Errno::ENOMEM);
+        };
         loop {
-            if va + len > end {
+            va &= !(align - 1);
+            if va < SHM_WINDOW {
                 return Err(Errno::ENOMEM);
             }
             match attach
                 .iter()
                 .filter(|a| overlaps(va, len, a.va, a.npages * PAGE_SIZE))
-                .map(|a| a.va + a.npages * PAGE_SIZE)
-                .max()
+                .map(|a| a.va)
+                .min()
             {
                 None => return Ok(va),
-                Some(next) => va = next.next_multiple_of(align),
+                Some(below) => match below.checked_sub(len) {
+                    Some(v) => va = v,
+                    None => return Err(Errno::ENOMEM),
+                },
             }
         }
     }
