@@ -168,6 +168,21 @@ impl Tree {
         }
         let leaf = (attrs & !ADDR) | VALID | TABLE;
         let block = (attrs & !TABLE & !ADDR) | VALID;
+        // Fast path: the range lies in one L3 table that already exists (small attaches).
+        let start3 = idx(va, 3);
+        if pages.len() < ENTRIES && pages.len() <= ENTRIES - start3 {
+            if let Some(e2) = self.l2_entry(va).filter(|e2| is_table(**e2)) {
+                let ents = &mut table((*e2 & ADDR) as usize)[start3..start3 + pages.len()];
+                if ents.iter().any(|e| e & VALID != 0) {
+                    return Err(Errno::EINVAL);
+                }
+                for (e, &pa) in ents.iter_mut().zip(pages) {
+                    *e = pa as u64 | leaf;
+                }
+                add_count(e2, pages.len() as isize);
+                return Ok(());
+            }
+        }
         let mut i = 0;
         while i < pages.len() {
             let v = va + i * PAGE_SIZE;
@@ -226,6 +241,32 @@ impl Tree {
         free_owned: bool,
         removed: &mut dyn FnMut(usize, usize, usize),
     ) {
+        // Fast path: shared pages in one L3 table that stays in use.
+        let start3 = idx(va, 3);
+        if !free_owned && npages > 0 && npages <= ENTRIES - start3 {
+            if let Some(e2) = self.l2_entry(va).filter(|e2| is_table(**e2)) {
+                let ents = &mut table((*e2 & ADDR) as usize)[start3..start3 + npages];
+                let mut cleared = 0;
+                for e in ents.iter_mut() {
+                    cleared += (*e & VALID) as isize;
+                    *e = 0;
+                }
+                if cleared < count(*e2) {
+                    add_count(e2, -cleared);
+                    if cleared > 0 {
+                        removed(va, npages, PAGE_SIZE);
+                    }
+                    return;
+                }
+                // The table empties: undo nothing, let the general path free it.
+                if cleared > 0 {
+                    add_count(e2, -cleared);
+                    removed(va, npages, PAGE_SIZE);
+                    self.free_empty(pg, va);
+                    return;
+                }
+            }
+        }
         let end = va + npages * PAGE_SIZE;
         let mut v = va;
         while v < end {
@@ -306,6 +347,17 @@ impl Tree {
                 pg.free_zeroed(t2);
             }
         }
+    }
+
+    /// The L2 entry covering `va`, if its L2 table exists.
+    fn l2_entry(&mut self, va: usize) -> Option<&'static mut u64> {
+        let e1 = table(self.root)[idx(va, 1)];
+        is_table(e1).then(|| &mut table((e1 & ADDR) as usize)[idx(va, 2)])
+    }
+
+    /// Free the L3 and L2 tables on the walk to `va` if their counts reached zero.
+    fn free_empty(&mut self, pg: &mut PageAlloc, va: usize) {
+        self.prune(pg, va)
     }
 
     /// Free the tables on the walk to `va` if they are empty (after a failed map).
