@@ -207,10 +207,7 @@ impl Kernel {
         }
         let n = len.min(PIPE_SIZE - pipe.len);
         if n > 0 {
-            let mut pipe = self.pipes[p].take().expect("live pipe");
-            let r = pipe.push_from_user(self, &env, buf, n);
-            self.pipes[p] = Some(pipe);
-            if let Err(e) = r {
+            if let Err(e) = self.pipe_copy(p, &env, buf, n, true) {
                 return Some(Err(e));
             }
             self.serve_pipe_readers(p);
@@ -247,14 +244,31 @@ impl Kernel {
             return None;
         }
         let n = len.min(pipe.len);
-        let mut pipe = self.pipes[p].take().expect("live pipe");
-        let r = pipe.pop_to_user(self, &env, buf, n);
-        self.pipes[p] = Some(pipe);
-        if let Err(e) = r {
+        if let Err(e) = self.pipe_copy(p, &env, buf, n, false) {
             return Some(Err(e));
         }
         self.serve_pipe_writers(p);
         Some(Ok(n as isize))
+    }
+
+    /// Copy `n` bytes between pipe `p` and user memory: in from `uva` when `inbound`, else
+    /// out to it. (The pipe is lifted out of the table so the copy can borrow the kernel.)
+    fn pipe_copy(
+        &mut self,
+        p: usize,
+        env: &crate::up::AddrEnv,
+        uva: usize,
+        n: usize,
+        inbound: bool,
+    ) -> Result<(), Errno> {
+        let mut pipe = self.pipes[p].take().expect("live pipe");
+        let r = if inbound {
+            pipe.push_from_user(self, env, uva, n)
+        } else {
+            pipe.pop_to_user(self, env, uva, n)
+        };
+        self.pipes[p] = Some(pipe);
+        r
     }
 
     /// Hand buffered bytes to blocked readers.
@@ -269,9 +283,7 @@ impl Kernel {
             }
             let n = len.min(avail);
             let env = self.task(s).env;
-            let mut pipe = self.pipes[p].take().expect("live pipe");
-            let r = pipe.pop_to_user(self, &env, buf, n);
-            self.pipes[p] = Some(pipe);
+            let r = self.pipe_copy(p, &env, buf, n, false);
             self.complete(s, r.map_or_else(|e| e.to_ret(), |_| n as isize));
         }
         self.serve_pipe_writers_inner(p);
@@ -293,10 +305,7 @@ impl Kernel {
             }
             let n = (len - done).min(space);
             let env = self.task(s).env;
-            let mut pipe = self.pipes[p].take().expect("live pipe");
-            let r = pipe.push_from_user(self, &env, buf + done, n);
-            self.pipes[p] = Some(pipe);
-            match r {
+            match self.pipe_copy(p, &env, buf + done, n, true) {
                 Err(e) => self.complete(s, if done > 0 { done as isize } else { e.to_ret() }),
                 Ok(()) if done + n == len => self.complete(s, len as isize),
                 Ok(()) => {

@@ -551,17 +551,10 @@ impl Kernel {
                 let wake_at = if tmo == 0 {
                     None
                 } else {
-                    let ts: abi::sys::Timespec = match uaccess::read_val(self.arch, &env, tmo) {
-                        Ok(t) => t,
+                    match uaccess::read_duration(self.arch, &env, tmo) {
+                        Ok(ns) => Some(self.arch.now_ns().saturating_add(ns)),
                         Err(e) => return Some(Err(e)),
-                    };
-                    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-                        return Some(Err(Errno::EINVAL));
                     }
-                    let ns = (ts.tv_sec as u64)
-                        .saturating_mul(1_000_000_000)
-                        .saturating_add(ts.tv_nsec as u64);
-                    Some(self.arch.now_ns().saturating_add(ns))
                 };
                 let cur: u32 = match uaccess::read_val(self.arch, &env, uaddr) {
                     Ok(v) => v,

@@ -294,16 +294,10 @@ impl Kernel {
 
     fn sys_nanosleep(&mut self, me: usize, req: usize) -> Option<R> {
         let env = self.task(me).env;
-        let ts: Timespec = match uaccess::read_val(self.arch, &env, req) {
-            Ok(t) => t,
+        let ns = match uaccess::read_duration(self.arch, &env, req) {
+            Ok(ns) => ns,
             Err(e) => return Some(Err(e)),
         };
-        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-            return Some(Err(Errno::EINVAL));
-        }
-        let ns = (ts.tv_sec as u64)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(ts.tv_nsec as u64);
         if ns == 0 {
             self.yield_now = true;
             return Some(Ok(0));

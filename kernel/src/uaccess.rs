@@ -25,6 +25,18 @@ unsafe impl Plain for abi::shm::ShmidDs {}
 unsafe impl Plain for abi::shm::ShmInfo {}
 unsafe impl Plain for abi::shm::ShmInfoLimits {}
 
+/// Read a relative `timespec` (nanosleep, futex timeouts) as nanoseconds: EFAULT for a bad
+/// pointer, EINVAL for a negative or unnormalised value.
+pub fn read_duration(arch: &dyn Arch, env: &AddrEnv, uva: usize) -> Result<u64, Errno> {
+    let ts: abi::sys::Timespec = read_val(arch, env, uva)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64))
+}
+
 /// Check that [uva, uva+len) lies inside the user range.
 pub fn range_ok(uva: usize, len: usize) -> bool {
     match uva.checked_add(len) {
