@@ -262,7 +262,7 @@ impl Tree {
                 if cleared > 0 {
                     add_count(e2, -cleared);
                     removed(va, npages, PAGE_SIZE);
-                    self.free_empty(pg, va);
+                    self.prune(pg, va);
                     return;
                 }
             }
@@ -355,12 +355,7 @@ impl Tree {
         is_table(e1).then(|| &mut table((e1 & ADDR) as usize)[idx(va, 2)])
     }
 
-    /// Free the L3 and L2 tables on the walk to `va` if their counts reached zero.
-    fn free_empty(&mut self, pg: &mut PageAlloc, va: usize) {
-        self.prune(pg, va)
-    }
-
-    /// Free the tables on the walk to `va` if they are empty (after a failed map).
+    /// Free the tables on the walk to `va` whose counts reached zero.
     fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
         let e1 = &mut table(self.root)[idx(va, 1)];
         if !is_table(*e1) {

@@ -129,6 +129,9 @@ impl Arch for FakeArch {
         let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
         self.map_pages(env, pg, va, pages, prot, false)
     }
+    fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+        self.unmap_pages(env, pg, va, npages)
+    }
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
         let m = self.mapping(env, va)?;
         if access == Access::Write && m.prot != Prot::ReadWrite {

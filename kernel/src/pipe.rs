@@ -286,15 +286,11 @@ impl Kernel {
             let r = self.pipe_copy(p, &env, buf, n, false);
             self.complete(s, r.map_or_else(|e| e.to_ret(), |_| n as isize));
         }
-        self.serve_pipe_writers_inner(p);
-    }
-
-    fn serve_pipe_writers(&mut self, p: usize) {
-        self.serve_pipe_writers_inner(p);
+        self.serve_pipe_writers(p);
     }
 
     /// Let blocked writers put more in; a writer whose bytes are all in is finished.
-    fn serve_pipe_writers_inner(&mut self, p: usize) {
+    fn serve_pipe_writers(&mut self, p: usize) {
         for s in self.blocked_on(|b| matches!(b, Block::PipeWrite { pipe, .. } if pipe == p)) {
             let Block::PipeWrite { buf, len, done, .. } = self.task(s).block else {
                 continue;

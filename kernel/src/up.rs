@@ -65,7 +65,8 @@ pub trait Arch: Sync {
     fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize);
     /// Physical address behind a user address, if mapped with the access allowed at EL0.
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa>;
-    /// Map a list of shared physical pages at `va` (NuttX `up_shmat`), RW or read-only.
+    /// Map a list of shared physical pages at `va` (NuttX `up_shmat`), RW or read-only:
+    /// user, non-global, execute-never, never freed with the mapping.
     fn up_shmat(
         &self,
         env: &AddrEnv,
@@ -73,14 +74,10 @@ pub trait Arch: Sync {
         pages: &[Pa],
         va: usize,
         rdonly: bool,
-    ) -> Result<(), Errno> {
-        let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
-        self.map_pages(env, pg, va, pages, prot, false)
-    }
-    /// Unmap a shared range (NuttX `up_shmdt`).
-    fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
-        self.unmap_pages(env, pg, va, npages)
-    }
+    ) -> Result<(), Errno>;
+    /// Unmap a shared range (NuttX `up_shmdt`), freeing emptied tables and invalidating the
+    /// TLB by VA and ASID.
+    fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize);
     /// Set a frame up to enter user code at `entry` with stack `sp` and x0/x1 = a0/a1.
     fn user_frame(&self, frame: &mut TrapFrame, entry: usize, sp: usize, a0: usize, a1: usize);
     /// Monotonic nanoseconds since boot.
