@@ -132,7 +132,11 @@ pub fn map(
         Prot::ReadExec => (false, true),
     };
     let mut t = Tree { root: env.root };
-    t.map(pg, va, pages, ttbl::user_attrs(w, x, owned))?;
+    let attrs = ttbl::user_attrs(w, x, owned);
+    match t.map_in_table(va, pages, attrs) {
+        Some(r) => r?,
+        None => t.map(pg, va, pages, attrs)?,
+    }
     // New entries replace invalid ones, so only ordering is needed before user access.
     dsb_ishst();
     Ok(())
@@ -154,6 +158,17 @@ pub fn up_shmat(
 /// NuttX `up_shmdt`: unmap `npages` shared pages at `va` (the pages themselves stay), free
 /// emptied tables and invalidate the TLB by VA and ASID.
 pub fn up_shmdt(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
+    if npages <= TLBI_VA_LIMIT && (Tree { root: env.root }).unmap_in_table(va, npages) {
+        dsb_ishst();
+        let first = ((env.asid as usize) << 48) | (va >> 12);
+        for arg in first..first + npages {
+            // SAFETY: invalidates every cached walk level for one VA in this ASID, inner
+            // shareable.
+            unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
+        }
+        dsb_ish_isb();
+        return;
+    }
     unmap_inner(env, pg, va, npages, false)
 }
 

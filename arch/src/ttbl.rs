@@ -168,21 +168,6 @@ impl Tree {
         }
         let leaf = (attrs & !ADDR) | VALID | TABLE;
         let block = (attrs & !TABLE & !ADDR) | VALID;
-        // Fast path: the range lies in one L3 table that already exists (small attaches).
-        let start3 = idx(va, 3);
-        if pages.len() < ENTRIES && pages.len() <= ENTRIES - start3 {
-            if let Some(e2) = self.l2_entry(va).filter(|e2| is_table(**e2)) {
-                let ents = &mut table((*e2 & ADDR) as usize)[start3..start3 + pages.len()];
-                if ents.iter().any(|e| e & VALID != 0) {
-                    return Err(Errno::EINVAL);
-                }
-                for (e, &pa) in ents.iter_mut().zip(pages) {
-                    *e = pa as u64 | leaf;
-                }
-                add_count(e2, pages.len() as isize);
-                return Ok(());
-            }
-        }
         let mut i = 0;
         while i < pages.len() {
             let v = va + i * PAGE_SIZE;
@@ -241,32 +226,6 @@ impl Tree {
         free_owned: bool,
         removed: &mut dyn FnMut(usize, usize, usize),
     ) {
-        // Fast path: shared pages in one L3 table that stays in use.
-        let start3 = idx(va, 3);
-        if !free_owned && npages > 0 && npages <= ENTRIES - start3 {
-            if let Some(e2) = self.l2_entry(va).filter(|e2| is_table(**e2)) {
-                let ents = &mut table((*e2 & ADDR) as usize)[start3..start3 + npages];
-                let mut cleared = 0;
-                for e in ents.iter_mut() {
-                    cleared += (*e & VALID) as isize;
-                    *e = 0;
-                }
-                if cleared < count(*e2) {
-                    add_count(e2, -cleared);
-                    if cleared > 0 {
-                        removed(va, npages, PAGE_SIZE);
-                    }
-                    return;
-                }
-                // The table empties: undo nothing, let the general path free it.
-                if cleared > 0 {
-                    add_count(e2, -cleared);
-                    removed(va, npages, PAGE_SIZE);
-                    self.prune(pg, va);
-                    return;
-                }
-            }
-        }
         let end = va + npages * PAGE_SIZE;
         let mut v = va;
         while v < end {
@@ -349,10 +308,65 @@ impl Tree {
         }
     }
 
-    /// The L2 entry covering `va`, if its L2 table exists.
-    fn l2_entry(&mut self, va: usize) -> Option<&'static mut u64> {
+    /// The L2 entry covering `va` if it points at an L3 table.
+    fn l3_parent(&self, va: usize) -> Option<&'static mut u64> {
         let e1 = table(self.root)[idx(va, 1)];
-        is_table(e1).then(|| &mut table((e1 & ADDR) as usize)[idx(va, 2)])
+        if !is_table(e1) {
+            return None;
+        }
+        let e2 = &mut table((e1 & ADDR) as usize)[idx(va, 2)];
+        is_table(*e2).then_some(e2)
+    }
+
+    /// Fast path of `map` for the common small attach: fewer than 512 pages inside one L3
+    /// table that already exists. None when it does not apply (nothing was changed).
+    #[inline(never)]
+    pub fn map_in_table(
+        &mut self,
+        va: usize,
+        pages: &[Pa],
+        attrs: u64,
+    ) -> Option<Result<(), Errno>> {
+        let start = idx(va, 3);
+        if !va.is_multiple_of(PAGE_SIZE) || pages.is_empty() || pages.len() > ENTRIES - start {
+            return None;
+        }
+        let e2 = self.l3_parent(va)?;
+        let ents = &mut table((*e2 & ADDR) as usize)[start..start + pages.len()];
+        if ents.iter().any(|e| e & VALID != 0) {
+            return Some(Err(Errno::EINVAL));
+        }
+        let leaf = (attrs & !ADDR) | VALID | TABLE;
+        for (e, &pa) in ents.iter_mut().zip(pages) {
+            *e = pa as u64 | leaf;
+        }
+        add_count(e2, pages.len() as isize);
+        Some(Ok(()))
+    }
+
+    /// Fast path of `unmap` for shared pages inside one L3 table that stays in use: returns
+    /// whether it applied (otherwise nothing was changed). The caller invalidates every page.
+    #[inline(never)]
+    pub fn unmap_in_table(&mut self, va: usize, npages: usize) -> bool {
+        let start = idx(va, 3);
+        if npages == 0 || npages > ENTRIES - start {
+            return false;
+        }
+        let Some(e2) = self.l3_parent(va) else {
+            return false;
+        };
+        let ents = &mut table((*e2 & ADDR) as usize)[start..start + npages];
+        let valid: isize = ents.iter().map(|e| (e & VALID) as isize).sum();
+        if valid >= count(*e2) {
+            return false; // the table would empty: the general path frees it
+        }
+        for e in ents.iter_mut() {
+            // SAFETY: a plain store to a live table entry; volatile only so that the compiler
+            // does not turn a one-entry loop into a call to memset.
+            unsafe { core::ptr::write_volatile(e, 0) };
+        }
+        add_count(e2, -valid);
+        true
     }
 
     /// Free the tables on the walk to `va` whose counts reached zero.
@@ -629,6 +643,35 @@ mod tests {
             pg.free_page(p);
         }
         assert_eq!(pg.used(), base);
+    }
+
+    #[test]
+    fn fast_paths_only_touch_an_existing_table() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let a = user_attrs(true, false, false);
+        let p: Vec<Pa> = (0..4).map(|_| pg.alloc().unwrap()).collect();
+        // No table yet: the fast path declines and changes nothing.
+        assert_eq!(t.map_in_table(UVA, &p[..1], a), None);
+        assert_eq!(t.table_pages(), 1);
+        t.map(&mut pg, UVA, &p[..1], a).unwrap();
+        // Now it applies: maps, refuses overlaps, keeps the count.
+        assert_eq!(t.map_in_table(UVA + PAGE_SIZE, &p[1..3], a), Some(Ok(())));
+        assert_eq!(
+            t.map_in_table(UVA + 2 * PAGE_SIZE, &p[3..], a),
+            Some(Err(Errno::EINVAL))
+        );
+        assert!(t.lookup(UVA + 3 * PAGE_SIZE).is_none());
+        assert_eq!(t.lookup(UVA + 2 * PAGE_SIZE).unwrap().pa, p[2]);
+        // Crossing the end of the L3 table: declined.
+        assert_eq!(t.map_in_table(UVA + 511 * PAGE_SIZE, &p[..2], a), None);
+        // Unmapping part keeps the table; unmapping the rest is left to the general path.
+        assert!(t.unmap_in_table(UVA + PAGE_SIZE, 2));
+        assert!(t.lookup(UVA + PAGE_SIZE).is_none() && t.lookup(UVA).is_some());
+        assert!(!t.unmap_in_table(UVA, 1), "would empty the table");
+        assert!(t.lookup(UVA).is_some(), "declined without changes");
+        t.unmap(&mut pg, UVA, 1, false, &mut |_, _, _| {});
+        assert_eq!(t.table_pages(), 1);
     }
 
     #[test]
