@@ -10,7 +10,7 @@
 #     --el2          enter at EL2 (virtualization=on); the kernel drops to EL1
 #     --raw          boot the raw Image binary instead of the ELF
 #     --cpu NAME     CPU model (default cortex-a76)
-#     --icount       one virtual nanosecond per instruction (-icount shift=0)
+#     --icount       one virtual nanosecond per instruction (-icount shift=0,sleep=off)
 #     --bench        run the benchmarks under -icount shift=0 (instruction counts) and write
 #                    the table to BENCHMARKS.md
 #     --bench-wall   the same in wall-clock time (no icount), written to out/BENCHMARKS-wall.md
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
         --no-build) BUILD=0 ;;
         --build-only) BUILD_ONLY=1 ;;
         --) shift; EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "qemu-run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
