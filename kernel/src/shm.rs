@@ -223,10 +223,6 @@ const RESERVED: [(usize, usize); 2] = [
 ];
 
 impl Kernel {
-    fn now_s(&self) -> i64 {
-        self.wall_seconds()
-    }
-
     pub fn sys_shmget(&mut self, me: usize, key: i32, size: usize, flg: i32) -> R {
         let (uid, gid, pid) = {
             let t = self.task(me);
@@ -264,7 +260,7 @@ impl Kernel {
             return Err(Errno::ENOMEM);
         }
         let obj = ShmObj::new(&mut self.pg, npages)?;
-        let now = self.now_s();
+        let now = self.wall_seconds();
         self.shm.pages += npages;
         self.shm.slots[slot] = Some(Segment {
             obj,
@@ -337,7 +333,7 @@ impl Kernel {
         let seg = self.shm.get(slot).expect("live");
         self.arch
             .up_shmat(&env, &mut self.pg, seg.obj.pages(), va, rdonly)?;
-        let now = self.now_s();
+        let now = self.wall_seconds();
         let _ = self.task_mut(me).attach.push(Attach {
             va,
             npages,
@@ -404,7 +400,7 @@ impl Kernel {
 
     /// Bookkeeping after an attachment of `slot` went away (by shmdt or process exit).
     fn shm_detached(&mut self, slot: usize, pid: i32) {
-        let now = self.now_s();
+        let now = self.wall_seconds();
         let s = self.shm.seg(slot);
         s.nattch -= 1;
         s.dtime = now;
@@ -478,7 +474,7 @@ impl Kernel {
             IPC_SET => {
                 let ds: ShmidDs = uaccess::read_val(arch, &env, buf)?;
                 let slot = self.shm.lookup(id)?;
-                let now = self.now_s();
+                let now = self.wall_seconds();
                 let s = self.shm.seg(slot);
                 if uid != 0 && uid != s.uid && uid != s.cuid {
                     return Err(Errno::EPERM);
@@ -556,11 +552,10 @@ impl Kernel {
                         Err(e) => return Some(Err(e)),
                     }
                 };
-                let cur: u32 = match uaccess::read_val(self.arch, &env, uaddr) {
-                    Ok(v) => v,
-                    Err(e) => return Some(Err(e)),
-                };
-                if cur != val as u32 {
+                // The word is 4-aligned, so it lies inside the page `pa` was translated from.
+                let mut word = [0u8; 4];
+                crate::phys::read_phys(pa, &mut word);
+                if u32::from_le_bytes(word) != val as u32 {
                     return Some(Err(Errno::EAGAIN));
                 }
                 self.block_current(crate::task::Block::Futex { pa }, wake_at);
