@@ -35,18 +35,6 @@ impl Sys {
         self.spawn_call("prog") as i32
     }
 
-    /// Make `pid` the running task (round robin among equal priorities).
-    fn switch_to(&mut self, pid: i32) {
-        for _ in 0..100 {
-            if self.cur_pid() == Some(pid) {
-                return;
-            }
-            self.call(nr::SCHED_YIELD, &[]);
-            self.run();
-        }
-        panic!("pid {pid} never ran");
-    }
-
     fn shmget(&mut self, key: i32, size: usize, flg: i32) -> i64 {
         self.call(nr::SHMGET, &[key as usize, size, flg as usize])
     }

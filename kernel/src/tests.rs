@@ -98,6 +98,18 @@ impl Sys {
         uaccess::read_val(self.k.arch, &self.env(), uva).unwrap()
     }
 
+    /// Make `pid` the running task (round robin among equal priorities).
+    pub fn switch_to(&mut self, pid: i32) {
+        for _ in 0..100 {
+            if self.cur_pid() == Some(pid) {
+                return;
+            }
+            self.call(nr::SCHED_YIELD, &[]);
+            self.run();
+        }
+        panic!("pid {pid} never ran");
+    }
+
     pub fn spawn_call(&mut self, name: &str) -> i64 {
         self.put(SCRATCH, name.as_bytes());
         self.call(nr::SPAWN, &[SCRATCH, name.len(), 0, 0])
@@ -558,7 +570,7 @@ fn pipes_carry_bytes_between_processes() {
     // Writers gone: EOF. Readers gone: EPIPE.
     assert_eq!(s.call(nr::CLOSE, &[w]), 0);
     assert_eq!(s.call(nr::CLOSE, &[w]), err(Errno::EBADF));
-    s.switch_child_to_parent();
+    s.switch_to(1);
     assert_eq!(s.call(nr::CLOSE, &[w]), 0);
     assert_eq!(s.call(nr::READ, &[r, SCRATCH, 8]), 0, "end of file");
     assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), 0);
@@ -578,18 +590,4 @@ fn pipes_carry_bytes_between_processes() {
     }
     assert_eq!(n, (crate::pipe::MAX_FDS - 3) / 2);
     assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), err(Errno::EMFILE));
-}
-
-impl Sys {
-    /// From the running child back to pid 1.
-    fn switch_child_to_parent(&mut self) {
-        for _ in 0..10 {
-            if self.cur_pid() == Some(1) {
-                return;
-            }
-            self.call(nr::SCHED_YIELD, &[]);
-            self.run();
-        }
-        panic!("pid 1 never ran");
-    }
 }
