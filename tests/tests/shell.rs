@@ -209,15 +209,18 @@ fn pasted_input_is_not_lost() {
     }
 }
 
+/// The pid from a background job's `[PID]` line.
+fn job_pid(out: &str) -> String {
+    out.trim()
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_string()
+}
+
 #[test]
 fn jobs_builtins_and_shell_restart() {
     let mut q = shell();
     let bg = q.cmd("ttask sleep 300 &");
-    let pid: i32 = bg
-        .trim()
-        .trim_matches(|c| c == '[' || c == ']')
-        .parse()
-        .expect("pid");
+    let pid: i32 = job_pid(&bg).parse().expect("pid");
     let ps = q.cmd("ps");
     assert!(
         ps.contains("PID") && ps.contains("PPID") && ps.contains("PAGES"),
@@ -243,7 +246,7 @@ fn jobs_builtins_and_shell_restart() {
     );
     // A background job finishing is reported at the next prompt.
     let bg = q.cmd("ttask exit 7 &");
-    let pid2 = bg.trim().trim_matches(|c| c == '[' || c == ']').to_string();
+    let pid2 = job_pid(&bg);
     std::thread::sleep(std::time::Duration::from_millis(300));
     let out = q.cmd("echo x");
     let out = out + &q.cmd("echo y");
@@ -253,7 +256,7 @@ fn jobs_builtins_and_shell_restart() {
     );
     // kill from the shell.
     let bg = q.cmd("ttask sleep 60000 &");
-    let pid3 = bg.trim().trim_matches(|c| c == '[' || c == ']').to_string();
+    let pid3 = job_pid(&bg);
     let killed = q.cmd(&format!("kill {pid3}"));
     assert!(!killed.contains("kill:"), "{killed}");
     // Reaped (and reported) at the prompt already; wait still gives its status.

@@ -230,30 +230,24 @@ fn help() -> i32 {
         println!("  {:<16} {}", cmd, what);
     }
     print!("Programs:");
-    let mut name = [0u8; 64];
-    let mut i = 0;
-    while let Some(n) = sys::romfs_name(i, &mut name) {
-        print!(
-            " {}",
-            core::str::from_utf8(&name[..n.min(64)]).unwrap_or("?")
-        );
-        i += 1;
-    }
+    for_each_program(|name| print!(" {}", name));
     println!();
     println!("Keys: Left/Right, Home/End, Up/Down (history), Backspace, Ctrl-U, Ctrl-C");
     0
 }
 
-fn ls() -> i32 {
+/// Call `f` with the name of every program in the rom file system.
+fn for_each_program(mut f: impl FnMut(&str)) {
     let mut name = [0u8; 64];
     let mut i = 0;
     while let Some(n) = sys::romfs_name(i, &mut name) {
-        println!(
-            "{}",
-            core::str::from_utf8(&name[..n.min(64)]).unwrap_or("?")
-        );
+        f(core::str::from_utf8(&name[..n.min(64)]).unwrap_or("?"));
         i += 1;
     }
+}
+
+fn ls() -> i32 {
+    for_each_program(|name| println!("{}", name));
     0
 }
 
