@@ -4,6 +4,7 @@
 
 pub mod errno;
 pub mod shm;
+pub mod signal;
 pub mod sys;
 
 pub use errno::Errno;
@@ -30,12 +31,18 @@ pub mod layout {
     pub const USER_HEAP: usize = 0x10_0000_0000;
     /// Largest user heap.
     pub const USER_HEAP_MAX: usize = 0x1_0000_0000;
-    /// Size of the shared-memory attach window (2 GiB: 32 attachments of a SHMMAX segment).
+    /// Unmapped gap kept below the stack: no mapping may come closer (Linux's answer to
+    /// "stack clash"), so a frame that skips a probe cannot land in another mapping.
+    pub const STACK_GUARD_GAP: usize = 1 << 20;
+    /// Lowest address of the stack's guard gap.
+    pub const STACK_GUARD: usize = USER_STACK_TOP - USER_STACK_SIZE - STACK_GUARD_GAP;
+    /// Room for 32 attachments of a SHMMAX (64 MiB) segment, each 2 MiB aligned.
     pub const SHM_WINDOW_SIZE: usize = 0x8000_0000;
-    /// End of that window: it ends at the stack's guard page and is filled from the top down
-    /// (as Linux places mmaps below the stack), so small attachments share the stack's
-    /// translation tables instead of needing their own.
-    pub const SHM_WINDOW_END: usize = USER_STACK_TOP - USER_STACK_SIZE - crate::PAGE_SIZE;
-    /// Start of the window used when shmat's address is NULL.
-    pub const SHM_WINDOW: usize = SHM_WINDOW_END - SHM_WINDOW_SIZE;
+    /// End of the shared-memory attach window: the bottom of the stack's guard gap. The window
+    /// is filled from the top down (as Linux places mmaps below the stack), so small
+    /// attachments share the stack's translation tables instead of needing their own.
+    pub const SHM_WINDOW_END: usize = STACK_GUARD;
+    /// Start of the window used when shmat's address is NULL: SHM_WINDOW_SIZE below the
+    /// highest 2 MiB boundary in it, so that 2 MiB-aligned attachments fill it exactly.
+    pub const SHM_WINDOW: usize = (SHM_WINDOW_END & !(0x20_0000 - 1)) - SHM_WINDOW_SIZE;
 }

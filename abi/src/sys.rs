@@ -13,13 +13,20 @@ pub mod nr {
     pub const FUTEX: usize = 98;
     pub const NANOSLEEP: usize = 101;
     pub const CLOCK_GETTIME: usize = 113;
+    pub const CLOCK_NANOSLEEP: usize = 115;
     pub const SYSLOG: usize = 116;
     pub const SCHED_YIELD: usize = 124;
     pub const KILL: usize = 129;
+    pub const RT_SIGACTION: usize = 134;
+    pub const RT_SIGPROCMASK: usize = 135;
+    pub const RT_SIGPENDING: usize = 136;
+    pub const RT_SIGRETURN: usize = 139;
     pub const SETPRIORITY: usize = 140;
     pub const GETPRIORITY: usize = 141;
     pub const REBOOT: usize = 142;
     pub const SETGID: usize = 144;
+    pub const GETSID: usize = 156;
+    pub const SETSID: usize = 157;
     pub const SETUID: usize = 146;
     pub const GETPID: usize = 172;
     pub const GETPPID: usize = 173;
@@ -38,7 +45,7 @@ pub mod nr {
     pub const SPAWN: usize = 1024;
     /// taskinfo(index, *TaskInfo) -> next index, or -ESRCH past the last task.
     pub const TASKINFO: usize = 1025;
-    /// meminfo(*MemInfo) -> 0.
+    /// meminfo(*MemInfo, flags) -> 0.
     pub const MEMINFO: usize = 1026;
     /// romfs_list(index, buf, len) -> name length, or -ENOENT past the last file.
     pub const ROMFS_LIST: usize = 1027;
@@ -47,6 +54,8 @@ pub mod nr {
 /// `clock_gettime` clock ids.
 pub const CLOCK_REALTIME: usize = 0;
 pub const CLOCK_MONOTONIC: usize = 1;
+/// `clock_nanosleep` flag: the time is a deadline on the clock, not an interval.
+pub const TIMER_ABSTIME: usize = 1;
 
 /// `reboot` commands (Linux values). POWER_OFF takes the exit status for the emulator in x1.
 pub const REBOOT_CMD_RESTART: usize = 0x0123_4567;
@@ -55,25 +64,22 @@ pub const REBOOT_CMD_POWER_OFF: usize = 0x4321_fedc;
 /// `syslog` actions used: read the whole kernel log ring.
 pub const SYSLOG_ACTION_READ_ALL: usize = 3;
 
-/// `futex` operations.
 /// ioctl on the console: the foreground process, which Ctrl-C interrupts (SIGINT).
 pub const TIOCGPGRP: usize = 0x540f;
 pub const TIOCSPGRP: usize = 0x5410;
+/// Make the console the caller's controlling terminal (the caller leads its session);
+/// argument 1 lets uid 0 take it from another session.
+pub const TIOCSCTTY: usize = 0x540e;
 
+/// `futex` operations.
 pub const FUTEX_WAIT: usize = 0;
 pub const FUTEX_WAKE: usize = 1;
 /// Accepted and ignored: every futex here is keyed by physical address.
 pub const FUTEX_PRIVATE_FLAG: usize = 128;
 pub const FUTEX_CLOCK_REALTIME: usize = 256;
 
-/// Signals (Linux numbers). Without handlers every one of them ends the task.
-pub const SIGINT: usize = 2;
-pub const SIGKILL: usize = 9;
-pub const SIGSEGV: usize = 11;
-pub const SIGTERM: usize = 15;
-pub const SIGILL: usize = 4;
-pub const SIGBUS: usize = 7;
-pub const SIGSYS: usize = 31;
+/// The common signal numbers (all of them, and the handler ABI, are in `abi::signal`).
+pub use crate::signal::{SIGBUS, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGSYS, SIGTERM};
 
 /// `wait4` options.
 pub const WNOHANG: usize = 1;
@@ -111,6 +117,8 @@ pub mod state {
     pub const BLOCKED: u32 = 3;
     pub const WAITING: u32 = 4;
     pub const ZOMBIE: u32 = 5;
+    /// Exited, still freeing its memory (in bounded steps, at its priority).
+    pub const EXITING: u32 = 6;
 
     pub fn name(s: u32) -> &'static str {
         match s {
@@ -120,10 +128,16 @@ pub mod state {
             BLOCKED => "BLOCK",
             WAITING => "WAIT",
             ZOMBIE => "ZOMBIE",
+            EXITING => "EXIT",
             _ => "?",
         }
     }
 }
+
+/// Most bytes of arguments spawn accepts (NUL-separated strings, argv[0] included).
+pub const ARG_MAX: usize = 512;
+/// Most arguments (argv[0] included) a program receives; argv[ARGV_MAX] is still NULL.
+pub const ARGV_MAX: usize = 64;
 
 /// Longest task name kept by the kernel (bytes, NUL padded).
 pub const TASK_NAME_LEN: usize = 16;
@@ -163,7 +177,13 @@ pub struct MemInfo {
     pub kernel_bss: u64,
     /// Pages of shared-memory segments.
     pub shm_pages: u64,
+    /// The longest the kernel ran with interrupts masked since boot, or since the last
+    /// `meminfo` that asked for a reset (MEMINFO_RESET_MASKED), in nanoseconds.
+    pub max_masked_ns: u64,
 }
+
+/// `meminfo` flag: start the longest-masked-stretch measurement again after reading it.
+pub const MEMINFO_RESET_MASKED: usize = 1;
 
 /// Default priority of a spawned program; higher numbers run first.
 pub const PRIO_DEFAULT: u32 = 100;

@@ -8,6 +8,7 @@ use tock_registers::interfaces::Readable;
 
 use crate::{gic, platform, timer};
 use abi::sys;
+use kernel::task::Next;
 use kernel::up::TrapFrame;
 
 fn fault_status(dfsc: u64) -> &'static str {
@@ -22,6 +23,7 @@ fn fault_status(dfsc: u64) -> &'static str {
 
 #[no_mangle]
 extern "C" fn el0_sync(frame: &mut TrapFrame) {
+    masked::begin();
     let esr = ESR_EL1.get();
     let ec = (esr >> 26) & 0x3f;
     let iss = esr & 0x1ff_ffff;
@@ -81,12 +83,14 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) {
 
 #[no_mangle]
 extern "C" fn el0_irq(frame: &mut TrapFrame) {
+    masked::begin();
     handle_irq();
     return_to_user(frame);
 }
 
 #[no_mangle]
 extern "C" fn el0_unexpected(frame: &mut TrapFrame) {
+    masked::begin();
     // SAFETY: kernel entry with interrupts masked.
     let k = unsafe { kernel::global::get() };
     k.user_fault(
@@ -100,7 +104,10 @@ extern "C" fn el0_unexpected(frame: &mut TrapFrame) {
 
 #[no_mangle]
 extern "C" fn el1_irq(_frame: &mut TrapFrame) {
+    // Taken inside an interrupt window or the idle wait: its own masked stretch.
+    masked::begin();
     handle_irq();
+    masked::end();
 }
 
 #[no_mangle]
@@ -139,15 +146,36 @@ fn kernel_fault(what: &str, esr: u64, frame: &TrapFrame) -> ! {
     platform::halt(70)
 }
 
-/// Return to user mode: pick the task to run, idling until one is ready.
+/// Return to user mode: pick the task to run, idling until one is ready; between steps of
+/// kernel work, let pending interrupts in.
 pub fn return_to_user(frame: &mut TrapFrame) {
     loop {
-        // SAFETY: kernel entry with interrupts masked; the reference is dropped before idling.
+        // SAFETY: kernel entry with interrupts masked; the reference is dropped before the
+        // interrupt window or the idle wait.
         let k = unsafe { kernel::global::get() };
-        if k.schedule(frame) {
-            return;
+        let next = k.schedule(frame);
+        masked::end();
+        match next {
+            Next::User => return,
+            Next::Idle => idle_wait(),
+            Next::Again => irq_window(),
         }
-        idle_wait();
+        masked::begin();
+    }
+}
+
+/// Take any pending interrupt now (at EL1, on this stack), then mask them again: the
+/// preemption point between two steps of kernel work.
+pub fn irq_window() {
+    // SAFETY: unmasking IRQs briefly lets a pending interrupt be taken at EL1 (el1_irq); no
+    // reference to the kernel is held here.
+    unsafe {
+        core::arch::asm!(
+            "msr daifclr, #2",
+            "isb",
+            "msr daifset, #2",
+            options(nostack)
+        )
     }
 }
 
@@ -179,18 +207,60 @@ fn handle_irq() {
             timer::ack();
             k.timer();
         } else if id == arch.uart_irq() {
-            let mut buf = [0u8; 64];
-            loop {
-                let n = arch.uart().read_fifo(&mut buf);
-                if n == 0 {
-                    break;
+            let uart = arch.uart();
+            let (rx, tx) = uart.pending();
+            if rx {
+                let mut buf = [0u8; 64];
+                loop {
+                    let n = uart.read_fifo(&mut buf);
+                    if n == 0 {
+                        break;
+                    }
+                    k.console_input(&buf[..n]);
                 }
-                k.console_input(&buf[..n]);
+            }
+            if tx {
+                uart.ack_tx();
+                k.console_tx_ready();
             }
         } else {
             kernel::klog!(k, "unhandled interrupt {}: disabled", id);
             gic::disable(id);
         }
         gic::eoi(id);
+    }
+}
+
+/// The longest stretch the kernel has run with interrupts masked (Linux's irqsoff tracer in
+/// miniature): the counter is read on every kernel entry and on the way out (to user mode,
+/// an interrupt window or the idle wait). A few instructions per entry; it is what bounds
+/// how late a high-priority task can be woken.
+pub mod masked {
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    static SINCE: AtomicU64 = AtomicU64::new(0);
+    static MAX: AtomicU64 = AtomicU64::new(0);
+
+    #[inline(always)]
+    pub fn begin() {
+        SINCE.store(crate::timer::ticks(), Ordering::Relaxed);
+    }
+
+    #[inline(always)]
+    pub fn end() {
+        let d = crate::timer::ticks().wrapping_sub(SINCE.load(Ordering::Relaxed));
+        if d > MAX.load(Ordering::Relaxed) {
+            MAX.store(d, Ordering::Relaxed);
+        }
+    }
+
+    /// The longest masked stretch since boot or the last reset, in nanoseconds.
+    pub fn max_ns(reset: bool) -> u64 {
+        let t = if reset {
+            MAX.swap(0, Ordering::Relaxed)
+        } else {
+            MAX.load(Ordering::Relaxed)
+        };
+        crate::timer::ticks_to_ns(t)
     }
 }

@@ -33,6 +33,55 @@ fn dsb_ish_isb() {
     unsafe { asm!("dsb ish", "isb", options(nostack, preserves_flags)) }
 }
 
+/// Zero a page through its kernel address with `dc zva`, one block (DCZID_EL0) per
+/// instruction; with wide stores where DC ZVA is prohibited.
+pub fn zero_page(page: *mut u8) {
+    let dczid: u64;
+    // SAFETY: reading DCZID_EL0 has no side effects.
+    unsafe { asm!("mrs {}, dczid_el0", out(reg) dczid, options(nostack, nomem)) };
+    let start = page as usize;
+    if dczid & (1 << 4) == 0 {
+        let block = 4usize << (dczid & 0xf);
+        let mut a = start;
+        while a < start + 4096 {
+            // SAFETY: `a` .. `a + 4 * block` is inside the caller's page (blocks are at most
+            // 2 KiB and divide the page), mapped as normal cacheable memory.
+            unsafe {
+                asm!(
+                    "dc zva, {a}",
+                    "add {t}, {a}, {b}",
+                    "dc zva, {t}",
+                    "add {t}, {t}, {b}",
+                    "dc zva, {t}",
+                    "add {t}, {t}, {b}",
+                    "dc zva, {t}",
+                    a = in(reg) a,
+                    b = in(reg) block,
+                    t = out(reg) _,
+                    options(nostack)
+                )
+            };
+            a += 4 * block;
+        }
+    } else {
+        let mut a = start;
+        while a < start + 4096 {
+            // SAFETY: as above; 64 bytes per iteration.
+            unsafe {
+                asm!(
+                    "stp xzr, xzr, [{a}]",
+                    "stp xzr, xzr, [{a}, #16]",
+                    "stp xzr, xzr, [{a}, #32]",
+                    "stp xzr, xzr, [{a}, #48]",
+                    a = in(reg) a,
+                    options(nostack)
+                )
+            };
+            a += 64;
+        }
+    }
+}
+
 /// Kernel image layout (physical), from the linker script.
 pub struct KernelLayout {
     pub image_start: Pa,
@@ -104,6 +153,13 @@ fn tlbi_asid(asid: u16) {
 }
 
 pub fn addrenv_destroy(env: &AddrEnv, pg: &mut PageAlloc) {
+    while !addrenv_destroy_some(env, pg, usize::MAX) {}
+}
+
+/// Tear an address space down for about `budget` pages' worth of work; true when it is
+/// gone. Until then its ASID stays reserved and TTBR0 never points at it again, so the TLB
+/// entries and walks still tagged with it can do no harm; they are dropped at the end.
+pub fn addrenv_destroy_some(env: &AddrEnv, pg: &mut PageAlloc, budget: usize) -> bool {
     // Never leave TTBR0 pointing at tables about to be freed (a task may destroy another's
     // space and keep running in its own).
     let live: usize;
@@ -112,10 +168,13 @@ pub fn addrenv_destroy(env: &AddrEnv, pg: &mut PageAlloc) {
     if live & ttbl::desc::ADDR as usize == env.root {
         select(None);
     }
-    Tree { root: env.root }.destroy(pg);
+    if !(Tree { root: env.root }).destroy_some(pg, budget) {
+        return false;
+    }
     dsb_ishst();
     tlbi_asid(env.asid);
     dsb_ish_isb();
+    true
 }
 
 pub fn map(

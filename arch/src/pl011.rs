@@ -1,4 +1,5 @@
-//! ARM PL011 UART: polled transmit, interrupt-driven receive with the FIFOs on.
+//! ARM PL011 UART with the FIFOs on: interrupt-driven receive, transmit fed by the kernel's
+//! ring on the transmit interrupt, and a polled transmit for emergencies (panic, fault).
 
 use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
@@ -19,10 +20,12 @@ register_bitfields! {u32,
         RXE OFFSET(9) NUMBITS(1) [],
     ],
     IFLS [
+        TXIFLSEL OFFSET(0) NUMBITS(3) [OneEighth = 0],
         RXIFLSEL OFFSET(3) NUMBITS(3) [OneEighth = 0],
     ],
     INT [
         RX OFFSET(4) NUMBITS(1) [],
+        TX OFFSET(5) NUMBITS(1) [],
         RT OFFSET(6) NUMBITS(1) [],
         ALL OFFSET(0) NUMBITS(11) [],
     ],
@@ -38,7 +41,8 @@ register_structs! {
         (0x30 => cr: ReadWrite<u32, CR::Register>),
         (0x34 => ifls: ReadWrite<u32, IFLS::Register>),
         (0x38 => imsc: ReadWrite<u32, INT::Register>),
-        (0x3c => _r2),
+        (0x3c => _ris),
+        (0x40 => mis: ReadOnly<u32, INT::Register>),
         (0x44 => icr: WriteOnly<u32, INT::Register>),
         (0x48 => @END),
     }
@@ -66,7 +70,9 @@ impl Pl011 {
         r.cr.set(0);
         r.icr.write(INT::ALL::SET);
         r.lcr_h.write(LCR_H::FEN::SET + LCR_H::WLEN::Eight);
-        r.ifls.write(IFLS::RXIFLSEL::OneEighth);
+        // Transmit interrupt once the FIFO has drained to 1/8: early enough to refill it.
+        r.ifls
+            .write(IFLS::RXIFLSEL::OneEighth + IFLS::TXIFLSEL::OneEighth);
         r.imsc.write(INT::RX::SET + INT::RT::SET);
         r.cr.write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
     }
@@ -79,6 +85,45 @@ impl Pl011 {
         r.dr.set(c as u32);
     }
 
+    /// Put bytes into the transmit FIFO while it has room; returns how many went in.
+    pub fn tx(&self, bytes: &[u8]) -> usize {
+        let r = self.regs();
+        for (i, &b) in bytes.iter().enumerate() {
+            if r.fr.is_set(FR::TXFF) {
+                return i;
+            }
+            r.dr.set(b as u32);
+        }
+        bytes.len()
+    }
+
+    /// Enable or mask the transmit interrupt. Enabling after the FIFO was filled: the
+    /// interrupt comes when it drains to the trigger level.
+    pub fn set_tx_irq(&self, on: bool) {
+        let r = self.regs();
+        let cur = r.imsc.extract();
+        if cur.is_set(INT::TX) != on {
+            r.imsc.write(if on {
+                INT::RX::SET + INT::RT::SET + INT::TX::SET
+            } else {
+                INT::RX::SET + INT::RT::SET
+            });
+        }
+    }
+
+    /// Which interrupts are pending: (receive or receive timeout, transmit).
+    pub fn pending(&self) -> (bool, bool) {
+        let m = self.regs().mis.extract();
+        (m.is_set(INT::RX) || m.is_set(INT::RT), m.is_set(INT::TX))
+    }
+
+    /// Clear the transmit interrupt (before refilling, so a drain after it raises it again).
+    pub fn ack_tx(&self) {
+        self.regs().icr.write(INT::TX::SET);
+    }
+
+    /// Polled output with `\n` as `\r\n`: only for messages written outside the kernel's
+    /// ring (early boot, panic, kernel fault).
     pub fn write(&self, bytes: &[u8]) {
         for &b in bytes {
             if b == b'\n' {
@@ -88,15 +133,19 @@ impl Pl011 {
         }
     }
 
-    /// Drain the receive FIFO into `out`; returns bytes read.
+    /// Take up to `out.len()` bytes from the receive FIFO; returns bytes read. The receive
+    /// interrupts are cleared *before* the FIFO is read: a byte that lands after the clear
+    /// raises them again, whereas clearing after the drain could swallow the only edge the
+    /// UART will give (QEMU raises RX only when the FIFO goes from empty to one byte) and
+    /// leave a full FIFO that never interrupts again. Callers loop until it returns 0.
     pub fn read_fifo(&self, out: &mut [u8]) -> usize {
         let r = self.regs();
+        r.icr.write(INT::RX::SET + INT::RT::SET);
         let mut n = 0;
         while n < out.len() && !r.fr.is_set(FR::RXFE) {
             out[n] = r.dr.get() as u8;
             n += 1;
         }
-        r.icr.write(INT::RX::SET + INT::RT::SET);
         n
     }
 }

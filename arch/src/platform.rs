@@ -4,10 +4,12 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use crate::{mmu, pl011::Pl011, pl031, psci, semihosting, timer};
+use aarch64_cpu::registers::TPIDR_EL0;
 use abi::Errno;
 use kernel::pgalloc::PageAlloc;
 use kernel::phys::Pa;
 use kernel::up::{Access, AddrEnv, Arch, Prot, TrapFrame};
+use tock_registers::interfaces::{Readable, Writeable};
 
 pub struct Aarch64 {
     uart: AtomicUsize,
@@ -80,6 +82,9 @@ impl Arch for Aarch64 {
     fn addrenv_destroy(&self, env: &AddrEnv, pg: &mut PageAlloc) {
         mmu::addrenv_destroy(env, pg)
     }
+    fn addrenv_destroy_some(&self, env: &AddrEnv, pg: &mut PageAlloc, budget: usize) -> bool {
+        mmu::addrenv_destroy_some(env, pg, budget)
+    }
     fn addrenv_select(&self, env: Option<&AddrEnv>) {
         mmu::select(env)
     }
@@ -124,6 +129,15 @@ impl Arch for Aarch64 {
         frame.x[1] = a1 as u64;
         frame.pstate = 0; // EL0t, interrupts unmasked
     }
+    fn user_tls(&self) -> u64 {
+        TPIDR_EL0.get()
+    }
+    fn set_user_tls(&self, v: u64) {
+        TPIDR_EL0.set(v)
+    }
+    fn max_masked_ns(&self, reset: bool) -> u64 {
+        crate::exception::masked::max_ns(reset)
+    }
     fn now_ns(&self) -> u64 {
         timer::now_ns()
     }
@@ -134,8 +148,11 @@ impl Arch for Aarch64 {
         // SAFETY: the board set the PL031's kernel address.
         unsafe { pl031::read_seconds(self.rtc.load(Ordering::Relaxed)) }
     }
-    fn console_write(&self, bytes: &[u8]) {
-        self.console_bytes(bytes)
+    fn console_tx(&self, bytes: &[u8]) -> usize {
+        self.uart().tx(bytes)
+    }
+    fn console_tx_irq(&self, on: bool) {
+        self.uart().set_tx_irq(on)
     }
     fn poweroff(&self, code: i32) -> ! {
         halt(code)

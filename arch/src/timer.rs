@@ -1,21 +1,37 @@
 //! ARM generic timer (EL1 virtual timer): monotonic time and one-shot deadlines.
 
 use aarch64_cpu::registers::{CNTFRQ_EL0, CNTKCTL_EL1, CNTVCT_EL0, CNTV_CTL_EL0, CNTV_CVAL_EL0};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+
+use crate::clock::Ratio;
 
 /// Let EL0 read the virtual counter and its frequency (user benchmarks time themselves
 /// without a syscall); the timers themselves stay EL1's.
 pub fn init() {
     CNTKCTL_EL1.modify(CNTKCTL_EL1::EL0VCTEN::SET);
-    let f = freq().max(1) as u128;
-    NS_PER_TICK.store(((1_000_000_000u128 << 32) / f) as u64, Ordering::Relaxed);
-    TICKS_PER_NS.store(((f << 32) / 1_000_000_000) as u64 + 1, Ordering::Relaxed);
+    let f = freq().max(1);
+    let ns = Ratio::new(1_000_000_000, f, false);
+    let ticks = Ratio::new(f, 1_000_000_000, true);
+    NS_PER_TICK[0].store(ns.int, Ordering::Relaxed);
+    NS_PER_TICK[1].store(ns.frac, Ordering::Relaxed);
+    TICKS_PER_NS[0].store(ticks.int, Ordering::Relaxed);
+    TICKS_PER_NS[1].store(ticks.frac, Ordering::Relaxed);
+    READY.store(true, Ordering::Relaxed);
 }
 
-/// Conversion factors in 32.32 fixed point, so the hot paths multiply instead of dividing.
-static NS_PER_TICK: AtomicU64 = AtomicU64::new(0);
-static TICKS_PER_NS: AtomicU64 = AtomicU64::new(0);
+/// Conversion factors in 64.64 fixed point (integer part, fraction), so the hot paths
+/// multiply instead of dividing and stay exact at any uptime.
+static NS_PER_TICK: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static TICKS_PER_NS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static READY: AtomicBool = AtomicBool::new(false);
+
+fn ratio(r: &[AtomicU64; 2]) -> Ratio {
+    Ratio {
+        int: r[0].load(Ordering::Relaxed),
+        frac: r[1].load(Ordering::Relaxed),
+    }
+}
 
 pub fn freq() -> u64 {
     CNTFRQ_EL0.get()
@@ -26,9 +42,10 @@ pub fn ticks() -> u64 {
 }
 
 pub fn ticks_to_ns(t: u64) -> u64 {
-    match NS_PER_TICK.load(Ordering::Relaxed) {
-        0 => ((t as u128 * 1_000_000_000) / freq() as u128) as u64,
-        m => ((t as u128 * m as u128) >> 32) as u64,
+    if READY.load(Ordering::Relaxed) {
+        ratio(&NS_PER_TICK).apply(t)
+    } else {
+        ((t as u128 * 1_000_000_000) / freq().max(1) as u128) as u64
     }
 }
 
@@ -41,9 +58,10 @@ pub fn set_deadline(ns: Option<u64>) {
     match ns {
         Some(ns) => {
             // Rounded up (the factor is), so the interrupt never comes before `ns`.
-            let cval = match TICKS_PER_NS.load(Ordering::Relaxed) {
-                0 => (ns as u128 * freq() as u128).div_ceil(1_000_000_000) as u64,
-                m => ((ns as u128 * m as u128) >> 32) as u64 + 1,
+            let cval = if READY.load(Ordering::Relaxed) {
+                ratio(&TICKS_PER_NS).apply(ns) + 1
+            } else {
+                (ns as u128 * freq() as u128).div_ceil(1_000_000_000) as u64
             };
             CNTV_CVAL_EL0.set(cval);
             CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);

@@ -390,43 +390,73 @@ impl Tree {
 
     /// Free every table, and every owned page, of the tree (the root included).
     pub fn destroy(self, pg: &mut PageAlloc) {
-        for &d1 in table(self.root).iter() {
-            if !is_table(d1) {
+        let mut t = self;
+        while !t.destroy_some(pg, usize::MAX) {}
+    }
+
+    /// Free tables and owned pages for about `budget` units of work (a page freed, or 16
+    /// table entries looked at; a table once started is finished, so a step may go one
+    /// table's 512 pages over); true once the whole tree, root included, is gone. Entries
+    /// are cleared as their subtrees go, so each call starts again from the root without
+    /// keeping any state of its own.
+    pub fn destroy_some(&mut self, pg: &mut PageAlloc, mut budget: usize) -> bool {
+        let root = table(self.root);
+        for e1 in root.iter_mut() {
+            if !is_table(*e1) {
                 continue;
             }
-            let t2 = (d1 & ADDR) as usize;
-            for &d2 in table(t2).iter() {
+            let t2 = (*e1 & ADDR) as usize;
+            for e2 in table(t2).iter_mut() {
+                let d2 = *e2;
                 if d2 & VALID == 0 {
                     continue;
                 }
+                if budget == 0 {
+                    return false;
+                }
                 if !is_table(d2) {
                     if d2 & OWNED != 0 {
-                        let base = (d2 & ADDR) as usize;
-                        (0..ENTRIES).for_each(|k| pg.free_page(base + k * PAGE_SIZE));
+                        pg.free_run((d2 & ADDR) as usize, ENTRIES);
                     }
-                    continue;
-                }
-                let t3 = (d2 & ADDR) as usize;
-                for &d3 in table(t3).iter() {
-                    if d3 & VALID != 0 && d3 & OWNED != 0 {
-                        pg.free_page((d3 & ADDR) as usize);
+                    budget = budget.saturating_sub(ENTRIES / 64);
+                } else {
+                    let t3 = (d2 & ADDR) as usize;
+                    let mut freed = 0;
+                    for &d3 in table(t3).iter() {
+                        if d3 & VALID != 0 && d3 & OWNED != 0 {
+                            pg.free_page((d3 & ADDR) as usize);
+                            freed += 1;
+                        }
                     }
+                    pg.free_page(t3);
+                    budget = budget.saturating_sub(freed + ENTRIES / 16);
                 }
-                pg.free_page(t3);
+                *e2 = 0;
             }
             pg.free_page(t2);
+            *e1 = 0;
         }
         pg.free_page(self.root);
+        true
     }
 
     /// Pages used by the tables of this tree (root included).
+    /// An L2 table's descriptor counts its valid entries, so the scan of each stops once it
+    /// has seen them all instead of looking at all 512.
     pub fn table_pages(&self) -> usize {
         let mut n = 1;
         for &d1 in table(self.root).iter().filter(|&&d| is_table(d)) {
-            n += 1 + table((d1 & ADDR) as usize)
-                .iter()
-                .filter(|&&d| is_table(d))
-                .count();
+            n += 1;
+            let mut left = count(d1);
+            for &d2 in table((d1 & ADDR) as usize).iter() {
+                if left <= 0 {
+                    break;
+                }
+                if d2 & VALID != 0 {
+                    left -= 1;
+                    n += is_table(d2) as usize;
+                }
+            }
         }
         n
     }
@@ -558,6 +588,33 @@ mod tests {
         assert_eq!(t.table_pages(), 1, "empty tables freed");
         assert_eq!(pg.used(), base + 1, "owned pages freed");
         t.destroy(&mut pg);
+        assert_eq!(pg.used(), base);
+    }
+
+    #[test]
+    fn destroy_in_steps_frees_everything_and_stops_on_budget() {
+        let mut pg = pool();
+        let base = pg.used();
+        let mut t = Tree::new(&mut pg).unwrap();
+        // 3000 owned pages across several L3 tables and two L1 entries.
+        for (i, va) in [(0usize, UVA), (1, UVA + (1 << 30))] {
+            let n = if i == 0 { 2000 } else { 1000 };
+            // Every other page: no contiguous runs, so no blocks.
+            let all: Vec<Pa> = (0..2 * n).map(|_| pg.alloc().unwrap()).collect();
+            let pages: Vec<Pa> = all.iter().step_by(2).copied().collect();
+            for p in all.iter().skip(1).step_by(2) {
+                pg.free_page(*p);
+            }
+            t.map(&mut pg, va, &pages, user_attrs(true, false, true))
+                .unwrap();
+        }
+        let mut steps = 0;
+        while !t.destroy_some(&mut pg, 600) {
+            steps += 1;
+            assert!(steps < 100);
+        }
+        // At most the budget plus one table's pages (512) per step: 3000 pages need 3.
+        assert!(steps >= 2, "{steps} steps for 3000 pages at 600 a step");
         assert_eq!(pg.used(), base);
     }
 

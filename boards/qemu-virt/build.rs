@@ -15,6 +15,12 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
     }
     println!("cargo:rerun-if-env-changed=USER_BIN_DIR");
+    // The program list is this directory's contents: a program added or removed there must
+    // rebuild the rom file system (cargo watches a directory's files recursively).
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("user/src/bin").display()
+    );
 
     let bin_dir = std::env::var("USER_BIN_DIR")
         .map(PathBuf::from)

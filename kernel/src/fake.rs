@@ -26,6 +26,12 @@ pub struct Inner {
     pub console: Vec<u8>,
     pub selected: Option<AddrEnv>,
     pub shmat_calls: Vec<(usize, usize)>,
+    pub tls: u64,
+    /// Bytes the fake UART takes per `console_tx` call (None: all), to model a slow one.
+    pub tx_room: Option<usize>,
+    pub tx_irq: bool,
+    /// Make `up_shmat` fail with ENOMEM after this many more calls.
+    pub shmat_fails_after: Option<usize>,
 }
 
 #[derive(Default)]
@@ -56,13 +62,16 @@ impl FakeArch {
 
 impl Arch for FakeArch {
     fn addrenv_create(&self, pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno> {
-        let root = pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
-        self.inner
-            .lock()
-            .unwrap()
-            .spaces
-            .insert(root, BTreeMap::new());
-        Ok(AddrEnv { root, asid })
+        // The fake's own bookkeeping allocates; only the kernel's allocations may fail.
+        crate::robust_tests::with_heap(|| {
+            let root = pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
+            self.inner
+                .lock()
+                .unwrap()
+                .spaces
+                .insert(root, BTreeMap::new());
+            Ok(AddrEnv { root, asid })
+        })
     }
     fn addrenv_destroy(&self, env: &AddrEnv, pg: &mut PageAlloc) {
         let space = self
@@ -76,6 +85,10 @@ impl Arch for FakeArch {
             pg.free_page(m.pa);
         }
         pg.free_page(env.root);
+    }
+    fn addrenv_destroy_some(&self, env: &AddrEnv, pg: &mut PageAlloc, _budget: usize) -> bool {
+        self.addrenv_destroy(env, pg);
+        true
     }
     fn addrenv_select(&self, env: Option<&AddrEnv>) {
         self.inner.lock().unwrap().selected = env.copied();
@@ -92,15 +105,18 @@ impl Arch for FakeArch {
         prot: Prot,
         owned: bool,
     ) -> Result<(), Errno> {
-        let mut g = self.inner.lock().unwrap();
-        let space = g.spaces.get_mut(&env.root).expect("live env");
-        if (0..pages.len()).any(|i| space.contains_key(&(va + i * PAGE_SIZE))) {
-            return Err(Errno::EINVAL);
-        }
-        for (i, &pa) in pages.iter().enumerate() {
-            space.insert(va + i * PAGE_SIZE, Map { pa, prot, owned });
-        }
-        Ok(())
+        // The fake's own bookkeeping allocates; only the kernel's allocations may fail.
+        crate::robust_tests::with_heap(|| {
+            let mut g = self.inner.lock().unwrap();
+            let space = g.spaces.get_mut(&env.root).expect("live env");
+            if (0..pages.len()).any(|i| space.contains_key(&(va + i * PAGE_SIZE))) {
+                return Err(Errno::EINVAL);
+            }
+            for (i, &pa) in pages.iter().enumerate() {
+                space.insert(va + i * PAGE_SIZE, Map { pa, prot, owned });
+            }
+            Ok(())
+        })
     }
     fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         let mut g = self.inner.lock().unwrap();
@@ -121,13 +137,21 @@ impl Arch for FakeArch {
         va: usize,
         rdonly: bool,
     ) -> Result<(), Errno> {
-        self.inner
-            .lock()
-            .unwrap()
-            .shmat_calls
-            .push((va, pages.len()));
-        let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
-        self.map_pages(env, pg, va, pages, prot, false)
+        // The fake's own bookkeeping allocates; only the kernel's allocations may fail.
+        crate::robust_tests::with_heap(|| {
+            {
+                let mut g = self.inner.lock().unwrap();
+                g.shmat_calls.push((va, pages.len()));
+                if let Some(n) = g.shmat_fails_after.as_mut() {
+                    if *n == 0 {
+                        return Err(Errno::ENOMEM);
+                    }
+                    *n -= 1;
+                }
+            }
+            let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
+            self.map_pages(env, pg, va, pages, prot, false)
+        })
     }
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         self.unmap_pages(env, pg, va, npages)
@@ -146,6 +170,15 @@ impl Arch for FakeArch {
         frame.x[0] = a0 as u64;
         frame.x[1] = a1 as u64;
     }
+    fn user_tls(&self) -> u64 {
+        self.inner.lock().unwrap().tls
+    }
+    fn set_user_tls(&self, v: u64) {
+        self.inner.lock().unwrap().tls = v;
+    }
+    fn max_masked_ns(&self, _reset: bool) -> u64 {
+        0
+    }
     fn now_ns(&self) -> u64 {
         self.inner.lock().unwrap().now
     }
@@ -155,8 +188,16 @@ impl Arch for FakeArch {
     fn rtc_seconds(&self) -> u64 {
         1_700_000_000
     }
-    fn console_write(&self, bytes: &[u8]) {
-        self.inner.lock().unwrap().console.extend_from_slice(bytes);
+    fn console_tx(&self, bytes: &[u8]) -> usize {
+        crate::robust_tests::with_heap(|| {
+            let mut g = self.inner.lock().unwrap();
+            let n = g.tx_room.map_or(bytes.len(), |r| r.min(bytes.len()));
+            g.console.extend_from_slice(&bytes[..n]);
+            n
+        })
+    }
+    fn console_tx_irq(&self, on: bool) {
+        self.inner.lock().unwrap().tx_irq = on;
     }
     fn poweroff(&self, code: i32) -> ! {
         panic!("poweroff {code}")

@@ -4,6 +4,8 @@ use core::fmt::{self, Write};
 use heapless::Deque;
 
 pub const RING: usize = 16 * 1024;
+/// Longest line (longer ones are cut).
+pub const LINE: usize = 256;
 
 pub struct KLog {
     ring: Deque<u8, RING>,
@@ -36,7 +38,7 @@ impl KLog {
 
     /// Format one line `[ssss.uuuuuu] text` into the ring and return it for the console.
     pub fn line(&mut self, now_ns: u64, args: fmt::Arguments, out: &mut dyn FnMut(&[u8])) {
-        let mut buf: heapless::String<256> = heapless::String::new();
+        let mut buf: heapless::String<LINE> = heapless::String::new();
         let _ = write!(
             buf,
             "[{:5}.{:06}] ",
@@ -54,9 +56,22 @@ impl KLog {
 
     /// Copy the ring out, oldest first; returns bytes copied.
     pub fn read(&self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.ring.len());
-        for (o, b) in out.iter_mut().zip(self.ring.iter()) {
-            *o = *b;
+        self.read_from(0, out)
+    }
+
+    /// Copy the ring out from byte `skip` on (oldest first); returns bytes copied.
+    pub fn read_from(&self, skip: usize, out: &mut [u8]) -> usize {
+        let (a, b) = self.ring.as_slices();
+        let mut n = 0;
+        let (first, second) = if skip < a.len() {
+            (&a[skip..], b)
+        } else {
+            (&b[(skip - a.len()).min(b.len())..], &b[..0])
+        };
+        for part in [first, second] {
+            let m = part.len().min(out.len() - n);
+            out[n..n + m].copy_from_slice(&part[..m]);
+            n += m;
         }
         n
     }
@@ -90,5 +105,16 @@ mod tests {
         let text = core::str::from_utf8(&out[..n]).unwrap();
         assert!(text.starts_with('['), "ring starts at a line boundary");
         assert!(text.ends_with("line 1999\n"));
+        // Reading in pieces from any offset gives the same bytes.
+        let mut pieces = std::vec::Vec::new();
+        let mut chunk = [0u8; 97];
+        loop {
+            let m = l.read_from(pieces.len(), &mut chunk);
+            if m == 0 {
+                break;
+            }
+            pieces.extend_from_slice(&chunk[..m]);
+        }
+        assert_eq!(&pieces[..], &out[..n]);
     }
 }

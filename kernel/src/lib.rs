@@ -6,6 +6,7 @@ extern crate alloc;
 #[cfg(not(target_os = "none"))]
 extern crate std;
 
+pub mod console;
 pub mod elf;
 pub mod klog;
 pub mod pgalloc;
@@ -14,20 +15,23 @@ pub mod pipe;
 pub mod romfs;
 pub mod sched;
 pub mod shm;
+pub mod signal;
 pub mod syscall;
 pub mod task;
 pub mod uaccess;
 pub mod up;
+pub mod work;
 
 #[cfg(test)]
 mod fake;
+#[cfg(test)]
+mod robust_tests;
 #[cfg(test)]
 mod shm_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
 use alloc::boxed::Box;
-use heapless::Deque;
 
 use pgalloc::PageAlloc;
 use romfs::RomFs;
@@ -56,9 +60,6 @@ macro_rules! ktrace {
     }};
 }
 
-/// Bytes of console input buffered for readers.
-pub const CONSOLE_RX: usize = 4096;
-
 /// Heap usage reported by the board's allocator: (total, used) bytes.
 pub type HeapStats = fn() -> (usize, usize);
 
@@ -67,7 +68,8 @@ pub type HeapStats = fn() -> (usize, usize);
 pub struct Kernel {
     pub arch: &'static dyn Arch,
     pub pg: PageAlloc,
-    pub tasks: [Option<Box<Task>>; MAX_TASKS],
+    /// The task table, MAX_TASKS slots allocated once at boot: spawning never allocates.
+    pub tasks: Box<[Option<Task>]>,
     pub sched: Sched,
     /// Slot of the task whose registers are live in the trap frame.
     pub current: Option<usize>,
@@ -82,12 +84,18 @@ pub struct Kernel {
     pub romfs: RomFs<'static>,
     /// Boxed: the ring is large and the kernel is built on the boot stack.
     pub log: Box<klog::KLog>,
-    pub console_rx: Deque<u8, CONSOLE_RX>,
+    /// Console input and output buffers.
+    pub console: Box<console::Console>,
     pub heap_stats: HeapStats,
-    /// Pipes by index (grown on demand up to pipe::MAX_PIPES).
-    pub pipes: alloc::vec::Vec<Option<pipe::Pipe>>,
+    /// Pipes by index.
+    pub pipes: [Option<pipe::Pipe>; pipe::MAX_PIPES],
     /// Foreground process on the console (0: none): Ctrl-C sends it SIGINT.
     pub fg_pid: i32,
+    /// Session that has the console as its controlling terminal (its leader's pid; 0: none).
+    pub console_sid: i32,
+    /// The first process (the board marks it): it may not be signalled, and if it ends
+    /// anyway the system powers off. 0 while there is none (host tests).
+    pub init_pid: i32,
     /// System V shared-memory segments.
     pub shm: shm::ShmTable,
     /// Monotonic time at which the first user program was started.
@@ -96,6 +104,14 @@ pub struct Kernel {
     pub image: [u64; 4],
     /// Wall-clock seconds at monotonic time 0.
     pub rtc_base: u64,
+    /// Pages waiting to be freed in steps (destroyed segments).
+    pub reclaim: Box<work::Reclaim>,
+    /// Set by a syscall whose result comes later (its kernel work goes on).
+    pub deferred: bool,
+    /// Set by a syscall that blocked and must run again when woken (x0 and pc rewound).
+    pub restart: bool,
+    /// A syscall just ran: an interrupt window comes before any work step it left.
+    pub work_fresh: bool,
     next_pid: i32,
     asids: [u64; 4],
     block_seq: u64,
@@ -114,7 +130,7 @@ impl Kernel {
         Kernel {
             arch,
             pg,
-            tasks: [const { None }; MAX_TASKS],
+            tasks: (0..MAX_TASKS).map(|_| None).collect(),
             sched: Sched::new(),
             current: None,
             need_resched: false,
@@ -125,45 +141,49 @@ impl Kernel {
             futex_q: heapless::Vec::new(),
             romfs,
             log: Box::new(klog::KLog::new()),
-            console_rx: Deque::new(),
+            console: Box::default(),
             heap_stats,
             shm: shm::ShmTable::new(),
             fg_pid: 0,
-            pipes: alloc::vec::Vec::new(),
+            console_sid: 0,
+            init_pid: 0,
+            pipes: [const { None }; pipe::MAX_PIPES],
             boot_ns: 0,
             image: [0; 4],
             rtc_base,
             next_pid: 1,
+            reclaim: Box::default(),
+            deferred: false,
+            restart: false,
+            work_fresh: false,
             asids: [1, 0, 0, 0],
             block_seq: 0,
         }
     }
 
+    /// Kernel heap the boot-time tables take (task table, log ring, shm ids, console
+    /// buffers, reclaim queue), with room for the allocator's own bookkeeping.
+    pub fn boot_heap_bytes() -> usize {
+        use core::mem::size_of;
+        let tables = MAX_TASKS * size_of::<Option<Task>>()
+            + size_of::<klog::KLog>()
+            + abi::shm::SHMMNI * size_of::<Option<shm::Segment>>()
+            + size_of::<console::Console>()
+            + size_of::<work::Reclaim>();
+        tables + tables / 8 + 4096
+    }
+
     pub fn log(&mut self, args: core::fmt::Arguments) {
         let now = self.arch.now_ns();
-        let arch = self.arch;
-        self.log.line(now, args, &mut |b| arch.console_write(b));
+        let mut line: heapless::Vec<u8, { klog::LINE }> = heapless::Vec::new();
+        self.log
+            .line(now, args, &mut |b| drop(line.extend_from_slice(b)));
+        self.console_kernel_out(&line);
     }
 
     /// Wall-clock seconds (PL031 at boot plus monotonic time since).
     pub fn wall_seconds(&self) -> i64 {
         (self.rtc_base + self.arch.now_ns() / 1_000_000_000) as i64
-    }
-
-    /// Console bytes arrived (from the UART interrupt): buffer them and serve a blocked reader.
-    pub fn console_input(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if b == 0x03 && self.fg_pid > 0 {
-                // Ctrl-C interrupts the foreground program instead of reaching a reader.
-                let fg = core::mem::replace(&mut self.fg_pid, 0);
-                let _ = self.kill(None, fg, abi::sys::SIGINT);
-                continue;
-            }
-            if self.console_rx.push_back(b).is_err() {
-                break; // full: the oldest input is kept, the excess dropped
-            }
-        }
-        self.serve_console_readers();
     }
 }
 

@@ -85,21 +85,18 @@ impl Kernel {
         }
         let env = self.task(me).env;
         uaccess::check(self.arch, &env, fds_uva, 8, crate::up::Access::Write)?;
-        let free_fds: Vec<usize> = (0..MAX_FDS)
+        let free_fds: heapless::Vec<usize, 2> = (0..MAX_FDS)
             .filter(|&i| self.task(me).fds[i] == Fd::Closed)
             .take(2)
             .collect();
         if free_fds.len() < 2 {
             return Err(Errno::EMFILE);
         }
-        let p = match self.pipes.iter().position(|p| p.is_none()) {
-            Some(p) => p,
-            None if self.pipes.len() < MAX_PIPES => {
-                self.pipes.push(None);
-                self.pipes.len() - 1
-            }
-            None => return Err(Errno::ENFILE),
-        };
+        let p = self
+            .pipes
+            .iter()
+            .position(|p| p.is_none())
+            .ok_or(Errno::ENFILE)?;
         let mut ring = Vec::new();
         ring.try_reserve_exact(PIPE_SIZE)
             .map_err(|_| Errno::ENOMEM)?;
@@ -182,10 +179,10 @@ impl Kernel {
     }
 
     /// Blocked tasks matching `f`, longest-waiting first.
-    fn blocked_on(&self, f: impl Fn(Block) -> bool) -> Vec<usize> {
-        let mut v: Vec<(u64, usize)> = (0..MAX_TASKS)
+    fn blocked_on(&self, f: impl Fn(Block) -> bool) -> heapless::Vec<usize, MAX_TASKS> {
+        let mut v: heapless::Vec<(u64, usize), MAX_TASKS> = (0..MAX_TASKS)
             .filter_map(|s| {
-                let t = self.tasks[s].as_deref()?;
+                let t = self.tasks[s].as_ref()?;
                 (t.state == State::Blocked && f(t.block)).then_some((t.seq, s))
             })
             .collect();
@@ -229,7 +226,13 @@ impl Kernel {
 
     pub fn pipe_read(&mut self, me: usize, p: usize, buf: usize, len: usize) -> Option<R> {
         let env = self.task(me).env;
-        if let Err(e) = uaccess::check(self.arch, &env, buf, len, crate::up::Access::Write) {
+        // The whole buffer must lie in the user range (arithmetic only); its pages are
+        // checked as far as one read can move, so a huge buffer costs no more than a small one.
+        if !uaccess::range_ok(buf, len) {
+            return Some(Err(Errno::EFAULT));
+        }
+        let n = len.min(PIPE_SIZE);
+        if let Err(e) = uaccess::check(self.arch, &env, buf, n, crate::up::Access::Write) {
             return Some(Err(e));
         }
         let pipe = self.pipes[p].as_ref().expect("live pipe");

@@ -58,10 +58,14 @@ impl<'a> RomFs<'a> {
     }
 
     pub fn find(&self, name: &str) -> Option<&'a [u8]> {
-        (0..self.count)
-            .filter_map(|i| self.get(i))
-            .find(|(n, _)| *n == name)
+        self.index_of(name)
+            .and_then(|i| self.get(i))
             .map(|(_, d)| d)
+    }
+
+    /// Index of the file called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        (0..self.count).find(|&i| self.get(i).is_some_and(|(n, _)| n == name))
     }
 }
 

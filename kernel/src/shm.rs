@@ -11,9 +11,10 @@ use alloc::vec::Vec;
 use crate::phys::{zero_page, Pa, PAGE_SIZE};
 use crate::task::Attach;
 use crate::up::Access;
+use crate::work::Work;
 use crate::{uaccess, Kernel};
 use abi::layout::{
-    SHM_WINDOW, SHM_WINDOW_END, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN, USER_STACK_SIZE,
+    SHM_WINDOW, SHM_WINDOW_END, STACK_GUARD, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN,
     USER_STACK_TOP,
 };
 use abi::shm::*;
@@ -24,40 +25,95 @@ type R = Result<isize, Errno>;
 /// Pages in a 2 MiB block: segments allocate runs of this many, aligned, where they can, so
 /// that an attach at a 2 MiB-aligned address can use block descriptors.
 pub const BLOCK_PAGES: usize = 512;
+/// What a search for a free 2 MiB run counts for against a step's budget (in pages zeroed).
+const BLOCK_SEARCH_COST: usize = 16;
+/// Pages mapped per step of a large shmat (a multiple of BLOCK_PAGES, so runs stay whole).
+pub const STEP_MAP: usize = 1024;
+/// Pages unmapped per step of a large shmdt.
+pub const STEP_UNMAP: usize = 2048;
 const BLOCK: usize = BLOCK_PAGES * PAGE_SIZE;
 
 /// A shared-memory object: physical pages that belong to no address space. Every front end
-/// (System V today; POSIX shm_open and anonymous objects later) holds one.
+/// (System V today; POSIX shm_open and anonymous objects later) holds one. It is built a
+/// bounded piece at a time (`fill`), since zeroing 64 MiB takes far longer than the kernel
+/// may keep interrupts masked.
 pub struct ShmObj {
     pages: Vec<Pa>,
+    /// Pages [0, zeroed) are zeroed; the rest of `pages` is allocated but not yet.
+    zeroed: usize,
+    want: usize,
+    /// A search for a free 2 MiB run failed: the rest comes page by page.
+    no_runs: bool,
 }
 
 impl ShmObj {
-    /// `npages` zeroed pages; ENOMEM (with nothing kept) if memory runs out.
-    pub fn new(pg: &mut crate::pgalloc::PageAlloc, npages: usize) -> Result<ShmObj, Errno> {
+    /// An empty object that will hold `npages` (ENOMEM if its page list cannot be had).
+    pub fn with_capacity(npages: usize) -> Result<ShmObj, Errno> {
         let mut pages = Vec::new();
         pages.try_reserve_exact(npages).map_err(|_| Errno::ENOMEM)?;
-        let mut obj = ShmObj { pages };
-        while obj.pages.len() < npages {
-            let left = npages - obj.pages.len();
-            if left >= BLOCK_PAGES {
-                if let Some(run) = pg.alloc_contig(BLOCK_PAGES, BLOCK_PAGES) {
-                    for k in 0..BLOCK_PAGES {
-                        zero_page(run + k * PAGE_SIZE);
-                        obj.pages.push(run + k * PAGE_SIZE);
-                    }
-                    continue;
+        Ok(ShmObj {
+            pages,
+            zeroed: 0,
+            want: npages,
+            no_runs: false,
+        })
+    }
+
+    /// `npages` zeroed pages in one go (host tests; the kernel fills in steps).
+    pub fn new(pg: &mut crate::pgalloc::PageAlloc, npages: usize) -> Result<ShmObj, Errno> {
+        let mut obj = ShmObj::with_capacity(npages)?;
+        match obj.fill(pg, usize::MAX) {
+            Ok(_) => Ok(obj),
+            Err(e) => {
+                for p in obj.into_pages() {
+                    pg.free_page(p);
                 }
-            }
-            match pg.alloc_zeroed() {
-                Some(p) => obj.pages.push(p),
-                None => {
-                    obj.free(pg);
-                    return Err(Errno::ENOMEM);
-                }
+                Err(e)
             }
         }
-        Ok(obj)
+    }
+
+    /// Allocate and zero pages for about `budget` pages' worth of work: Ok(true) once the
+    /// object is complete, ENOMEM when memory runs out (what was gathered stays in the
+    /// object for the caller to give back). Segments of 2 MiB or more take 2 MiB-aligned
+    /// runs where memory allows, so that they can be mapped with block descriptors.
+    pub fn fill(
+        &mut self,
+        pg: &mut crate::pgalloc::PageAlloc,
+        mut budget: usize,
+    ) -> Result<bool, Errno> {
+        while budget > 0 {
+            if self.zeroed < self.pages.len() {
+                zero_page(self.pages[self.zeroed]);
+                self.zeroed += 1;
+                budget -= 1;
+                continue;
+            }
+            let left = self.want - self.pages.len();
+            if left == 0 {
+                return Ok(true);
+            }
+            if left >= BLOCK_PAGES && !self.no_runs {
+                // The search looks at the whole bitmap: it costs a step's share.
+                budget = budget.saturating_sub(BLOCK_SEARCH_COST);
+                if let Some(run) = pg.alloc_contig(BLOCK_PAGES, BLOCK_PAGES) {
+                    self.pages
+                        .extend((0..BLOCK_PAGES).map(|k| run + k * PAGE_SIZE));
+                    continue;
+                }
+                self.no_runs = true;
+            }
+            match pg.alloc() {
+                Some(p) => self.pages.push(p),
+                None => return Err(Errno::ENOMEM),
+            }
+            budget = budget.saturating_sub(1);
+        }
+        Ok(self.is_complete())
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.zeroed == self.want
     }
 
     pub fn pages(&self) -> &[Pa] {
@@ -65,14 +121,12 @@ impl ShmObj {
     }
 
     pub fn npages(&self) -> usize {
-        self.pages.len()
+        self.want
     }
 
-    /// Give every page back. Only when no mapping of the object is left.
-    pub fn free(self, pg: &mut crate::pgalloc::PageAlloc) {
-        for &p in &self.pages {
-            pg.free_page(p);
-        }
+    /// The page list, for the reclaim queue (only when nothing maps the object any more).
+    pub fn into_pages(self) -> Vec<Pa> {
+        self.pages
     }
 }
 
@@ -95,6 +149,8 @@ pub struct Segment {
     pub nattch: usize,
     /// Marked by IPC_RMID: destroyed when the last attachment goes.
     pub dest: bool,
+    /// Still being built by shmget: invisible, but its key is taken.
+    pub creating: bool,
 }
 
 /// The id table: SHMMNI slots, each with a sequence number that changes whenever its segment
@@ -136,7 +192,7 @@ impl ShmTable {
         }
         let (slot, seq) = (id as usize % SHMMNI, id as usize / SHMMNI);
         match &self.slots[slot] {
-            Some(s) if self.seq[slot] as usize == seq && !s.dest => Ok(slot),
+            Some(s) if self.seq[slot] as usize == seq && !s.dest && !s.creating => Ok(slot),
             _ => Err(Errno::EINVAL),
         }
     }
@@ -151,17 +207,26 @@ impl ShmTable {
 
     /// Segments in use (removed-but-attached ones included).
     pub fn used(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        self.slots.iter().flatten().filter(|s| !s.creating).count()
     }
 
     fn highest(&self) -> usize {
-        self.slots.iter().rposition(|s| s.is_some()).unwrap_or(0)
+        self.slots
+            .iter()
+            .rposition(|s| s.as_ref().is_some_and(|s| !s.creating))
+            .unwrap_or(0)
     }
 
-    fn destroy(&mut self, slot: usize, pg: &mut crate::pgalloc::PageAlloc) {
+    /// Remove the segment; its pages go to the reclaim queue (freed in steps).
+    fn destroy(
+        &mut self,
+        slot: usize,
+        pg: &mut crate::pgalloc::PageAlloc,
+        reclaim: &mut crate::work::Reclaim,
+    ) {
         if let Some(s) = self.slots[slot].take() {
             self.pages -= s.obj.npages();
-            s.obj.free(pg);
+            reclaim.push(s.obj.into_pages(), pg);
             self.seq[slot] = (self.seq[slot] + 1) % SEQ_LIMIT;
         }
     }
@@ -212,14 +277,39 @@ fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
     a < b + blen && b < a + alen
 }
 
+/// The highest free place in a process's attach window (top-down first fit) for `len` bytes,
+/// given its attachments; segments of 2 MiB or more start on a 2 MiB boundary so their aligned
+/// runs map as blocks. ENOMEM when no hole is big enough.
+pub fn window_place(attach: &[Attach], len: usize) -> Result<usize, Errno> {
+    let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
+    let Some(mut va) = SHM_WINDOW_END.checked_sub(len) else {
+        return Err(Errno::ENOMEM);
+    };
+    loop {
+        va &= !(align - 1);
+        if va < SHM_WINDOW {
+            return Err(Errno::ENOMEM);
+        }
+        match attach
+            .iter()
+            .filter(|a| overlaps(va, len, a.va, a.npages * PAGE_SIZE))
+            .map(|a| a.va)
+            .min()
+        {
+            None => return Ok(va),
+            Some(below) => match below.checked_sub(len) {
+                Some(v) => va = v,
+                None => return Err(Errno::ENOMEM),
+            },
+        }
+    }
+}
+
 /// Ranges an explicit attach address may not touch: the heap's reserve and the stack with
-/// its guard page (the program image is caught by the mapping itself).
+/// its guard gap (the program image is caught by the mapping itself).
 const RESERVED: [(usize, usize); 2] = [
     (USER_HEAP, USER_HEAP_MAX),
-    (
-        USER_STACK_TOP - USER_STACK_SIZE - PAGE_SIZE,
-        USER_STACK_SIZE + PAGE_SIZE,
-    ),
+    (STACK_GUARD, USER_STACK_TOP - STACK_GUARD),
 ];
 
 impl Kernel {
@@ -232,6 +322,13 @@ impl Kernel {
             let found =
                 (0..SHMMNI).find(|&i| self.shm.get(i).is_some_and(|s| !s.dest && s.key == key));
             if let Some(slot) = found {
+                if self.shm.get(slot).is_some_and(|s| s.creating) {
+                    // Another process is still building this key's segment: wait for it,
+                    // then look again.
+                    self.block_current(crate::task::Block::ShmBusy { slot }, None);
+                    self.restart = true;
+                    return Ok(0);
+                }
                 // Linux's order: EEXIST, then the size, then permission.
                 if flg & IPC_CREAT != 0 && flg & IPC_EXCL != 0 {
                     return Err(Errno::EEXIST);
@@ -259,8 +356,7 @@ impl Kernel {
         if self.shm.pages + npages > SHMALL {
             return Err(Errno::ENOMEM);
         }
-        let obj = ShmObj::new(&mut self.pg, npages)?;
-        let now = self.wall_seconds();
+        let obj = ShmObj::with_capacity(npages)?;
         self.shm.pages += npages;
         self.shm.slots[slot] = Some(Segment {
             obj,
@@ -273,11 +369,12 @@ impl Kernel {
             segsz: size,
             atime: 0,
             dtime: 0,
-            ctime: now,
+            ctime: 0,
             cpid: pid,
             lpid: 0,
             nattch: 0,
             dest: false,
+            creating: true,
         });
         crate::ktrace!(
             "shmget key={=i32} size={=usize} -> slot {=usize}",
@@ -285,7 +382,43 @@ impl Kernel {
             size,
             slot
         );
-        Ok(self.shm.id(slot) as isize)
+        // The pages are allocated and zeroed in steps, as kernel work of this call.
+        match self.shm_create_step(me, slot) {
+            Some(r) => r,
+            None => {
+                self.deferred = true;
+                Ok(0)
+            }
+        }
+    }
+
+    /// One step of building segment `slot` for task `me`: Some(result) when shmget is done.
+    pub(crate) fn shm_create_step(&mut self, me: usize, slot: usize) -> Option<R> {
+        let seg = self.shm.slots[slot].as_mut().expect("segment being built");
+        match seg.obj.fill(&mut self.pg, crate::work::STEP_ZERO) {
+            Ok(false) => {
+                self.task_mut(me).work = Some(crate::work::Work::ShmCreate { slot });
+                None
+            }
+            Ok(true) => {
+                let now = self.wall_seconds();
+                let seg = self.shm.seg(slot);
+                seg.creating = false;
+                seg.ctime = now;
+                self.wake_all(crate::task::Block::ShmBusy { slot });
+                Some(Ok(self.shm.id(slot) as isize))
+            }
+            Err(e) => {
+                self.shm_create_abort(slot);
+                self.after_reclaim(me, Err(e))
+            }
+        }
+    }
+
+    /// Give up building segment `slot` (out of memory, or its creator died).
+    pub(crate) fn shm_create_abort(&mut self, slot: usize) {
+        self.shm.destroy(slot, &mut self.pg, &mut self.reclaim);
+        self.wake_all(crate::task::Block::ShmBusy { slot });
     }
 
     pub fn sys_shmat(&mut self, me: usize, id: i32, addr: usize, flg: i32) -> R {
@@ -308,7 +441,7 @@ impl Kernel {
         let npages = seg.obj.npages();
         let len = npages * PAGE_SIZE;
         let va = if addr == 0 {
-            self.window_place(me, len)?
+            window_place(&self.task(me).attach, len)?
         } else {
             let va = if flg & SHM_RND != 0 {
                 addr & !(SHMLBA - 1)
@@ -330,20 +463,6 @@ impl Kernel {
             }
             va
         };
-        let seg = self.shm.get(slot).expect("live");
-        self.arch
-            .up_shmat(&env, &mut self.pg, seg.obj.pages(), va, rdonly)?;
-        let now = self.wall_seconds();
-        let _ = self.task_mut(me).attach.push(Attach {
-            va,
-            npages,
-            slot,
-            rdonly,
-        });
-        let s = self.shm.seg(slot);
-        s.nattch += 1;
-        s.atime = now;
-        s.lpid = pid;
         crate::ktrace!(
             "shmat pid={=i32} id={=i32} va={=usize:#x} pages={=usize}",
             pid,
@@ -351,35 +470,87 @@ impl Kernel {
             va,
             npages
         );
+        if npages > STEP_MAP {
+            // Mapped in steps. The attachment is recorded (and counted) first, so that an
+            // IPC_RMID meanwhile cannot free the pages and an exit meanwhile undoes it.
+            let _ = self.task_mut(me).attach.push(Attach {
+                va,
+                npages,
+                slot,
+                rdonly,
+            });
+            self.shm.seg(slot).nattch += 1;
+            self.task_mut(me).work = Some(Work::ShmAttach {
+                seg: slot,
+                va,
+                done: 0,
+            });
+            self.deferred = true;
+            return Ok(0);
+        }
+        let seg = self.shm.get(slot).expect("live");
+        self.arch
+            .up_shmat(&env, &mut self.pg, seg.obj.pages(), va, rdonly)?;
+        let _ = self.task_mut(me).attach.push(Attach {
+            va,
+            npages,
+            slot,
+            rdonly,
+        });
+        self.shm.seg(slot).nattch += 1;
+        self.shm_attached(slot, pid);
         Ok(va as isize)
     }
 
-    /// The highest free place in the process's attach window (top-down first fit); segments
-    /// of 2 MiB or more start on a 2 MiB boundary so their aligned runs map as blocks.
-    fn window_place(&self, me: usize, len: usize) -> Result<usize, Errno> {
-        let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
-        let attach = &self.task(me).attach;
-        let Some(mut va) = SHM_WINDOW_END.checked_sub(len) else {
-            return Err(Errno::ENOMEM);
-        };
-        loop {
-            va &= !(align - 1);
-            if va < SHM_WINDOW {
-                return Err(Errno::ENOMEM);
-            }
-            match attach
+    fn shm_attached(&mut self, slot: usize, pid: i32) {
+        let now = self.wall_seconds();
+        let s = self.shm.seg(slot);
+        s.atime = now;
+        s.lpid = pid;
+    }
+
+    /// One step of a large shmat: map the next STEP_MAP pages.
+    pub(crate) fn shm_attach_step(
+        &mut self,
+        me: usize,
+        seg: usize,
+        va: usize,
+        done: usize,
+    ) -> Option<R> {
+        let env = self.task(me).env;
+        let a = *self
+            .task(me)
+            .attach
+            .iter()
+            .find(|a| a.va == va)
+            .expect("the attachment being mapped");
+        let n = (a.npages - done).min(STEP_MAP);
+        let pages = &self.shm.get(seg).expect("attached segment").obj.pages()[done..done + n];
+        let r = self
+            .arch
+            .up_shmat(&env, &mut self.pg, pages, va + done * PAGE_SIZE, a.rdonly);
+        if let Err(e) = r {
+            // Undo what was mapped (in steps too), then fail with nothing changed.
+            let i = self
+                .task(me)
+                .attach
                 .iter()
-                .filter(|a| overlaps(va, len, a.va, a.npages * PAGE_SIZE))
-                .map(|a| a.va)
-                .min()
-            {
-                None => return Ok(va),
-                Some(below) => match below.checked_sub(len) {
-                    Some(v) => va = v,
-                    None => return Err(Errno::ENOMEM),
-                },
-            }
+                .position(|x| x.va == va)
+                .expect("attached");
+            self.task_mut(me).attach.swap_remove(i);
+            return self.shm_detach_step(me, seg, va, done, e.to_ret());
         }
+        if done + n < a.npages {
+            self.task_mut(me).work = Some(Work::ShmAttach {
+                seg,
+                va,
+                done: done + n,
+            });
+            return None;
+        }
+        let pid = self.task(me).pid;
+        self.shm_attached(seg, pid);
+        Some(Ok(va as isize))
     }
 
     pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
@@ -389,13 +560,71 @@ impl Kernel {
             .iter()
             .position(|a| a.va == addr)
             .ok_or(Errno::EINVAL)?;
-        let env = self.task(me).env;
         let a = self.task_mut(me).attach.swap_remove(i);
-        self.arch.up_shmdt(&env, &mut self.pg, a.va, a.npages);
         let pid = self.task(me).pid;
         crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", pid, addr);
-        self.shm_detached(a.slot, pid);
-        Ok(0)
+        match self.shm_detach_step(me, a.slot, a.va, a.npages, 0) {
+            Some(r) => r,
+            None => {
+                self.deferred = true;
+                Ok(0)
+            }
+        }
+    }
+
+    /// One step of unmapping `left` pages at `va` (a shmdt, or a failed shmat undone when
+    /// `ret` is an error); at the end the segment's bookkeeping follows and the call
+    /// returns `ret`.
+    pub(crate) fn shm_detach_step(
+        &mut self,
+        me: usize,
+        seg: usize,
+        va: usize,
+        left: usize,
+        ret: isize,
+    ) -> Option<R> {
+        let env = self.task(me).env;
+        let n = left.min(STEP_UNMAP);
+        if n > 0 {
+            self.arch.up_shmdt(&env, &mut self.pg, va, n);
+        }
+        if n < left {
+            self.task_mut(me).work = Some(Work::ShmDetach {
+                seg,
+                va: va + n * PAGE_SIZE,
+                left: left - n,
+                ret,
+            });
+            return None;
+        }
+        self.shm_unmapped(me, seg, ret);
+        let r = if ret < 0 {
+            Err(Errno((-ret) as i32))
+        } else {
+            Ok(ret)
+        };
+        self.after_reclaim(me, r)
+    }
+
+    /// The mapping of an attachment of `seg` is gone: a detach (`ret` >= 0) updates dtime and
+    /// lpid; an attach that failed (`ret` < 0) leaves the times as they were.
+    fn shm_unmapped(&mut self, me: usize, seg: usize, ret: isize) {
+        if ret >= 0 {
+            let pid = self.task(me).pid;
+            self.shm_detached(seg, pid);
+        } else {
+            let s = self.shm.seg(seg);
+            s.nattch -= 1;
+            if s.nattch == 0 && s.dest {
+                self.shm.destroy(seg, &mut self.pg, &mut self.reclaim);
+            }
+        }
+    }
+
+    /// An exit with a shmdt or failed shmat half done: the attachment was already off the
+    /// list, so its count is dropped here (the address space goes with the task anyway).
+    pub(crate) fn shm_detach_abandoned(&mut self, me: usize, seg: usize, ret: isize) {
+        self.shm_unmapped(me, seg, ret);
     }
 
     /// Bookkeeping after an attachment of `slot` went away (by shmdt or process exit).
@@ -406,7 +635,7 @@ impl Kernel {
         s.dtime = now;
         s.lpid = pid;
         if s.nattch == 0 && s.dest {
-            self.shm.destroy(slot, &mut self.pg);
+            self.shm.destroy(slot, &mut self.pg, &mut self.reclaim);
         }
     }
 
@@ -456,7 +685,11 @@ impl Kernel {
                     .ok()
                     .filter(|&s| s < SHMMNI)
                     .ok_or(Errno::EINVAL)?;
-                let s = self.shm.get(slot).ok_or(Errno::EINVAL)?;
+                let s = self
+                    .shm
+                    .get(slot)
+                    .filter(|s| !s.creating)
+                    .ok_or(Errno::EINVAL)?;
                 if !perm_ok(s, uid, gid, 0o444) {
                     return Err(Errno::EACCES);
                 }
@@ -494,7 +727,7 @@ impl Kernel {
                 s.dest = true;
                 s.key = IPC_PRIVATE;
                 if s.nattch == 0 {
-                    self.shm.destroy(slot, &mut self.pg);
+                    self.shm.destroy(slot, &mut self.pg, &mut self.reclaim);
                 }
                 Ok(0)
             }
@@ -504,7 +737,7 @@ impl Kernel {
 
     /// Whether queue entry (slot, seq) is still a task blocked on the futex at `pa`.
     fn futex_live(&self, slot: usize, pa: Pa, seq: u64) -> bool {
-        self.tasks[slot].as_deref().is_some_and(|t| {
+        self.tasks[slot].as_ref().is_some_and(|t| {
             t.state == crate::task::State::Blocked
                 && t.block == crate::task::Block::Futex { pa }
                 && t.seq == seq

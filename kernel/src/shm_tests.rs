@@ -8,7 +8,9 @@ use crate::phys::PAGE_SIZE;
 use crate::shm::BLOCK_PAGES;
 use crate::tests::{Sys, SCRATCH};
 use crate::up::{Access, Prot};
-use abi::layout::{SHM_WINDOW, SHM_WINDOW_SIZE, USER_HEAP, USER_STACK_TOP};
+use abi::layout::{
+    SHM_WINDOW, SHM_WINDOW_END, STACK_GUARD, USER_HEAP, USER_STACK_SIZE, USER_STACK_TOP,
+};
 use abi::shm::*;
 use abi::sys::{self, nr};
 use abi::Errno;
@@ -322,7 +324,7 @@ fn sa_addresses() {
     let id = s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, IPC_CREAT | 0o600);
     // SA-01, SA-30: NULL gives an aligned address in the window.
     let p = s.shmat(id, 0, 0) as usize;
-    assert!((SHM_WINDOW..SHM_WINDOW + SHM_WINDOW_SIZE).contains(&p));
+    assert!((SHM_WINDOW..SHM_WINDOW_END).contains(&p));
     assert_eq!(p % SHMLBA, 0);
     assert!(s.writable(p) && s.writable(p + 2 * PAGE_SIZE));
     // SA-02: a free aligned address is honoured (outside the window too).
@@ -471,6 +473,51 @@ fn sa_attach_limit_is_emfile() {
     assert!(got.iter().all(|&p| s.writable(p)));
     assert_eq!(s.shmdt(got[7]), 0);
     assert!(s.shmat(id, 0, 0) > 0, "room again after a detach");
+}
+
+#[test]
+fn window_holds_32_attachments_of_shmmax() {
+    // The window's size promises 32 SHMMAX attachments; 2 MiB alignment must not cost one.
+    let mut attach: std::vec::Vec<crate::task::Attach> = std::vec::Vec::new();
+    for i in 0..32 {
+        let va = crate::shm::window_place(&attach, SHMMAX)
+            .unwrap_or_else(|e| panic!("attachment {i}: {e:?}"));
+        assert_eq!(va % (2 << 20), 0);
+        assert!(va >= SHM_WINDOW && va + SHMMAX <= STACK_GUARD);
+        attach.push(crate::task::Attach {
+            va,
+            npages: SHMMAX / PAGE_SIZE,
+            slot: 0,
+            rdonly: false,
+        });
+    }
+    assert_eq!(
+        crate::shm::window_place(&attach, SHMMAX),
+        Err(Errno::ENOMEM)
+    );
+}
+
+#[test]
+fn stack_guard_gap_keeps_attachments_a_mib_away() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, IPC_CREAT | 0o600);
+    // Kernel-chosen: the topmost attachment ends at the gap, 1 MiB below the stack.
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(p + 3 * PAGE_SIZE, STACK_GUARD);
+    assert!(USER_STACK_TOP - USER_STACK_SIZE - (p + 3 * PAGE_SIZE) >= 1 << 20);
+    // Explicit: nothing inside the gap, not even its lowest page.
+    for va in [
+        STACK_GUARD,
+        STACK_GUARD + (512 << 10),
+        USER_STACK_TOP - USER_STACK_SIZE - PAGE_SIZE,
+        STACK_GUARD - PAGE_SIZE,
+    ] {
+        assert_eq!(s.shmat(id, va, 0), err(Errno::EINVAL), "{va:#x}");
+    }
+    // Just below the gap is fine once it is free.
+    s.shmdt(p);
+    let below = STACK_GUARD - 3 * PAGE_SIZE;
+    assert_eq!(s.shmat(id, below, 0) as usize, below);
 }
 
 #[test]
@@ -879,6 +926,7 @@ fn sx_exit_detaches_everything() {
     s.arch.advance(11_000_000_000);
     s.call(nr::EXIT, &[0]);
     s.run();
+    s.settle();
     s.switch_to(1);
     let ds = s.stat(id);
     assert_eq!(ds.shm_nattch, 0);
@@ -895,6 +943,7 @@ fn sx_exit_detaches_everything() {
     s.switch_to(1);
     assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
     s.k.kill(None, c2, sys::SIGKILL).unwrap();
+    s.settle();
     assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EINVAL));
     assert_eq!(s.shmget(k, 0, 0), err(Errno::ENOENT));
     assert_eq!(s.k.shm.used(), 0);
@@ -1067,4 +1116,202 @@ fn futex_queue_sheds_waiters_that_timed_out() {
     assert_eq!(s.cur_pid(), Some(1));
     assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 10, 0]), 1);
     assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 10, 0]), 0);
+}
+
+/// Issue a syscall and leave its kernel work pending (no return to user yet).
+fn syscall_only(s: &mut Sys, n: usize, args: &[usize]) {
+    s.frame.x[8] = n as u64;
+    for (i, a) in args.iter().enumerate() {
+        s.frame.x[i] = *a as u64;
+    }
+    s.k.syscall(&mut s.frame);
+}
+
+fn has_work(s: &Sys) -> bool {
+    s.k.task(s.k.current.unwrap()).work.is_some()
+}
+
+#[test]
+fn a_big_segment_is_built_and_freed_in_bounded_steps() {
+    let mut s = Sys::with_proc();
+    let base = s.k.pg.used();
+    let pages = 4 * BLOCK_PAGES;
+    syscall_only(
+        &mut s,
+        nr::SHMGET,
+        &[IPC_PRIVATE as usize, pages * PAGE_SIZE, 0o600],
+    );
+    assert!(has_work(&s), "4 blocks are not zeroed in one step");
+    // The segment is not visible while it is built.
+    assert_eq!(s.k.shm.used(), 0);
+    let mut steps = 0;
+    while has_work(&s) {
+        assert_eq!(s.k.schedule(&mut s.frame), crate::task::Next::Again);
+        steps += 1;
+    }
+    assert!(steps >= pages / crate::work::STEP_ZERO, "{steps} steps");
+    let id = s.frame.x[0] as i64;
+    assert!(id >= 0);
+    assert_eq!(s.k.pg.used(), base + pages);
+    // Every page reads as zero.
+    let slot = id as usize % SHMMNI;
+    for &p in s.k.shm.get(slot).unwrap().obj.pages().iter().step_by(61) {
+        let mut b = [1u8; PAGE_SIZE];
+        crate::phys::read_phys(p, &mut b);
+        assert!(b.iter().all(|&x| x == 0));
+    }
+    // Removal frees through the reclaim queue, also as work of the caller.
+    syscall_only(&mut s, nr::SHMCTL, &[id as usize, IPC_RMID as usize, 0]);
+    assert!(has_work(&s) || s.k.reclaim.is_empty());
+    s.run();
+    assert_eq!(s.frame.x[0], 0);
+    assert!(s.k.reclaim.is_empty());
+    assert_eq!(s.k.pg.used(), base);
+}
+
+#[test]
+fn a_creator_killed_midway_leaves_nothing_and_a_same_key_waiter_goes_on() {
+    let mut s = Sys::with_proc();
+    let base = s.k.pg.used();
+    let a = s.child();
+    let b = s.child();
+    let key = 0x5151;
+    s.switch_to(a);
+    syscall_only(
+        &mut s,
+        nr::SHMGET,
+        &[key as usize, 2 << 20, (IPC_CREAT | 0o600) as usize],
+    );
+    assert!(has_work(&s));
+    s.call(nr::SCHED_YIELD, &[]);
+    s.switch_to(b);
+    // b asks for the same key meanwhile: it waits rather than create a second segment.
+    let pc = s.frame.pc;
+    syscall_only(
+        &mut s,
+        nr::SHMGET,
+        &[key as usize, 4096, (IPC_CREAT | 0o600) as usize],
+    );
+    let bslot = s.k.current.unwrap();
+    assert_eq!(s.k.task(bslot).state, crate::task::State::Blocked);
+    s.run();
+    // a is killed before it finishes: its half-built segment goes, b runs its shmget again
+    // and creates the key itself.
+    s.switch_to(1);
+    assert_eq!(s.call(nr::KILL, &[a as usize, 9]), 0);
+    s.switch_to(b);
+    // b is back at its `svc` with its arguments: in user mode it issues shmget again.
+    assert_eq!((s.frame.pc, s.frame.x[0]), (pc - 4, key as u64));
+    let id = s.shmget(key, 4096, IPC_CREAT | 0o600);
+    assert!(id >= 0, "{id}");
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), 0);
+    assert_eq!(s.get::<ShmidDs>(DS).shm_segsz, 4096, "b's own segment");
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    s.switch_to(1);
+    s.call(nr::WAIT4, &[a as usize, 0, 0, 0]);
+    s.run();
+    s.switch_to(b);
+    s.call(nr::EXIT, &[0]);
+    s.run();
+    s.call(nr::WAIT4, &[b as usize, 0, 0, 0]);
+    assert_eq!(s.k.pg.used(), base);
+}
+
+#[test]
+fn a_big_attach_and_detach_map_in_steps_and_a_failure_half_way_changes_nothing() {
+    let mut s = Sys::with_proc();
+    let pages = 4 * BLOCK_PAGES;
+    let id = s.shmget(IPC_PRIVATE, pages * PAGE_SIZE, 0o600);
+    let before = s.stat(id);
+    let tables = s.k.pg.used();
+    // The mapping fails on its second piece: nothing is left mapped or counted.
+    s.arch.inner.lock().unwrap().shmat_fails_after = Some(1);
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::ENOMEM));
+    s.arch.inner.lock().unwrap().shmat_fails_after = None;
+    assert_eq!(s.stat(id), before, "SA-22");
+    assert_eq!(s.k.pg.used(), tables);
+    assert!(s.k.task(s.k.current.unwrap()).attach.is_empty());
+    // A real attach takes several steps, then every page is there.
+    syscall_only(&mut s, nr::SHMAT, &[id as usize, 0, 0]);
+    assert!(has_work(&s));
+    s.run();
+    let p = s.frame.x[0] as usize;
+    assert!(s.writable(p) && s.writable(p + (pages - 1) * PAGE_SIZE));
+    assert_eq!(s.stat(id).shm_nattch, 1);
+    // Detach in steps too; the segment goes with it once removed.
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    syscall_only(&mut s, nr::SHMDT, &[p]);
+    assert!(has_work(&s));
+    s.run();
+    assert_eq!(s.frame.x[0], 0);
+    assert!(!s.writable(p));
+    assert_eq!(s.k.shm.used(), 0);
+}
+
+#[test]
+fn killed_during_a_big_attach_or_detach_everything_comes_back() {
+    let mut s = Sys::with_proc();
+    let base = s.k.pg.used();
+    // More than one step's worth both ways (STEP_MAP, STEP_UNMAP).
+    let id = s.shmget(IPC_PRIVATE, 8 * BLOCK_PAGES * PAGE_SIZE, 0o600);
+    let with_seg = s.k.pg.used();
+    for op in [nr::SHMAT, nr::SHMDT] {
+        let c = s.child();
+        s.switch_to(c);
+        if op == nr::SHMDT {
+            let p = s.shmat(id, 0, 0) as usize;
+            syscall_only(&mut s, nr::SHMDT, &[p]);
+        } else {
+            syscall_only(&mut s, nr::SHMAT, &[id as usize, 0, 0]);
+        }
+        assert!(has_work(&s));
+        s.switch_to(1);
+        assert_eq!(s.call(nr::KILL, &[c as usize, 9]), 0);
+        s.call(nr::WAIT4, &[c as usize, 0, 0, 0]);
+        s.run();
+        assert_eq!(s.stat(id).shm_nattch, 0, "op {op}");
+        assert_eq!(s.k.pg.used(), with_seg, "op {op}");
+    }
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.pg.used(), base);
+}
+
+#[test]
+fn an_exit_tears_down_in_steps_at_its_own_priority() {
+    let mut s = Sys::with_proc();
+    let base = s.k.pg.used();
+    let c = s.child();
+    s.switch_to(c);
+    // The dying process holds the last attachment of a big removed segment.
+    let id = s.shmget(IPC_PRIVATE, 8 * BLOCK_PAGES * PAGE_SIZE, 0o600);
+    s.shmat(id, 0, 0);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    s.switch_to(1);
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, 0, 150]), 0);
+    assert_eq!(s.call(nr::KILL, &[c as usize, 9]), 0);
+    let cs = s.k.slot_of(c).unwrap();
+    assert!(s.k.is_exiting(cs));
+    // Signalling a dying process is accepted and changes nothing.
+    assert_eq!(s.call(nr::KILL, &[c as usize, 15]), 0);
+    // ps shows it exiting; the higher-priority parent keeps the CPU meanwhile.
+    assert!(s.call(nr::TASKINFO, &[cs, SCRATCH]) > 0);
+    assert_eq!(s.get::<sys::TaskInfo>(SCRATCH).state, sys::state::EXITING);
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run();
+    assert_eq!(
+        s.cur_pid(),
+        Some(1),
+        "a lower priority exit does not preempt"
+    );
+    // The parent waits: the child's steps run, then the wait returns its status.
+    s.call(nr::WAIT4, &[c as usize, SCRATCH, 0, 0]);
+    let mut steps = 0;
+    while s.k.schedule(&mut s.frame) == crate::task::Next::Again {
+        steps += 1;
+    }
+    assert!(steps >= 3, "{steps} steps");
+    assert_eq!(s.cur_pid(), Some(1));
+    assert_eq!(s.frame.x[0] as i32, c);
+    assert_eq!(sys::wtermsig(s.get(SCRATCH)), 9);
+    assert_eq!(s.k.pg.used(), base);
 }

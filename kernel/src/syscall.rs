@@ -1,6 +1,7 @@
 //! System call dispatch: number in x8, arguments in x0..x5, result (or -errno) in x0. Every
 //! argument is checked here; user memory is reached only through `uaccess`.
 
+use crate::console::IO_CHUNK;
 use crate::pipe::Fd;
 use crate::task::{Block, State, MAX_ARGS, MAX_TASKS};
 use crate::up::TrapFrame;
@@ -10,22 +11,30 @@ use abi::Errno;
 
 type R = Result<isize, Errno>;
 
-/// Longest write handed to the console in one piece.
-const IO_CHUNK: usize = 256;
-
 impl Kernel {
     /// Handle the syscall in `frame` for the current task. Blocking calls leave x0 for the
     /// waker to fill.
     pub fn syscall(&mut self, frame: &mut TrapFrame) {
         let Some(me) = self.current else { return };
+        if frame.x[8] as usize == nr::RT_SIGRETURN {
+            self.sys_sigreturn(me, frame);
+            return;
+        }
         let a = [
             frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
         ];
         let a = a.map(|v| v as usize);
-        match self.dispatch(me, frame.x[8] as usize, a) {
-            Some(Ok(v)) => frame.x[0] = v as u64,
-            Some(Err(e)) => frame.x[0] = e.to_ret() as u64,
-            None => {}
+        let r = self.dispatch(me, frame.x[8] as usize, a);
+        self.work_fresh = true;
+        if core::mem::take(&mut self.restart) {
+            // Blocked to run again: back over the `svc`, x0 still the first argument.
+            frame.pc -= 4;
+        } else if !core::mem::take(&mut self.deferred) {
+            match r {
+                Some(Ok(v)) => frame.x[0] = v as u64,
+                Some(Err(e)) => frame.x[0] = e.to_ret() as u64,
+                None => {}
+            }
         }
     }
 
@@ -58,11 +67,25 @@ impl Kernel {
                     Ok(0)
                 }
             }
+            nr::SETSID => {
+                let t = self.task_mut(me);
+                if t.sid == t.pid {
+                    Err(Errno::EPERM) // already leads a session
+                } else {
+                    t.sid = t.pid;
+                    Ok(t.pid as isize)
+                }
+            }
+            nr::GETSID => self.target(me, a[0]).map(|s| self.task(s).sid as isize),
             nr::SCHED_YIELD => {
                 self.yield_now = true;
                 Ok(0)
             }
-            nr::NANOSLEEP => return self.sys_nanosleep(me, a[0]),
+            nr::NANOSLEEP => return self.sys_nanosleep(me, a[0], a[1]),
+            nr::CLOCK_NANOSLEEP => return self.sys_clock_nanosleep(me, a[0], a[1], a[2], a[3]),
+            nr::RT_SIGACTION => self.sys_sigaction(me, a[0], a[1], a[2], a[3]),
+            nr::RT_SIGPROCMASK => self.sys_sigprocmask(me, a[0], a[1], a[2], a[3]),
+            nr::RT_SIGPENDING => self.sys_sigpending(me, a[0], a[1]),
             nr::CLOCK_GETTIME => {
                 let now = arch.now_ns();
                 let ts = match a[0] {
@@ -88,10 +111,16 @@ impl Kernel {
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
-            nr::SHMDT => self.sys_shmdt(me, a[0]),
-            nr::SHMCTL => self.sys_shmctl(me, a[0] as i32, a[1] as i32, a[2]),
+            nr::SHMDT => {
+                let r = self.sys_shmdt(me, a[0]);
+                return self.after_reclaim(me, r);
+            }
+            nr::SHMCTL => {
+                let r = self.sys_shmctl(me, a[0] as i32, a[1] as i32, a[2]);
+                return self.after_reclaim(me, r);
+            }
             nr::FUTEX => return self.sys_futex(me, a[0], a[1], a[2], a[3]),
-            nr::BRK => Ok(self.sys_brk(me, a[0]) as isize),
+            nr::BRK => return self.sys_brk(me, a[0]),
             nr::TASKINFO => self.sys_taskinfo(me, a[0], a[1]),
             nr::MEMINFO => {
                 let (heap_total, heap_used) = (self.heap_stats)();
@@ -109,9 +138,11 @@ impl Kernel {
                     kernel_data: self.image[2],
                     kernel_bss: self.image[3],
                     shm_pages: self.shm.pages as u64,
+                    max_masked_ns: arch.max_masked_ns(a[1] & sys::MEMINFO_RESET_MASKED != 0),
                 };
                 uaccess::write_val(arch, &env, a[0], &m).map(|_| 0)
             }
+            nr::ROMFS_LIST if !uaccess::range_ok(a[1], a[2]) => Err(Errno::EFAULT),
             nr::ROMFS_LIST => match self.romfs.get(a[0]) {
                 None => Err(Errno::ENOENT),
                 Some((name, _)) => {
@@ -120,14 +151,7 @@ impl Kernel {
                         .map(|_| name.len() as isize)
                 }
             },
-            nr::SYSLOG => {
-                if a[0] != sys::SYSLOG_ACTION_READ_ALL {
-                    return Some(Err(Errno::EINVAL));
-                }
-                let mut buf = alloc::vec![0u8; a[2].min(crate::klog::RING)];
-                let n = self.log.read(&mut buf);
-                uaccess::copy_out(arch, &env, a[1], &buf[..n]).map(|_| n as isize)
-            }
+            nr::SYSLOG => self.sys_syslog(me, a[0], a[1], a[2]),
             nr::REBOOT => {
                 if self.task(me).uid != 0 {
                     return Some(Err(Errno::EPERM));
@@ -135,10 +159,12 @@ impl Kernel {
                 match a[0] {
                     sys::REBOOT_CMD_POWER_OFF => {
                         crate::klog!(self, "power off (status {})", a[1] as i32);
+                        self.console_flush();
                         arch.poweroff(a[1] as i32)
                     }
                     sys::REBOOT_CMD_RESTART => {
                         crate::klog!(self, "restarting");
+                        self.console_flush();
                         arch.reboot()
                     }
                     _ => Err(Errno::EINVAL),
@@ -146,6 +172,30 @@ impl Kernel {
             }
             _ => Err(Errno::ENOSYS),
         })
+    }
+
+    /// syslog(READ_ALL, buf, len): the kernel log ring, oldest first, copied straight from the
+    /// ring in small pieces (no kernel buffer to allocate).
+    fn sys_syslog(&mut self, me: usize, action: usize, buf: usize, len: usize) -> R {
+        if action != sys::SYSLOG_ACTION_READ_ALL {
+            return Err(Errno::EINVAL);
+        }
+        if !uaccess::range_ok(buf, len) {
+            return Err(Errno::EFAULT);
+        }
+        let env = self.task(me).env;
+        let n = len.min(self.log.len());
+        uaccess::check(self.arch, &env, buf, n, crate::up::Access::Write)?;
+        let mut chunk = [0u8; IO_CHUNK];
+        let mut done = 0;
+        while done < n {
+            let m = self
+                .log
+                .read_from(done, &mut chunk[..(n - done).min(IO_CHUNK)]);
+            uaccess::copy_out(self.arch, &env, buf + done, &chunk[..m])?;
+            done += m;
+        }
+        Ok(n as isize)
     }
 
     /// Task addressed by a pid argument (0 = the caller).
@@ -178,57 +228,13 @@ impl Kernel {
         Ok(0)
     }
 
-    /// Console ioctls: TIOCSPGRP / TIOCGPGRP choose and read the foreground process.
-    fn sys_ioctl(&mut self, me: usize, fd: usize, req: usize, arg: usize) -> R {
-        if fd > 2 {
-            return Err(Errno::EBADF);
-        }
-        let env = self.task(me).env;
-        match req {
-            sys::TIOCGPGRP => uaccess::write_val(self.arch, &env, arg, &self.fg_pid).map(|_| 0),
-            sys::TIOCSPGRP => {
-                let pid: i32 = uaccess::read_val(self.arch, &env, arg)?;
-                if pid < 0 {
-                    return Err(Errno::EINVAL);
-                }
-                if pid != 0 {
-                    let s = self.slot_of(pid).ok_or(Errno::ESRCH)?;
-                    if self.task(s).state == State::Zombie {
-                        return Err(Errno::ESRCH);
-                    }
-                }
-                self.fg_pid = pid;
-                Ok(0)
-            }
-            _ => Err(Errno::ENOTTY),
-        }
-    }
-
     fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
         match self.fd_of(me, fd) {
-            Ok(Fd::Console) => Some(self.console_write_from(me, buf, len)),
+            Ok(Fd::Console) => self.console_write(me, buf, len),
             Ok(Fd::PipeWrite(p)) => self.pipe_write(me, p, buf, len),
             Ok(_) => Some(Err(Errno::EBADF)),
             Err(e) => Some(Err(e)),
         }
-    }
-
-    fn console_write_from(&mut self, me: usize, buf: usize, len: usize) -> R {
-        let env = self.task(me).env;
-        if !uaccess::range_ok(buf, len) {
-            return Err(Errno::EFAULT);
-        }
-        let mut chunk = [0u8; IO_CHUNK];
-        let mut done = 0;
-        while done < len {
-            let n = (len - done).min(IO_CHUNK);
-            if let Err(e) = uaccess::copy_in(self.arch, &env, buf + done, &mut chunk[..n]) {
-                return if done == 0 { Err(e) } else { Ok(done as isize) };
-            }
-            self.arch.console_write(&chunk[..n]);
-            done += n;
-        }
-        Ok(done as isize)
     }
 
     fn sys_read(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
@@ -239,60 +245,26 @@ impl Kernel {
             Err(e) => return Some(Err(e)),
         }
         let env = self.task(me).env;
-        if let Err(e) = uaccess::check(self.arch, &env, buf, len, crate::up::Access::Write) {
+        // The whole buffer must lie in the user range (arithmetic only); its pages are
+        // checked as far as one read can move, so a huge buffer costs no more than a small one.
+        if !uaccess::range_ok(buf, len) {
+            return Some(Err(Errno::EFAULT));
+        }
+        let n = len.min(IO_CHUNK);
+        if let Err(e) = uaccess::check(self.arch, &env, buf, n, crate::up::Access::Write) {
             return Some(Err(e));
         }
         if len == 0 {
             return Some(Ok(0));
         }
-        if self.console_rx.is_empty() {
+        if self.console.rx.is_empty() {
             self.block_current(Block::ConsoleRead { buf, len }, None);
             return None;
         }
         Some(self.console_take(me, buf, len))
     }
 
-    /// Move buffered console input into task `slot`'s buffer.
-    fn console_take(&mut self, slot: usize, buf: usize, len: usize) -> R {
-        let env = self.task(slot).env;
-        let mut tmp = [0u8; IO_CHUNK];
-        let n = len.min(self.console_rx.len()).min(IO_CHUNK);
-        for (i, b) in self.console_rx.iter().take(n).enumerate() {
-            tmp[i] = *b;
-        }
-        uaccess::copy_out(self.arch, &env, buf, &tmp[..n])?;
-        for _ in 0..n {
-            self.console_rx.pop_front();
-        }
-        Ok(n as isize)
-    }
-
-    /// Give buffered input to blocked readers, the longest-waiting first.
-    pub fn serve_console_readers(&mut self) {
-        while !self.console_rx.is_empty() {
-            let reader = (0..MAX_TASKS)
-                .filter_map(|s| {
-                    let t = self.tasks[s].as_deref()?;
-                    match t.block {
-                        Block::ConsoleRead { buf, len } if t.state == State::Blocked => {
-                            Some((t.seq, s, buf, len))
-                        }
-                        _ => None,
-                    }
-                })
-                .min();
-            let Some((_, s, buf, len)) = reader else {
-                return;
-            };
-            let ret = match self.console_take(s, buf, len) {
-                Ok(n) => n,
-                Err(e) => e.to_ret(),
-            };
-            self.complete(s, ret);
-        }
-    }
-
-    fn sys_nanosleep(&mut self, me: usize, req: usize) -> Option<R> {
+    fn sys_nanosleep(&mut self, me: usize, req: usize, rem: usize) -> Option<R> {
         let env = self.task(me).env;
         let ns = match uaccess::read_duration(self.arch, &env, req) {
             Ok(ns) => ns,
@@ -303,7 +275,40 @@ impl Kernel {
             return Some(Ok(0));
         }
         let wake = self.arch.now_ns().saturating_add(ns);
-        self.block_current(Block::Sleep, Some(wake));
+        self.block_current(Block::Sleep { rem }, Some(wake));
+        None
+    }
+
+    /// clock_nanosleep(clock, flags, req, rem): relative like nanosleep, or with TIMER_ABSTIME
+    /// until a deadline on CLOCK_MONOTONIC or CLOCK_REALTIME (no time left is reported then).
+    fn sys_clock_nanosleep(
+        &mut self,
+        me: usize,
+        clock: usize,
+        flags: usize,
+        req: usize,
+        rem: usize,
+    ) -> Option<R> {
+        if clock != sys::CLOCK_MONOTONIC && clock != sys::CLOCK_REALTIME
+            || flags & !sys::TIMER_ABSTIME != 0
+        {
+            return Some(Err(Errno::EINVAL));
+        }
+        if flags & sys::TIMER_ABSTIME == 0 {
+            return self.sys_nanosleep(me, req, rem);
+        }
+        let env = self.task(me).env;
+        let mut at = match uaccess::read_duration(self.arch, &env, req) {
+            Ok(ns) => ns,
+            Err(e) => return Some(Err(e)),
+        };
+        if clock == sys::CLOCK_REALTIME {
+            at = at.saturating_sub(self.rtc_base.saturating_mul(1_000_000_000));
+        }
+        if at <= self.arch.now_ns() {
+            return Some(Ok(0));
+        }
+        self.block_current(Block::Sleep { rem: 0 }, Some(at));
         None
     }
 
@@ -340,23 +345,43 @@ impl Kernel {
         self.spawn(&name, &owned[..n], Some(me)).map(|p| p as isize)
     }
 
-    fn sys_brk(&mut self, me: usize, want: usize) -> usize {
-        use crate::phys::{page_round_up, PAGE_SIZE};
+    /// brk(addr): move the break (the end of the heap) to `addr` and return the new break, or
+    /// the old one if `addr` is out of range or memory runs out. The pages in between are
+    /// allocated, zeroed and mapped (or unmapped and freed) in bounded steps.
+    fn sys_brk(&mut self, me: usize, want: usize) -> Option<R> {
         use abi::layout::{USER_HEAP, USER_HEAP_MAX};
-        let (cur, env) = (self.task(me).brk, self.task(me).env);
+        let cur = self.task(me).brk;
         if !(USER_HEAP..=USER_HEAP + USER_HEAP_MAX).contains(&want) {
-            return cur;
+            return Some(Ok(cur as isize));
         }
-        let (old_end, new_end) = (page_round_up(cur), page_round_up(want));
-        if new_end > old_end {
-            let mut va = old_end;
-            while va < new_end {
+        let end = crate::phys::page_round_up(cur);
+        self.brk_step(me, want, end, want, cur)
+    }
+
+    /// One step of moving the mapped end of the heap from `end` towards the page above
+    /// `target`; once there the break becomes `target` and the call returns `result`. A grow
+    /// that runs out of memory turns into a shrink back to `old` (the break before the call).
+    pub(crate) fn brk_step(
+        &mut self,
+        me: usize,
+        target: usize,
+        mut end: usize,
+        result: usize,
+        old: usize,
+    ) -> Option<R> {
+        use crate::phys::{page_round_up, PAGE_SIZE};
+        use crate::work::{STEP_FREE, STEP_ZERO};
+        let env = self.task(me).env;
+        let goal = page_round_up(target);
+        if end < goal {
+            let stop = goal.min(end + STEP_ZERO * PAGE_SIZE);
+            while end < stop {
                 let ok = match self.pg.alloc_zeroed() {
                     Some(pa) => {
                         let r = self.arch.map_pages(
                             &env,
                             &mut self.pg,
-                            va,
+                            end,
                             &[pa],
                             crate::up::Prot::ReadWrite,
                             true,
@@ -369,22 +394,41 @@ impl Kernel {
                     None => false,
                 };
                 if !ok {
-                    // Roll back to the old break.
-                    let n = (va - old_end) / PAGE_SIZE;
-                    self.arch.unmap_pages(&env, &mut self.pg, old_end, n);
-                    self.task_mut(me).user_pages -= n;
-                    return cur;
+                    // Out of memory: give back what this call mapped, then fail.
+                    return self.brk_continue(me, old, end, old, old);
                 }
                 self.task_mut(me).user_pages += 1;
-                va += PAGE_SIZE;
+                end += PAGE_SIZE;
             }
-        } else if new_end < old_end {
-            let n = (old_end - new_end) / PAGE_SIZE;
-            self.arch.unmap_pages(&env, &mut self.pg, new_end, n);
+        } else if end > goal {
+            let n = ((end - goal) / PAGE_SIZE).min(STEP_FREE);
+            end -= n * PAGE_SIZE;
+            self.arch.unmap_pages(&env, &mut self.pg, end, n);
             self.task_mut(me).user_pages -= n;
         }
-        self.task_mut(me).brk = want;
-        want
+        if end != goal {
+            return self.brk_continue(me, target, end, result, old);
+        }
+        self.task_mut(me).brk = target;
+        Some(Ok(result as isize))
+    }
+
+    /// Leave the rest of a brk as work (each step is bounded).
+    fn brk_continue(
+        &mut self,
+        me: usize,
+        target: usize,
+        end: usize,
+        result: usize,
+        old: usize,
+    ) -> Option<R> {
+        self.task_mut(me).work = Some(crate::work::Work::Brk {
+            target,
+            end,
+            result,
+            old,
+        });
+        None
     }
 
     fn sys_taskinfo(&mut self, me: usize, index: usize, buf: usize) -> R {
@@ -393,12 +437,14 @@ impl Kernel {
             .find(|&s| self.tasks[s].is_some())
             .ok_or(Errno::ESRCH)?;
         let t = self.task(slot);
+        let exiting = self.is_exiting(slot);
         let state = match t.state {
+            _ if exiting => sys::state::EXITING,
             State::Running => sys::state::RUNNING,
             State::Ready => sys::state::READY,
             State::Zombie => sys::state::ZOMBIE,
             State::Blocked => match t.block {
-                Block::Sleep => sys::state::SLEEPING,
+                Block::Sleep { .. } => sys::state::SLEEPING,
                 Block::Child { .. } => sys::state::WAITING,
                 _ => sys::state::BLOCKED,
             },

@@ -1,8 +1,6 @@
 //! Tasks (one per user process): the task table, program loading, exit/wait/kill, blocking
 //! and the scheduling decision made on every return to user mode.
 
-use alloc::boxed::Box;
-
 use crate::elf;
 use crate::phys::{page_round_down, page_round_up, write_phys, Pa, PAGE_SIZE};
 use crate::up::{AddrEnv, Prot, TrapFrame};
@@ -16,7 +14,7 @@ pub const MAX_TASKS: usize = 64;
 /// Round-robin time slice among tasks of equal priority.
 pub const SLICE_NS: u64 = 20_000_000;
 /// Longest argument block passed to spawn.
-pub const MAX_ARGS: usize = 512;
+pub const MAX_ARGS: usize = sys::ARG_MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -30,7 +28,10 @@ pub enum State {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Block {
     None,
-    Sleep,
+    /// nanosleep; `rem` is where the time left goes if a signal cuts it short.
+    Sleep {
+        rem: usize,
+    },
     /// wait4: pid (-1 = any) and where the status goes.
     Child {
         pid: i32,
@@ -39,6 +40,13 @@ pub enum Block {
     ConsoleRead {
         buf: usize,
         len: usize,
+    },
+    /// Waiting for room in the console's transmit ring (the write goes on as `Work`).
+    ConsoleWrite,
+    /// shmget waiting for another process to finish building the segment with its key (the
+    /// call runs again when it is done).
+    ShmBusy {
+        slot: usize,
     },
     Futex {
         pa: Pa,
@@ -57,6 +65,19 @@ pub enum Block {
     },
 }
 
+pub use crate::work::Work;
+
+/// What the scheduler wants of the trap-return path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The frame holds the task to return to.
+    User,
+    /// Nothing can run: wait for an interrupt, then call again.
+    Idle,
+    /// A step of kernel work ran: let pending interrupts in, then call again.
+    Again,
+}
+
 /// One shared-memory attachment of a process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attach {
@@ -70,6 +91,8 @@ pub struct Attach {
 pub struct Task {
     pub pid: i32,
     pub ppid: i32,
+    /// Session id: inherited at spawn, the caller's pid after setsid.
+    pub sid: i32,
     pub name: [u8; TASK_NAME_LEN],
     pub prio: u8,
     pub uid: u32,
@@ -78,6 +101,8 @@ pub struct Task {
     pub block: Block,
     /// Saved user registers while not running.
     pub frame: TrapFrame,
+    /// User thread pointer (TPIDR_EL0) while not running; 0 in a new process.
+    pub tls: u64,
     pub env: AddrEnv,
     /// Private pages mapped (text, data, stack, heap).
     pub user_pages: usize,
@@ -87,6 +112,10 @@ pub struct Task {
     pub brk: usize,
     /// Order in which blocked tasks are served (console readers, futex waiters).
     pub seq: u64,
+    /// Unfinished kernel work of the current syscall.
+    pub work: Option<Work>,
+    /// Signal dispositions, mask and pending set.
+    pub sig: crate::signal::Signals,
     /// File descriptors (console, pipe ends).
     pub fds: [crate::pipe::Fd; crate::pipe::MAX_FDS],
     /// Shared-memory attachments (at most SHMSEG).
@@ -95,22 +124,23 @@ pub struct Task {
 
 impl Task {
     pub fn name(&self) -> &str {
-        let n = self
-            .name
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(TASK_NAME_LEN);
-        core::str::from_utf8(&self.name[..n]).unwrap_or("?")
+        name_str(&self.name)
     }
+}
+
+/// A NUL-padded task name as text.
+pub fn name_str(name: &[u8; TASK_NAME_LEN]) -> &str {
+    let n = name.iter().position(|&b| b == 0).unwrap_or(TASK_NAME_LEN);
+    core::str::from_utf8(&name[..n]).unwrap_or("?")
 }
 
 impl Kernel {
     pub fn task(&self, slot: usize) -> &Task {
-        self.tasks[slot].as_deref().expect("live slot")
+        self.tasks[slot].as_ref().expect("live slot")
     }
 
     pub fn task_mut(&mut self, slot: usize) -> &mut Task {
-        self.tasks[slot].as_deref_mut().expect("live slot")
+        self.tasks[slot].as_mut().expect("live slot")
     }
 
     pub fn slot_of(&self, pid: i32) -> Option<usize> {
@@ -137,8 +167,12 @@ impl Kernel {
 
     /// Load program `path` from the rom file system into a new process.
     /// `args` holds NUL-separated arguments, argv[0] first.
+    /// The program's bytes are copied in afterwards, in bounded steps, as the new task's own
+    /// work the first time it runs (at its priority); running out of memory then ends it with
+    /// status 127 and a console line, as a failed exec does in a shell.
     pub fn spawn(&mut self, path: &str, args: &[u8], parent: Option<usize>) -> Result<i32, Errno> {
-        let file = self.romfs.find(path).ok_or(Errno::ENOENT)?;
+        let index = self.romfs.index_of(path).ok_or(Errno::ENOENT)?;
+        let file = self.romfs.get(index).ok_or(Errno::ENOENT)?.1;
         let image = elf::parse(file)?;
         if args.len() > MAX_ARGS {
             return Err(Errno::E2BIG);
@@ -156,20 +190,29 @@ impl Kernel {
                 return Err(e);
             }
         };
-        match self.load(&env, file, &image, args) {
+        match self.load_stack(&env, args) {
             Ok((pages, sp, argc, argv)) => {
-                let (ppid, uid, gid, prio, fds) = match parent {
+                let pid = self.next_pid;
+                let (ppid, sid, uid, gid, prio, fds, sig) = match parent {
                     Some(p) => {
                         let t = self.task(p);
-                        (t.pid, t.uid, t.gid, t.prio, t.fds)
+                        (t.pid, t.sid, t.uid, t.gid, t.prio, t.fds, t.sig.for_child())
                     }
-                    None => (0, 0, 0, sys::PRIO_DEFAULT as u8, crate::pipe::STD_FDS),
+                    // The first process leads a session of its own.
+                    None => (
+                        0,
+                        pid,
+                        0,
+                        0,
+                        sys::PRIO_DEFAULT as u8,
+                        crate::pipe::STD_FDS,
+                        crate::signal::Signals::default(),
+                    ),
                 };
                 // The child inherits the parent's descriptors.
                 for f in fds {
                     self.fd_dup(f);
                 }
-                let pid = self.next_pid;
                 self.next_pid += 1;
                 let mut name = [0u8; TASK_NAME_LEN];
                 let n = path.len().min(TASK_NAME_LEN);
@@ -184,9 +227,10 @@ impl Kernel {
                 let mut frame = TrapFrame::default();
                 self.arch
                     .user_frame(&mut frame, image.entry, sp, argc, argv);
-                self.tasks[slot] = Some(Box::new(Task {
+                self.tasks[slot] = Some(Task {
                     pid,
                     ppid,
+                    sid,
                     name,
                     prio,
                     uid,
@@ -194,6 +238,7 @@ impl Kernel {
                     state: State::Ready,
                     block: Block::None,
                     frame,
+                    tls: 0,
                     env,
                     user_pages: pages,
                     wake_at: None,
@@ -201,9 +246,15 @@ impl Kernel {
                     exit_status: 0,
                     brk: USER_HEAP,
                     seq: 0,
+                    work: Some(Work::Load {
+                        file: index,
+                        seg: 0,
+                        done: 0,
+                    }),
+                    sig,
                     attach: heapless::Vec::new(),
                     fds,
-                }));
+                });
                 self.make_ready(slot);
                 Ok(pid)
             }
@@ -215,44 +266,76 @@ impl Kernel {
         }
     }
 
-    /// Map and fill the segments and the stack. Returns (pages, sp, argc, argv).
-    fn load(
-        &mut self,
-        env: &AddrEnv,
-        file: &[u8],
-        image: &elf::Image,
-        args: &[u8],
-    ) -> Result<(usize, usize, usize, usize), Errno> {
-        let mut pages = 0;
-        for seg in &image.segments {
-            let start = page_round_down(seg.vaddr);
-            let end = page_round_up(seg.vaddr + seg.memsz);
-            let prot = match (seg.write, seg.exec) {
+    /// One step of loading program `file` into the current task `slot`: map and fill up to
+    /// STEP_LOAD pages of its segments from page `done` of segment `seg` on.
+    pub(crate) fn load_step(&mut self, slot: usize, file: usize, mut seg: usize, mut done: usize) {
+        let env = self.task(slot).env;
+        let data = self.romfs.get(file).map(|(_, d)| d).unwrap_or(&[]);
+        let image = match elf::parse(data) {
+            Ok(i) => i,
+            Err(e) => return self.load_failed(slot, e),
+        };
+        let mut budget = crate::work::STEP_LOAD;
+        while let Some(sg) = image.segments.get(seg) {
+            let start = page_round_down(sg.vaddr);
+            let end = page_round_up(sg.vaddr + sg.memsz);
+            let prot = match (sg.write, sg.exec) {
                 (true, _) => Prot::ReadWrite,
                 (false, true) => Prot::ReadExec,
                 (false, false) => Prot::Read,
             };
-            let mut va = start;
-            while va < end {
-                let pa = self.pg.alloc_zeroed().ok_or(Errno::ENOMEM)?;
+            while start + done * PAGE_SIZE < end {
+                if budget == 0 {
+                    self.task_mut(slot).work = Some(Work::Load { file, seg, done });
+                    return;
+                }
+                let va = start + done * PAGE_SIZE;
+                let Some(pa) = self.pg.alloc_zeroed() else {
+                    return self.load_failed(slot, Errno::ENOMEM);
+                };
                 if let Err(e) = self
                     .arch
-                    .map_pages(env, &mut self.pg, va, &[pa], prot, true)
+                    .map_pages(&env, &mut self.pg, va, &[pa], prot, true)
                 {
                     self.pg.free_page(pa);
-                    return Err(e);
+                    return self.load_failed(slot, e);
                 }
-                pages += 1;
+                self.task_mut(slot).user_pages += 1;
                 // The part of [va, va+PAGE) that comes from the file.
-                let lo = va.max(seg.vaddr);
-                let hi = (va + PAGE_SIZE).min(seg.vaddr + seg.filesz);
+                let lo = va.max(sg.vaddr);
+                let hi = (va + PAGE_SIZE).min(sg.vaddr + sg.filesz);
                 if lo < hi {
-                    let off = seg.offset + (lo - seg.vaddr);
-                    write_phys(pa + (lo - va), &file[off..off + (hi - lo)]);
+                    let off = sg.offset + (lo - sg.vaddr);
+                    write_phys(pa + (lo - va), &data[off..off + (hi - lo)]);
                 }
-                va += PAGE_SIZE;
+                done += 1;
+                budget -= 1;
             }
+            seg += 1;
+            done = 0;
         }
+    }
+
+    /// The program could not be loaded (out of memory): say so and end the task.
+    fn load_failed(&mut self, slot: usize, e: Errno) {
+        let (pid, name) = (self.task(slot).pid, self.task(slot).name);
+        klog!(
+            self,
+            "pid {} ({}): cannot load the program: {}",
+            pid,
+            name_str(&name),
+            e.name()
+        );
+        self.exit_task(slot, sys::w_exited(127));
+    }
+
+    /// Map the stack and put the arguments on it. Returns (pages, sp, argc, argv).
+    fn load_stack(
+        &mut self,
+        env: &AddrEnv,
+        args: &[u8],
+    ) -> Result<(usize, usize, usize, usize), Errno> {
+        let mut pages = 0;
         // Stack, with the page below it left unmapped as a guard.
         let stack_lo = USER_STACK_TOP - USER_STACK_SIZE;
         for i in 0..USER_STACK_SIZE / PAGE_SIZE {
@@ -270,18 +353,21 @@ impl Kernel {
         // argv: the strings at the top, then the pointer array (NULL-terminated) below them.
         let strings = USER_STACK_TOP - args.len().next_multiple_of(16);
         uaccess::copy_out(self.arch, env, strings, args)?;
-        let mut ptrs: heapless::Vec<u64, 64> = heapless::Vec::new();
+        // One slot more than the most arguments: argv[argc] is always the NULL.
+        let mut ptrs: heapless::Vec<u64, { sys::ARGV_MAX + 1 }> = heapless::Vec::new();
         let mut off = 0;
         for part in args.split(|&b| b == 0) {
             if off >= args.len() {
                 break;
             }
-            ptrs.push((strings + off) as u64)
-                .map_err(|_| Errno::E2BIG)?;
+            if ptrs.len() == sys::ARGV_MAX {
+                return Err(Errno::E2BIG);
+            }
+            let _ = ptrs.push((strings + off) as u64);
             off += part.len() + 1;
         }
         let argc = ptrs.len();
-        let _ = ptrs.push(0);
+        ptrs.push(0).map_err(|_| Errno::E2BIG)?;
         let argv = (strings - ptrs.len() * 8) & !15;
         for (i, p) in ptrs.iter().enumerate() {
             uaccess::write_val(self.arch, env, argv + i * 8, p)?;
@@ -312,6 +398,12 @@ impl Kernel {
         self.make_ready(slot);
     }
 
+    /// Wake a blocked task whose syscall is not finished: it continues its `work` when it
+    /// next runs.
+    pub fn resume(&mut self, slot: usize) {
+        self.make_ready(slot);
+    }
+
     /// Block the current task (its syscall finishes later through `complete`).
     pub fn block_current(&mut self, block: Block, wake_at: Option<u64>) {
         let slot = self.current.expect("a current task");
@@ -330,19 +422,26 @@ impl Kernel {
     /// End a task: free its address space and everything it held, then either hand its status
     /// to a waiting parent or leave a zombie for a later wait.
     pub fn exit_task(&mut self, slot: usize, status: i32) {
-        let (pid, ppid, env) = {
-            let t = self.task(slot);
-            (t.pid, t.ppid, t.env)
-        };
+        if self.is_exiting(slot) || self.task(slot).state == State::Zombie {
+            return;
+        }
+        let pid = self.task(slot).pid;
         crate::ktrace!("exit pid={=i32} status={=i32:#x}", pid, status);
+        if pid == self.init_pid {
+            self.init_died(status);
+        }
         if self.fg_pid == pid {
             self.fg_pid = 0;
         }
+        if self.console_sid == pid {
+            // The controlling process is gone: the console belongs to no session now.
+            self.console_sid = 0;
+            self.fg_pid = 0;
+        }
         self.sched.remove(slot);
-        self.arch.addrenv_destroy(&env, &mut self.pg);
-        self.free_asid(env.asid);
-        // After the tables (and TLB entries) are gone, so pages freed here are unreachable.
-        self.shm_exit(slot);
+        if let Some(w) = self.task_mut(slot).work.take() {
+            self.abandon_work(slot, w);
+        }
         let fds = core::mem::replace(
             &mut self.task_mut(slot).fds,
             [crate::pipe::Fd::Closed; crate::pipe::MAX_FDS],
@@ -350,23 +449,82 @@ impl Kernel {
         for f in fds {
             self.fd_release(f);
         }
-        {
-            let t = self.task_mut(slot);
-            let timed = t.wake_at.take().is_some();
-            t.state = State::Zombie;
-            t.block = Block::None;
-            self.sleepers_dirty |= timed;
-            let t = self.task_mut(slot);
-            t.exit_status = status;
-            t.user_pages = 0;
+        // The rest (address space, attachments, freed segments) is the dying task's own
+        // kernel work, done in bounded steps at its priority; it never returns to user mode.
+        let current = self.current == Some(slot);
+        let t = self.task_mut(slot);
+        let timed = t.wake_at.take().is_some();
+        t.block = Block::None;
+        t.exit_status = status;
+        t.work = Some(Work::Exit {
+            stage: crate::work::ExitStage::Space,
+        });
+        let prio = t.prio;
+        self.sleepers_dirty |= timed;
+        if current {
+            self.task_mut(slot).state = State::Running;
+        } else {
+            self.task_mut(slot).state = State::Ready;
+            self.sched.enqueue(slot, prio);
         }
+        self.timers_dirty = true;
+    }
+
+    /// Whether task `slot` is tearing itself down (it has exited but is not a zombie yet).
+    pub fn is_exiting(&self, slot: usize) -> bool {
+        matches!(self.task(slot).work, Some(Work::Exit { .. }))
+    }
+
+    /// One step of an exit: the address space, then the attachments' bookkeeping, then the
+    /// pages of segments that went with them, then the zombie and the parent's wait.
+    pub(crate) fn exit_step(&mut self, slot: usize, stage: crate::work::ExitStage) {
+        use crate::work::{ExitStage, STEP_FREE};
+        let next = match stage {
+            ExitStage::Space => {
+                let env = self.task(slot).env;
+                if self
+                    .arch
+                    .addrenv_destroy_some(&env, &mut self.pg, STEP_FREE)
+                {
+                    self.free_asid(env.asid);
+                    ExitStage::Segments
+                } else {
+                    ExitStage::Space
+                }
+            }
+            ExitStage::Segments => {
+                // After the tables (and TLB entries) are gone: pages freed now are unreachable.
+                self.shm_exit(slot);
+                ExitStage::Reclaim
+            }
+            ExitStage::Reclaim => {
+                if self.reclaim.drain(&mut self.pg, STEP_FREE) {
+                    self.exit_finish(slot);
+                    return;
+                }
+                ExitStage::Reclaim
+            }
+        };
+        self.task_mut(slot).work = Some(Work::Exit { stage: next });
+    }
+
+    /// The last of an exit: leave a zombie for the parent (or nothing, for an orphan), and
+    /// release the task's own orphans.
+    fn exit_finish(&mut self, slot: usize) {
+        let (pid, ppid) = {
+            let t = self.task_mut(slot);
+            t.state = State::Zombie;
+            t.user_pages = 0;
+            (t.pid, t.ppid)
+        };
+        self.sched.remove(slot);
         if self.current == Some(slot) {
             self.current = None;
             self.need_resched = true;
         }
         // Orphans have nobody to wait for them: zombies go now, the living are released at exit.
         for s in 0..MAX_TASKS {
-            if let Some(t) = self.tasks[s].as_deref_mut() {
+            if let Some(t) = self.tasks[s].as_mut() {
                 if t.ppid == pid {
                     t.ppid = 0;
                     if t.state == State::Zombie {
@@ -393,6 +551,33 @@ impl Kernel {
         self.timers_dirty = true;
     }
 
+    /// Init must not end: nothing would start a shell again. If it does anyway, say so and
+    /// power off rather than leave a console nobody answers.
+    fn init_died(&mut self, status: i32) -> ! {
+        let pid = self.init_pid;
+        let code = if sys::wifexited(status) {
+            let c = sys::wexitstatus(status);
+            klog!(
+                self,
+                "init (pid {}) exited with status {}: powering off",
+                pid,
+                c
+            );
+            c
+        } else {
+            let sig = sys::wtermsig(status);
+            klog!(
+                self,
+                "init (pid {}) killed by signal {}: powering off",
+                pid,
+                sig
+            );
+            128 + sig
+        };
+        self.console_flush();
+        self.arch.poweroff(code)
+    }
+
     /// Deliver child `child`'s status to the blocked parent `p` and free the child's slot.
     fn reap(&mut self, p: usize, child: usize, uva: usize) {
         let (pid, status) = {
@@ -415,7 +600,7 @@ impl Kernel {
         let my_pid = self.task(me).pid;
         let mut any = false;
         for s in 0..MAX_TASKS {
-            let Some(t) = self.tasks[s].as_deref() else {
+            let Some(t) = self.tasks[s].as_ref() else {
                 continue;
             };
             if t.ppid != my_pid || (pid != -1 && t.pid != pid) {
@@ -453,30 +638,52 @@ impl Kernel {
         None
     }
 
-    /// kill(pid, sig) from `sender` (None: the kernel). Every signal ends the task.
+    /// kill(pid, sig) from `sender` (None: the kernel, e.g. Ctrl-C).
     pub fn kill(&mut self, sender: Option<usize>, pid: i32, sig: usize) -> Result<(), Errno> {
-        if sig > 64 {
+        if sig > abi::signal::NSIG {
             return Err(Errno::EINVAL);
         }
         let slot = self.slot_of(pid).ok_or(Errno::ESRCH)?;
         if self.task(slot).state == State::Zombie {
             return if sig == 0 { Ok(()) } else { Err(Errno::ESRCH) };
         }
-        if let Some(s) = sender {
-            let uid = self.task(s).uid;
-            if uid != 0 && uid != self.task(slot).uid {
-                return Err(Errno::EPERM);
+        if self.is_exiting(slot) {
+            return Ok(()); // already dying: nothing more to do (as Linux)
+        }
+        // Init takes only the signals it asked for (installed a handler or ignores), from
+        // anyone, the kernel included.
+        if pid == self.init_pid && sig != 0 && !self.handles(slot, sig) {
+            return Err(Errno::EPERM);
+        }
+        let from = match sender {
+            Some(s) => {
+                let (spid, uid) = (self.task(s).pid, self.task(s).uid);
+                if uid != 0 && uid != self.task(slot).uid {
+                    return Err(Errno::EPERM);
+                }
+                (spid, uid, abi::signal::SI_USER)
+            }
+            None => (0, 0, abi::signal::SI_KERNEL),
+        };
+        if sig != 0 {
+            self.send_signal(slot, sig, from);
+        }
+        Ok(())
+    }
+
+    /// Whether `pid` is `ancestor` or descends from it.
+    pub fn descends_from(&self, pid: i32, ancestor: i32) -> bool {
+        let mut p = pid;
+        for _ in 0..MAX_TASKS {
+            if p == ancestor {
+                return true;
+            }
+            match self.slot_of(p) {
+                Some(s) if p > 0 => p = self.task(s).ppid,
+                _ => return false,
             }
         }
-        if sig == 0 {
-            return Ok(());
-        }
-        let name = self.task(slot).name;
-        let n = name.iter().position(|&b| b == 0).unwrap_or(TASK_NAME_LEN);
-        let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
-        klog!(self, "pid {} ({}): killed by signal {}", pid, name, sig);
-        self.exit_task(slot, sys::w_signaled(sig as i32));
-        Ok(())
+        false
     }
 
     /// A user task faulted: report it on one line and end it.
@@ -486,8 +693,7 @@ impl Kernel {
             let t = self.task(slot);
             (t.pid, t.name)
         };
-        let n = name.iter().position(|&b| b == 0).unwrap_or(TASK_NAME_LEN);
-        let name = core::str::from_utf8(&name[..n]).unwrap_or("?");
+        let name = name_str(&name);
         crate::ktrace!(
             "fault pid={=i32} {=str} addr={=usize:#x} pc={=usize:#x}",
             pid,
@@ -511,13 +717,13 @@ impl Kernel {
     pub fn timer(&mut self) {
         let now = self.arch.now_ns();
         for s in 0..MAX_TASKS {
-            let due = match self.tasks[s].as_deref() {
+            let due = match self.tasks[s].as_ref() {
                 Some(t) => t.state == State::Blocked && t.wake_at.is_some_and(|w| w <= now),
                 None => false,
             };
             if due {
                 let ret = match self.task(s).block {
-                    Block::Sleep => 0,
+                    Block::Sleep { .. } => 0,
                     _ => Errno::ETIMEDOUT.to_ret(),
                 };
                 self.complete(s, ret);
@@ -532,10 +738,52 @@ impl Kernel {
         self.timers_dirty = true;
     }
 
-    /// Called on every return to user mode with the live register frame. Picks the task to
-    /// run, swapping frames and address spaces if it changes. Returns false when nothing can
-    /// run (the caller idles until an interrupt and calls again).
-    pub fn schedule(&mut self, frame: &mut TrapFrame) -> bool {
+    /// Called on every return to user mode with the live register frame: picks the task to
+    /// run (swapping frames and address spaces if it changes) and, if that task has kernel
+    /// work pending, runs one step of it.
+    pub fn schedule(&mut self, frame: &mut TrapFrame) -> Next {
+        if !self.pick(frame) {
+            return Next::Idle;
+        }
+        let cur = self.current.expect("picked");
+        let fresh = core::mem::take(&mut self.work_fresh);
+        // The common case, kept small: no kernel work and no signal, straight back to user.
+        let t = self.task(cur);
+        if t.work.is_none() && t.sig.deliverable() == 0 {
+            return Next::User;
+        }
+        self.schedule_slow(cur, fresh, frame)
+    }
+
+    /// The rest of `schedule`: a step of kernel work, or a signal to deliver.
+    #[inline(never)]
+    fn schedule_slow(&mut self, cur: usize, fresh: bool, frame: &mut TrapFrame) -> Next {
+        if fresh && self.task(cur).work.is_some() {
+            // The syscall that left this work may have done a step itself: let interrupts
+            // in before the next one, so that no two steps share a masked stretch.
+            return Next::Again;
+        }
+        if let Some(w) = self.task(cur).work {
+            self.task_mut(cur).work = None;
+            match self.interrupt_work(cur, w) {
+                // A caught signal cuts the call short: its result, or a restart.
+                Some(Some(ret)) => frame.x[0] = ret as u64,
+                Some(None) => frame.pc -= 4,
+                None => {
+                    self.work_step(cur, w, frame);
+                    return Next::Again;
+                }
+            }
+        }
+        if self.task(cur).sig.deliverable() != 0 && !self.deliver_signal(cur, frame) {
+            return Next::Again; // the signal ended the task: pick again
+        }
+        Next::User
+    }
+
+    /// Choose the task to run and load its frame. Returns false when nothing can run (the
+    /// caller idles until an interrupt and calls again).
+    fn pick(&mut self, frame: &mut TrapFrame) -> bool {
         if let Some(c) = self.current {
             let cur_prio = self.task(c).prio;
             let running = self.task(c).state == State::Running;
@@ -553,8 +801,21 @@ impl Kernel {
                     return true;
                 }
             }
+        }
+        self.switch_tasks(frame)
+    }
+
+    /// Save the current task (if any) and load the next one to run; false when there is none.
+    #[inline(never)]
+    fn switch_tasks(&mut self, frame: &mut TrapFrame) -> bool {
+        if let Some(c) = self.current {
+            let cur_prio = self.task(c).prio;
+            let running = self.task(c).state == State::Running;
             // Switch away from c.
-            self.task_mut(c).frame = *frame;
+            let tls = self.arch.user_tls();
+            let t = self.task_mut(c);
+            t.frame = *frame;
+            t.tls = tls;
             if running {
                 let higher = self.sched.top_prio().is_some_and(|p| p > cur_prio);
                 self.task_mut(c).state = State::Ready;
@@ -578,10 +839,16 @@ impl Kernel {
         t.state = State::Running;
         t.slice_end = now + SLICE_NS;
         *frame = t.frame;
-        let env = t.env;
+        let (env, tls) = (t.env, t.tls);
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
-        self.arch.addrenv_select(Some(&env));
+        // A task tearing itself down runs only kernel work: its tables are going away.
+        if self.is_exiting(next) {
+            self.arch.addrenv_select(None);
+        } else {
+            self.arch.addrenv_select(Some(&env));
+        }
+        self.arch.set_user_tls(tls);
         self.timers_dirty = true;
         self.rearm();
         true
@@ -620,6 +887,9 @@ impl Kernel {
         let t = self.task(slot);
         if t.state == State::Zombie {
             return 0;
+        }
+        if self.is_exiting(slot) {
+            return t.user_pages; // its tables are being freed: do not walk them
         }
         t.user_pages + self.arch.addrenv_table_pages(&t.env)
     }

@@ -2,6 +2,7 @@
 //! page accounting.
 
 use std::boxed::Box;
+use std::format;
 use std::vec;
 use std::vec::Vec;
 
@@ -11,7 +12,7 @@ use crate::pgalloc::PageAlloc;
 use crate::phys::fakeram;
 use crate::romfs::{self, RomFs};
 use crate::task::{State, SLICE_NS};
-use crate::up::TrapFrame;
+use crate::up::{Arch, TrapFrame};
 use crate::{uaccess, Kernel};
 use abi::layout::USER_STACK_TOP;
 use abi::sys::{self, nr};
@@ -44,6 +45,27 @@ fn prog() -> Vec<u8> {
     )
 }
 
+/// A program with 64 pages of data (file bytes then zero fill): several load steps.
+fn big_prog() -> Vec<u8> {
+    elf(
+        0x40_0000,
+        &[
+            Seg {
+                vaddr: 0x40_0000,
+                flags: 5,
+                data: vec![0x1f, 0x20, 0x03, 0xd5],
+                memsz: 4,
+            },
+            Seg {
+                vaddr: 0x40_1000,
+                flags: 6,
+                data: vec![0x5a; 40 * 4096],
+                memsz: 64 * 4096,
+            },
+        ],
+    )
+}
+
 /// A scratch user address in the current task's stack.
 pub const SCRATCH: usize = USER_STACK_TOP - 4096;
 
@@ -56,8 +78,13 @@ impl Sys {
         let mut bad = prog();
         bad[18] = 0; // wrong machine
         let img: &'static [u8] = Box::leak(
-            romfs::build(&[("prog", &prog()), ("bad", &bad), ("junk", b"not an elf")])
-                .into_boxed_slice(),
+            romfs::build(&[
+                ("prog", &prog()),
+                ("bad", &bad),
+                ("junk", b"not an elf"),
+                ("big", &big_prog()),
+            ])
+            .into_boxed_slice(),
         );
         let k = Kernel::new(arch, pg, RomFs::new(img).unwrap(), || (0, 0));
         Sys {
@@ -68,8 +95,24 @@ impl Sys {
     }
 
     /// Return to user: run the scheduler the way the trap exit path does.
+    /// Every step of pending kernel work runs (no interrupt comes between them here).
     pub fn run(&mut self) -> bool {
-        self.k.schedule(&mut self.frame)
+        loop {
+            match self.k.schedule(&mut self.frame) {
+                crate::task::Next::User => return true,
+                crate::task::Next::Idle => return false,
+                crate::task::Next::Again => {}
+            }
+        }
+    }
+
+    /// Everything written to the console so far: the transmit interrupt is played until the
+    /// ring is empty, as the UART would drain it.
+    pub fn console(&mut self) -> std::string::String {
+        while self.arch.inner.lock().unwrap().tx_irq {
+            self.k.console_tx_ready();
+        }
+        self.arch.console()
     }
 
     pub fn cur_pid(&self) -> Option<i32> {
@@ -83,6 +126,16 @@ impl Sys {
             self.frame.x[i] = *a as u64;
         }
         self.k.syscall(&mut self.frame);
+        // On the way back to user mode the caller's kernel work runs to its end (unless the
+        // caller blocks and another task takes over).
+        while let Some(c) = self.k.current {
+            if self.k.task(c).work.is_none() {
+                break;
+            }
+            if self.k.schedule(&mut self.frame) != crate::task::Next::Again {
+                break;
+            }
+        }
         self.frame.x[0] as i64
     }
 
@@ -96,6 +149,23 @@ impl Sys {
 
     pub fn get<T: uaccess::Plain>(&self, uva: usize) -> T {
         uaccess::read_val(self.k.arch, &self.env(), uva).unwrap()
+    }
+
+    /// Let every task that has exited finish tearing itself down (it does that when it is
+    /// scheduled, at its priority), then come back to whatever runs.
+    pub fn settle(&mut self) {
+        for _ in 0..1000 {
+            let exiting = (0..crate::task::MAX_TASKS)
+                .any(|s| self.k.tasks[s].is_some() && self.k.is_exiting(s));
+            if !exiting {
+                return;
+            }
+            if self.k.current.is_some() {
+                self.call(nr::SCHED_YIELD, &[]);
+            }
+            self.run();
+        }
+        panic!("an exiting task never finished");
     }
 
     /// Make `pid` the running task (round robin among equal priorities).
@@ -128,6 +198,48 @@ fn kernel_state_fits_the_boot_stack() {
         "{}",
         core::mem::size_of::<Kernel>()
     );
+}
+
+#[test]
+fn thread_pointer_is_per_task_and_starts_at_zero() {
+    let mut s = Sys::new();
+    let a = s.k.spawn("prog", b"prog\0", None).unwrap();
+    assert!(s.run());
+    assert_eq!(s.cur_pid(), Some(a));
+    assert_eq!(s.arch.user_tls(), 0);
+    s.arch.set_user_tls(0xaaaa);
+    let b = s.spawn_call("prog") as i32;
+    s.switch_to(b);
+    assert_eq!(s.arch.user_tls(), 0, "a new process starts with 0");
+    s.arch.set_user_tls(0xbbbb);
+    s.switch_to(a);
+    assert_eq!(s.arch.user_tls(), 0xaaaa);
+    s.switch_to(b);
+    assert_eq!(s.arch.user_tls(), 0xbbbb);
+}
+
+#[test]
+fn argv_is_null_terminated_at_the_argument_limit() {
+    let mut s = Sys::new();
+    let mut args = Vec::new();
+    for i in 0..sys::ARGV_MAX {
+        args.extend_from_slice(format!("{}", i % 10).as_bytes());
+        args.push(0);
+    }
+    let pid = s.k.spawn("prog", &args, None).unwrap();
+    assert!(s.run());
+    assert_eq!(s.cur_pid(), Some(pid));
+    assert_eq!(s.frame.x[0], sys::ARGV_MAX as u64);
+    let argv = s.frame.x[1] as usize;
+    let last: u64 = s.get(argv + (sys::ARGV_MAX - 1) * 8);
+    assert_ne!(last, 0);
+    let end: u64 = s.get(argv + sys::ARGV_MAX * 8);
+    assert_eq!(end, 0, "argv[ARGV_MAX] must be NULL");
+    // One more is refused, with nothing kept.
+    let used = s.k.pg.used();
+    args.extend_from_slice(b"x\0");
+    assert_eq!(s.k.spawn("prog", &args, None), Err(Errno::E2BIG));
+    assert_eq!(s.k.pg.used(), used);
 }
 
 #[test]
@@ -188,6 +300,8 @@ fn zombie_is_reaped_by_a_later_wait() {
     let child = s.spawn_call("prog") as i32;
     let slot = s.k.slot_of(child).unwrap();
     s.k.exit_task(slot, sys::w_exited(5));
+    assert!(s.k.is_exiting(slot), "torn down when it next runs");
+    s.settle();
     assert_eq!(s.k.task(slot).state, State::Zombie);
     assert_eq!(
         s.call(nr::WAIT4, &[1234, 0, 0, 0]),
@@ -225,7 +339,10 @@ fn kill_frees_pages_and_reports() {
     let child = s.spawn_call("prog");
     assert!(s.k.pg.used() > before_child);
     assert_eq!(s.call(nr::KILL, &[child as usize, sys::SIGKILL]), 0);
-    assert_eq!(s.call(nr::WAIT4, &[child as usize, SCRATCH, 0, 0]), child);
+    // The wait blocks until the child has torn itself down.
+    s.call(nr::WAIT4, &[child as usize, SCRATCH, 0, 0]);
+    s.run();
+    assert_eq!(s.frame.x[0] as i64, child);
     let st: i32 = s.get(SCRATCH);
     assert_eq!(sys::wtermsig(st), 9);
     assert_eq!(s.k.pg.used(), before_child);
@@ -248,7 +365,7 @@ fn user_fault_kills_with_one_line_report() {
         0x40_0010,
         sys::SIGSEGV,
     );
-    let out = s.arch.console();
+    let out = s.console();
     assert!(out.contains("pid 1 (prog): killed: data abort (translation fault, write) at 0xdead0000 (pc 0x400010)"), "{out}");
     assert_eq!(out.lines().count(), 1);
     assert!(!s.run());
@@ -306,7 +423,7 @@ fn bad_syscalls_get_errnos() {
     assert_eq!(s.call(nr::TASKINFO, &[0, 8]), err(Errno::EFAULT));
     s.put(SCRATCH, b"hi\n");
     assert_eq!(s.call(nr::WRITE, &[1, SCRATCH, 3]), 3);
-    assert!(s.arch.console().ends_with("hi\n"));
+    assert!(s.console().ends_with("hi\r\n"));
 }
 
 #[test]
@@ -434,7 +551,7 @@ fn ctrl_c_interrupts_the_foreground_process() {
     assert_eq!(sys::wtermsig(st), sys::SIGINT as i32);
     assert_eq!(s.k.fg_pid, 0, "foreground cleared");
     assert!(
-        s.k.console_rx.is_empty(),
+        s.k.console.rx.is_empty(),
         "the ^C was not left for a reader"
     );
     // Bad arguments.
@@ -590,4 +707,527 @@ fn pipes_carry_bytes_between_processes() {
     }
     assert_eq!(n, (crate::pipe::MAX_FDS - 3) / 2);
     assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), err(Errno::EMFILE));
+}
+
+#[test]
+fn only_the_controlling_process_or_root_picks_the_foreground() {
+    let mut s = Sys::new();
+    let init = s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.k.init_pid = init;
+    s.run();
+    let fg = |s: &mut Sys, pid: i32| {
+        s.put(SCRATCH, &pid.to_le_bytes());
+        s.call(nr::IOCTL, &[0, sys::TIOCSPGRP, SCRATCH])
+    };
+    // A shell: its own session, the console as its controlling terminal, then unprivileged.
+    let shell = s.spawn_call("prog") as i32;
+    s.switch_to(shell);
+    assert_eq!(s.call(nr::SETSID, &[]), shell as i64);
+    assert_eq!(
+        s.call(nr::SETSID, &[]),
+        err(Errno::EPERM),
+        "already a leader"
+    );
+    assert_eq!(s.call(nr::GETSID, &[0]), shell as i64);
+    assert_eq!(s.call(nr::IOCTL, &[0, sys::TIOCSCTTY, 0]), 0);
+    assert_eq!(s.call(nr::SETUID, &[1000]), 0);
+    let job = s.spawn_call("prog") as i32;
+    assert_eq!(fg(&mut s, job), 0, "the shell's own child");
+    assert_eq!(
+        fg(&mut s, init),
+        err(Errno::EPERM),
+        "init: not in the session"
+    );
+    assert_eq!(fg(&mut s, 0), 0);
+    // Its child is unprivileged and not the controlling process: nothing at all.
+    s.switch_to(job);
+    assert_eq!(s.call(nr::GETSID, &[0]), shell as i64, "sid inherited");
+    assert_eq!(fg(&mut s, job), err(Errno::EPERM));
+    assert_eq!(fg(&mut s, init), err(Errno::EPERM));
+    // A root process in another session: only its own session or descendants.
+    s.switch_to(init);
+    let other = s.spawn_call("prog") as i32;
+    s.switch_to(other);
+    assert_eq!(s.call(nr::SETSID, &[]), other as i64);
+    assert_eq!(fg(&mut s, init), err(Errno::EPERM));
+    assert_eq!(fg(&mut s, job), err(Errno::EPERM), "a stranger's job");
+    assert_eq!(fg(&mut s, other), 0, "itself");
+    // Another leader cannot take the console unless root asks to steal it.
+    assert_eq!(
+        s.call(nr::IOCTL, &[0, sys::TIOCSCTTY, 0]),
+        err(Errno::EPERM)
+    );
+    assert_eq!(s.call(nr::IOCTL, &[0, sys::TIOCSCTTY, 1]), 0);
+    assert_eq!(s.k.console_sid, other);
+    // Nobody signals init, root included; Ctrl-C never reaches it.
+    assert_eq!(s.call(nr::KILL, &[init as usize, 9]), err(Errno::EPERM));
+    assert_eq!(s.call(nr::KILL, &[init as usize, 0]), 0, "probing is fine");
+    s.k.fg_pid = init;
+    s.k.console_input(b"\x03");
+    assert!(s.k.slot_of(init).is_some(), "init survived ^C");
+    // The controlling process exits: the console has no session and no foreground.
+    s.call(nr::EXIT, &[0]);
+    s.run();
+    assert_eq!((s.k.console_sid, s.k.fg_pid), (0, 0));
+}
+
+#[test]
+fn init_ending_powers_off_with_a_report() {
+    let mut s = Sys::new();
+    let init = s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.k.init_pid = init;
+    s.run();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.k.user_fault("data abort", 0, 0x40_0000, sys::SIGSEGV);
+    }));
+    let msg = r.unwrap_err();
+    assert_eq!(
+        msg.downcast_ref::<std::string::String>()
+            .map(|m| m.as_str()),
+        Some("poweroff 139")
+    );
+    assert!(s
+        .console()
+        .contains("init (pid 1) killed by signal 11: powering off"));
+}
+
+#[test]
+fn console_writes_block_on_a_full_ring_and_finish_in_steps() {
+    use crate::console::TX_USER;
+    let mut s = Sys::new();
+    let writer = s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let other = s.spawn_call("prog") as i32;
+    // A slow UART: 16 bytes per interrupt.
+    s.arch.inner.lock().unwrap().tx_room = Some(16);
+    // 8 KiB without newlines, from the stack (12 pages mapped below SCRATCH).
+    let buf = SCRATCH - 8192;
+    s.put(buf, &[b'x'; 8192]);
+    s.call(nr::WRITE, &[1, buf, 8192]);
+    assert!(s.run());
+    // The writer is blocked with the ring full; the other task runs.
+    assert_eq!(s.cur_pid(), Some(other));
+    let w = s.k.slot_of(writer).unwrap();
+    assert_eq!(s.k.task(w).block, crate::task::Block::ConsoleWrite);
+    assert!(s.k.console.tx.len() > TX_USER / 2);
+    // A kernel message still fits (the reserve) while user bytes cannot.
+    crate::klog!(s.k, "kernel message");
+    assert_eq!(s.k.console.tx_dropped, 0);
+    // The UART drains; the writer is woken once the ring is half empty and copies more
+    // itself when it runs, until all 8 KiB are out.
+    let mut returned = None;
+    for _ in 0..10_000 {
+        s.k.console_tx_ready();
+        s.call(nr::SCHED_YIELD, &[]);
+        s.run();
+        // Work steps run before a task returns to user: the writer back in user mode means
+        // its write has returned.
+        if s.cur_pid() == Some(writer) {
+            returned = Some(s.frame.x[0]);
+            break;
+        }
+    }
+    assert_eq!(returned, Some(8192), "the write returned its full count");
+    assert_eq!(s.console().matches('x').count(), 8192);
+    assert!(s.console().contains("kernel message"));
+}
+
+#[test]
+fn killing_a_blocked_console_writer_frees_it() {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let writer = s.spawn_call("prog") as i32;
+    s.arch.inner.lock().unwrap().tx_room = Some(0);
+    s.switch_to(writer);
+    let buf = SCRATCH - 8192;
+    s.put(buf, &[b'y'; 8192]);
+    s.call(nr::WRITE, &[1, buf, 8192]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1));
+    assert_eq!(s.call(nr::KILL, &[writer as usize, 2]), 0);
+    s.call(nr::WAIT4, &[writer as usize, 0, 0, 0]);
+    s.run();
+    assert_eq!(s.frame.x[0], writer as u64);
+    // Nothing of the dead writer's is left waiting; the ring drains once the UART can.
+    s.arch.inner.lock().unwrap().tx_room = None;
+    assert!(s.console().contains('y'));
+    assert!(s.k.console.tx.is_empty());
+}
+
+#[test]
+fn console_output_turns_newlines_into_crlf_and_partial_fault_counts() {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    s.put(SCRATCH, b"a\nb\n");
+    assert_eq!(s.call(nr::WRITE, &[1, SCRATCH, 4]), 4);
+    assert!(s.console().ends_with("a\r\nb\r\n"));
+    // The buffer runs into an unmapped page: what was copied counts.
+    let last = USER_STACK_TOP - 100;
+    s.put(last, &[b'z'; 100]);
+    assert_eq!(s.call(nr::WRITE, &[1, last, 300]), 100);
+    assert_eq!(
+        s.call(nr::WRITE, &[1, USER_STACK_TOP, 10]),
+        err(Errno::EFAULT)
+    );
+}
+
+mod signals {
+    use super::*;
+    use abi::signal::*;
+
+    const HANDLER: u64 = 0x40_0100;
+    const RESTORER: u64 = 0x40_0200;
+
+    fn sigaction(s: &mut Sys, sig: usize, handler: u64, flags: u64, mask: SigSet) -> i64 {
+        let a = SigAction {
+            handler,
+            flags: flags | SA_RESTORER,
+            restorer: RESTORER,
+            mask,
+        };
+        s.put(SCRATCH + 512, &as_bytes(&a));
+        s.call(nr::RT_SIGACTION, &[sig, SCRATCH + 512, 0, 8])
+    }
+
+    fn as_bytes(a: &SigAction) -> [u8; 32] {
+        let mut b = [0u8; 32];
+        for (i, v) in [a.handler, a.flags, a.restorer, a.mask].iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    fn two() -> (Sys, i32, i32) {
+        let mut s = Sys::new();
+        let a = s.k.spawn("prog", b"prog\0", None).unwrap();
+        s.run();
+        let b = s.spawn_call("prog") as i32;
+        (s, a, b)
+    }
+
+    #[test]
+    fn a_handler_runs_on_the_user_stack_and_sigreturn_restores_everything() {
+        let (mut s, a, b) = two();
+        s.switch_to(b);
+        assert_eq!(
+            sigaction(&mut s, SIGUSR1, HANDLER, SA_SIGINFO, sigbit(SIGUSR2)),
+            0
+        );
+        // b sleeps 10 s; a signals it.
+        s.put(SCRATCH, &[10u64.to_le_bytes(), 0u64.to_le_bytes()].concat());
+        s.frame.x[7] = 0x7777;
+        let sp_before = s.frame.sp;
+        s.call(nr::NANOSLEEP, &[SCRATCH, SCRATCH + 64]);
+        s.run();
+        assert_eq!(s.cur_pid(), Some(a));
+        s.arch.advance(1_000_000_000);
+        assert_eq!(s.call(nr::KILL, &[b as usize, SIGUSR1]), 0);
+        s.switch_to(b);
+        // In the handler: x0 = signal, x1 = &info, x2 = &uc, x30 = restorer, pc = handler.
+        assert_eq!(
+            (s.frame.x[0], s.frame.pc, s.frame.x[30]),
+            (SIGUSR1 as u64, HANDLER, RESTORER)
+        );
+        let sp = s.frame.sp as usize;
+        assert_eq!(sp % 16, 0);
+        assert_eq!(s.frame.x[1] as usize, sp);
+        let info_pid: i32 = s.get(sp + 16);
+        assert_eq!(info_pid, a, "si_pid");
+        // nanosleep was cut short: EINTR saved in the frame, time left written (about 9 s).
+        let uc = s.frame.x[2] as usize;
+        let regs =
+            core::mem::offset_of!(UContext, mcontext) + core::mem::offset_of!(MContext, regs);
+        let saved_x0: u64 = s.get(uc + regs);
+        assert_eq!(saved_x0 as i64, err(Errno::EINTR));
+        let left: i64 = s.get(SCRATCH + 64);
+        assert_eq!(left, 9, "10 s asked, 1 s slept");
+        // The mask while it runs: the signal itself and sa_mask.
+        assert_eq!(
+            s.k.task(s.k.current.unwrap()).sig.blocked,
+            sigbit(SIGUSR1) | sigbit(SIGUSR2)
+        );
+        // The handler returns through the restorer.
+        s.call(nr::RT_SIGRETURN, &[]);
+        assert_eq!(s.frame.x[0] as i64, err(Errno::EINTR));
+        assert_eq!(s.frame.x[7], 0x7777);
+        assert_eq!(s.frame.sp, sp_before);
+        assert_eq!(s.k.task(s.k.current.unwrap()).sig.blocked, 0);
+    }
+
+    #[test]
+    fn sa_restart_restarts_and_without_it_eintr() {
+        let (mut s, a, b) = two();
+        s.switch_to(b);
+        assert_eq!(sigaction(&mut s, SIGUSR1, HANDLER, SA_RESTART, 0), 0);
+        assert_eq!(sigaction(&mut s, SIGUSR2, HANDLER, 0, 0), 0);
+        let pc = s.frame.pc;
+        s.call(nr::READ, &[0, SCRATCH, 4]); // blocks: no console input
+        s.run();
+        assert_eq!(s.call(nr::KILL, &[b as usize, SIGUSR1]), 0);
+        s.switch_to(b);
+        assert_eq!(s.frame.pc, HANDLER);
+        s.call(nr::RT_SIGRETURN, &[]);
+        assert_eq!(s.frame.pc, pc - 4, "back at the svc");
+        assert_eq!(s.frame.x[0], 0, "the first argument again");
+        // Without SA_RESTART: EINTR.
+        s.frame.pc = pc;
+        s.call(nr::READ, &[0, SCRATCH, 4]);
+        s.run();
+        assert_eq!(s.cur_pid(), Some(a));
+        assert_eq!(s.call(nr::KILL, &[b as usize, SIGUSR2]), 0);
+        s.switch_to(b);
+        s.call(nr::RT_SIGRETURN, &[]);
+        assert_eq!(s.frame.x[0] as i64, err(Errno::EINTR));
+    }
+
+    #[test]
+    fn blocked_signals_wait_ignored_ones_vanish_and_kill_cannot_be_caught() {
+        let (mut s, a, b) = two();
+        s.switch_to(b);
+        assert_eq!(
+            sigaction(&mut s, SIGKILL, HANDLER, 0, 0),
+            err(Errno::EINVAL)
+        );
+        assert_eq!(
+            sigaction(&mut s, SIGSTOP, SIG_IGN, 0, 0),
+            err(Errno::EINVAL)
+        );
+        assert_eq!(sigaction(&mut s, 0, HANDLER, 0, 0), err(Errno::EINVAL));
+        assert_eq!(sigaction(&mut s, 65, HANDLER, 0, 0), err(Errno::EINVAL));
+        // A handler needs a restorer.
+        s.put(
+            SCRATCH + 512,
+            &[HANDLER.to_le_bytes(), [0; 8], [0; 8], [0; 8]].concat(),
+        );
+        assert_eq!(
+            s.call(nr::RT_SIGACTION, &[SIGINT, SCRATCH + 512, 0, 8]),
+            err(Errno::EINVAL)
+        );
+        assert_eq!(sigaction(&mut s, SIGTERM, SIG_IGN, 0, 0), 0);
+        assert_eq!(sigaction(&mut s, SIGUSR1, HANDLER, 0, 0), 0);
+        // Block SIGUSR1 and SIGKILL (the latter silently stays unblocked).
+        s.put(SCRATCH, &(sigbit(SIGUSR1) | sigbit(SIGKILL)).to_le_bytes());
+        assert_eq!(
+            s.call(nr::RT_SIGPROCMASK, &[SIG_BLOCK, SCRATCH, SCRATCH + 8, 8]),
+            0
+        );
+        assert_eq!(s.k.task(s.k.current.unwrap()).sig.blocked, sigbit(SIGUSR1));
+        s.switch_to(a);
+        assert_eq!(s.call(nr::KILL, &[b as usize, SIGTERM]), 0);
+        assert_eq!(s.call(nr::KILL, &[b as usize, SIGUSR1]), 0);
+        s.switch_to(b);
+        assert_ne!(s.frame.pc, HANDLER, "blocked: not delivered");
+        assert_eq!(s.call(nr::RT_SIGPENDING, &[SCRATCH, 8]), 0);
+        assert_eq!(
+            s.get::<u64>(SCRATCH),
+            sigbit(SIGUSR1),
+            "SIGTERM was ignored"
+        );
+        s.put(SCRATCH, &sigbit(SIGUSR1).to_le_bytes());
+        s.call(nr::RT_SIGPROCMASK, &[SIG_UNBLOCK, SCRATCH, 0, 8]);
+        s.run();
+        assert_eq!(s.frame.pc, HANDLER, "delivered once unblocked");
+        // SIGKILL ends it whatever the mask.
+        s.switch_to(a);
+        assert_eq!(s.call(nr::KILL, &[b as usize, SIGKILL]), 0);
+        s.call(nr::WAIT4, &[b as usize, SCRATCH, 0, 0]);
+        s.run();
+        assert_eq!(s.frame.x[0] as i64, b as i64);
+        assert_eq!(sys::wtermsig(s.get(SCRATCH)), SIGKILL as i32);
+    }
+
+    #[test]
+    fn sigreturn_cannot_raise_privilege_and_a_bad_frame_kills() {
+        let (mut s, a, b) = two();
+        s.switch_to(b);
+        assert_eq!(sigaction(&mut s, SIGUSR1, HANDLER, 0, 0), 0);
+        s.call(nr::SCHED_YIELD, &[]);
+        s.run();
+        s.switch_to(a);
+        s.call(nr::KILL, &[b as usize, SIGUSR1]);
+        s.switch_to(b);
+        // The handler forges an EL1h, interrupts-masked PSTATE in its frame.
+        let uc = s.frame.x[2] as usize;
+        let pstate =
+            core::mem::offset_of!(UContext, mcontext) + core::mem::offset_of!(MContext, pstate);
+        s.put(uc + pstate, &0x3c5u64.to_le_bytes());
+        s.call(nr::RT_SIGRETURN, &[]);
+        assert_eq!(s.frame.pstate, 0, "EL0t with interrupts on");
+        // sigreturn with sp pointing nowhere: killed with SIGSEGV.
+        s.frame.sp = 0x1000;
+        s.call(nr::RT_SIGRETURN, &[]);
+        s.run();
+        s.switch_to(a);
+        assert_eq!(s.call(nr::WAIT4, &[b as usize, SCRATCH, 0, 0]), b as i64);
+        assert_eq!(sys::wtermsig(s.get(SCRATCH)), SIGSEGV as i32);
+        assert!(s.console().contains("rt_sigreturn with no signal frame"));
+    }
+
+    #[test]
+    fn an_interrupted_console_write_returns_what_it_wrote() {
+        let (mut s, a, b) = two();
+        s.switch_to(b);
+        assert_eq!(sigaction(&mut s, SIGINT, HANDLER, SA_RESTART, 0), 0);
+        s.arch.inner.lock().unwrap().tx_room = Some(0);
+        let buf = SCRATCH - 8192;
+        s.put(buf, &[b'w'; 8192]);
+        s.call(nr::WRITE, &[1, buf, 8192]);
+        s.run();
+        assert_eq!(s.cur_pid(), Some(a));
+        s.call(nr::KILL, &[b as usize, SIGINT]);
+        s.switch_to(b);
+        assert_eq!(s.frame.pc, HANDLER);
+        s.call(nr::RT_SIGRETURN, &[]);
+        let n = s.frame.x[0] as i64;
+        assert!(n > 0 && n < 8192, "partial count, not a restart: {n}");
+    }
+
+    #[test]
+    fn ctrl_c_to_a_catching_foreground_discards_typed_ahead_input() {
+        let (mut s, _a, b) = two();
+        s.switch_to(b);
+        assert_eq!(sigaction(&mut s, SIGINT, HANDLER, 0, 0), 0);
+        s.k.fg_pid = b;
+        s.call(nr::READ, &[0, SCRATCH, 64]);
+        s.run();
+        s.k.console_input(b"ls -l\x03");
+        assert!(
+            s.k.console.rx.is_empty(),
+            "typed-ahead input dropped with the ^C"
+        );
+        s.switch_to(b);
+        assert_eq!(s.frame.pc, HANDLER);
+        s.call(nr::RT_SIGRETURN, &[]);
+        assert_eq!(s.frame.x[0] as i64, err(Errno::EINTR));
+        assert_eq!(s.k.fg_pid, b, "still the foreground for the next ^C");
+    }
+
+    #[test]
+    fn spawned_children_start_with_default_handlers_but_keep_ignores() {
+        let (mut s, _a, b) = two();
+        s.switch_to(b);
+        sigaction(&mut s, SIGUSR1, HANDLER, 0, 0);
+        sigaction(&mut s, SIGUSR2, SIG_IGN, 0, 0);
+        let c = s.spawn_call("prog") as i32;
+        let t = &s.k.task(s.k.slot_of(c).unwrap()).sig;
+        assert_eq!(t.actions[SIGUSR1 - 1].handler, SIG_DFL);
+        assert_eq!(t.actions[SIGUSR2 - 1].handler, SIG_IGN);
+        // A handled signal with no stack to hold the frame ends the task.
+        s.frame.sp = 0x2000;
+        s.call(nr::KILL, &[b as usize, SIGUSR1]);
+        s.run();
+        assert!(s.console().contains("no room on the stack"));
+        assert_eq!(s.k.task(s.k.slot_of(b).unwrap()).state, State::Zombie);
+    }
+}
+
+#[test]
+fn a_big_brk_runs_in_steps_and_running_out_rolls_back() {
+    use abi::layout::USER_HEAP;
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let base = s.k.pg.used();
+    let start = s.call(nr::BRK, &[0]) as usize;
+    assert_eq!(start, USER_HEAP);
+    // 8 MiB: far more than one step.
+    s.frame.x[8] = nr::BRK as u64;
+    s.frame.x[0] = (start + (8 << 20)) as u64;
+    s.k.syscall(&mut s.frame);
+    assert!(s.k.task(s.k.current.unwrap()).work.is_some());
+    s.run();
+    assert_eq!(s.frame.x[0] as usize, start + (8 << 20));
+    assert_eq!(s.k.pg.used(), base + 2048);
+    assert_eq!(s.get::<u64>(start + (8 << 20) - 8), 0);
+    // More than the fake RAM holds: everything this call took is given back.
+    assert_eq!(
+        s.call(nr::BRK, &[start + (64 << 20)]) as usize,
+        start + (8 << 20)
+    );
+    assert_eq!(s.k.pg.used(), base + 2048);
+    // Shrinking frees in steps too.
+    assert_eq!(s.call(nr::BRK, &[start]) as usize, start);
+    assert_eq!(s.k.pg.used(), base);
+}
+
+#[test]
+fn a_program_loads_in_steps_as_the_childs_own_work() {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let base = s.k.pg.used();
+    s.put(SCRATCH, b"big");
+    let c = s.call(nr::SPAWN, &[SCRATCH, 3, 0, 0]) as i32;
+    assert!(c > 0);
+    let cs = s.k.slot_of(c).unwrap();
+    assert!(matches!(
+        s.k.task(cs).work,
+        Some(crate::work::Work::Load { .. })
+    ));
+    // The parent goes on; the child loads when it runs, in several steps.
+    s.call(nr::SCHED_YIELD, &[]);
+    let mut steps = 0;
+    while s.k.schedule(&mut s.frame) == crate::task::Next::Again {
+        steps += 1;
+    }
+    assert_eq!(s.cur_pid(), Some(c));
+    assert!(steps >= 65 / crate::work::STEP_LOAD, "{steps} steps");
+    assert_eq!(s.get::<u64>(0x40_1000 + 39 * 4096), 0x5a5a_5a5a_5a5a_5a5a);
+    assert_eq!(s.get::<u64>(0x40_1000 + 40 * 4096), 0, "zero fill");
+    s.call(nr::EXIT, &[0]);
+    s.settle();
+    s.call(nr::WAIT4, &[c as usize, 0, 0, 0]);
+    s.run();
+    assert_eq!(s.k.pg.used(), base);
+}
+
+#[test]
+fn a_program_that_does_not_fit_ends_with_127_and_a_report() {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    // Leave room for the child's stack and tables, not for its 65 program pages.
+    let mut hog = Vec::new();
+    while s.k.pg.free() > 40 {
+        hog.push(s.k.pg.alloc().unwrap());
+    }
+    s.put(SCRATCH, b"big");
+    let c = s.call(nr::SPAWN, &[SCRATCH, 3, 0, 0]) as i32;
+    assert!(c > 0);
+    s.call(nr::WAIT4, &[c as usize, SCRATCH + 64, 0, 0]);
+    s.run();
+    assert_eq!(s.frame.x[0] as i32, c);
+    let st: i32 = s.get(SCRATCH + 64);
+    assert!(sys::wifexited(st) && sys::wexitstatus(st) == 127, "{st:#x}");
+    assert!(s
+        .console()
+        .contains("(big): cannot load the program: ENOMEM"));
+    for p in hog {
+        s.k.pg.free_page(p);
+    }
+}
+
+#[test]
+fn buffers_running_past_the_user_range_are_efault_whole() {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let huge = usize::MAX - SCRATCH;
+    assert_eq!(s.call(nr::READ, &[0, SCRATCH, huge]), err(Errno::EFAULT));
+    assert_eq!(
+        s.call(nr::SYSLOG, &[sys::SYSLOG_ACTION_READ_ALL, SCRATCH, huge]),
+        err(Errno::EFAULT)
+    );
+    assert_eq!(
+        s.call(nr::ROMFS_LIST, &[0, SCRATCH, huge]),
+        err(Errno::EFAULT)
+    );
+    assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), 0);
+    let rfd = (s.get::<u64>(SCRATCH) & 0xffff_ffff) as usize;
+    assert_eq!(s.call(nr::READ, &[rfd, SCRATCH, huge]), err(Errno::EFAULT));
+    // A large buffer inside the range is fine: only what is copied is looked at.
+    s.put(SCRATCH, b"x");
+    assert_eq!(s.call(nr::ROMFS_LIST, &[0, SCRATCH, 1 << 30]), 4);
 }

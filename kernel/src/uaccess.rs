@@ -24,6 +24,8 @@ unsafe impl Plain for abi::sys::MemInfo {}
 unsafe impl Plain for abi::shm::ShmidDs {}
 unsafe impl Plain for abi::shm::ShmInfo {}
 unsafe impl Plain for abi::shm::ShmInfoLimits {}
+unsafe impl Plain for abi::signal::SigAction {}
+unsafe impl Plain for abi::signal::SigFrame {}
 
 /// Read a relative `timespec` (nanosleep, futex timeouts) as nanoseconds: EFAULT for a bad
 /// pointer, EINVAL for a negative or unnormalised value.

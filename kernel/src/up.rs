@@ -46,6 +46,10 @@ pub trait Arch: Sync {
     fn addrenv_create(&self, pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno>;
     /// Free the environment's tables and every page mapped as owned, and drop its TLB entries.
     fn addrenv_destroy(&self, env: &AddrEnv, pg: &mut PageAlloc);
+    /// Tear `env` down for about `budget` pages' worth of work (a page freed, or a bit of
+    /// table walked); true once it is entirely gone, TLB entries included. The environment
+    /// is never selected again once this has started.
+    fn addrenv_destroy_some(&self, env: &AddrEnv, pg: &mut PageAlloc, budget: usize) -> bool;
     /// Make `env` the current user address space (None: no user space at all).
     fn addrenv_select(&self, env: Option<&AddrEnv>);
     /// Pages used by the environment's translation tables.
@@ -80,14 +84,25 @@ pub trait Arch: Sync {
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize);
     /// Set a frame up to enter user code at `entry` with stack `sp` and x0/x1 = a0/a1.
     fn user_frame(&self, frame: &mut TrapFrame, entry: usize, sp: usize, a0: usize, a1: usize);
+    /// The user thread pointer (TPIDR_EL0): read when a task is switched out, written when one
+    /// is switched in, so that each process has its own.
+    fn user_tls(&self) -> u64;
+    fn set_user_tls(&self, v: u64);
+    /// The longest the kernel has run with interrupts masked since boot (or the last reset),
+    /// in nanoseconds; optionally start again from zero.
+    fn max_masked_ns(&self, reset: bool) -> u64;
     /// Monotonic nanoseconds since boot.
     fn now_ns(&self) -> u64;
     /// Ask for a timer interrupt at monotonic time `ns` (None: no timer needed).
     fn set_deadline(&self, ns: Option<u64>);
     /// Wall-clock seconds since the epoch (the real-time clock).
     fn rtc_seconds(&self) -> u64;
-    /// Write console bytes (polled; never blocks for long).
-    fn console_write(&self, bytes: &[u8]);
+    /// Hand console bytes to the UART without waiting: returns how many its transmit FIFO
+    /// took (0 when it is full).
+    fn console_tx(&self, bytes: &[u8]) -> usize;
+    /// Ask for, or stop, the interrupt that says the UART can take more bytes (the board
+    /// then calls `Kernel::console_tx_ready`).
+    fn console_tx_irq(&self, on: bool);
     /// Power off; `code` is the emulator's exit status where the board can pass one.
     fn poweroff(&self, code: i32) -> !;
     fn reboot(&self) -> !;

@@ -72,19 +72,34 @@ impl Qemu {
     }
 
     /// Wait until the output (after `from`) contains `pat`; panics with the output on timeout.
+    /// Only text that arrived since the last look is searched (plus an overlap), so a guest
+    /// printing megabytes does not make this quadratic.
     pub fn expect_from(&mut self, from: usize, pat: &str, secs: u64) -> usize {
         let until = Instant::now() + Duration::from_secs(secs);
+        let mut scanned = from.min(self.out.len());
         loop {
-            if let Some(i) = self.out[from.min(self.out.len())..].find(pat) {
-                return from + i + pat.len();
+            let mut start = scanned
+                .saturating_sub(pat.len())
+                .max(from.min(self.out.len()));
+            while !self.out.is_char_boundary(start) {
+                start -= 1;
             }
+            if let Some(i) = self.out[start..].find(pat) {
+                return start + i + pat.len();
+            }
+            scanned = self.out.len();
             if Instant::now() >= until || !self.pump(until) {
-                if let Some(i) = self.out[from.min(self.out.len())..].find(pat) {
-                    return from + i + pat.len();
+                if let Some(i) = self.out[start..].find(pat) {
+                    return start + i + pat.len();
+                }
+                let tail = self.out.len().saturating_sub(64 * 1024);
+                let mut tail_at = tail;
+                while !self.out.is_char_boundary(tail_at) {
+                    tail_at += 1;
                 }
                 panic!(
-                    "timed out waiting for {pat:?}; output so far:\n{}",
-                    self.out
+                    "timed out waiting for {pat:?}; output so far (last 64 KiB):\n{}",
+                    &self.out[tail_at..]
                 );
             }
         }
@@ -104,11 +119,37 @@ impl Qemu {
         }
     }
 
+    /// Wait until the guest has printed nothing for `ms` milliseconds (at most `max_s` s).
+    pub fn quiet(&mut self, ms: u64, max_s: u64) {
+        let end = Instant::now() + Duration::from_secs(max_s);
+        while Instant::now() < end {
+            if !self.pump(Instant::now() + Duration::from_millis(ms)) {
+                return;
+            }
+        }
+    }
+
     /// Send bytes in one burst (a paste).
     pub fn paste(&mut self, s: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin.write_all(s.as_bytes()).unwrap();
-        stdin.flush().unwrap();
+        self.paste_bytes(s.as_bytes());
+    }
+
+    /// Send raw bytes in one burst, reading the guest's output meanwhile so that neither
+    /// side's pipe fills while the other waits.
+    pub fn paste_bytes(&mut self, b: &[u8]) {
+        for chunk in b.chunks(4096) {
+            let stdin = self.stdin.as_mut().expect("stdin open");
+            // A guest that stops draining its UART stops QEMU reading stdin: the write then
+            // blocks until QEMU's time limit ends it.
+            let sent = stdin.write_all(chunk).and_then(|_| stdin.flush());
+            assert!(
+                sent.is_ok(),
+                "console input stalled (QEMU stopped reading: the guest no longer drains its UART)"
+            );
+            while let Ok(b) = self.rx.try_recv() {
+                self.out.push_str(&String::from_utf8_lossy(&b));
+            }
+        }
     }
 
     /// Wait for QEMU to exit; returns (exit code, full output).

@@ -72,3 +72,15 @@ fn shell_runs_programs_with_arguments() {
     q.type_str("echo $?\r");
     q.expect_from(at, "\n3\r\n", 10);
 }
+
+#[test]
+fn init_dying_powers_off_with_a_clear_message() {
+    let q = Qemu::boot(&["--append", "init-fault"], 60);
+    let (code, out) = q.finish(70);
+    assert!(
+        out.contains("(init): killed: data abort (translation fault, read) at 0x0")
+            && out.contains("init (pid 1) killed by signal 11: powering off"),
+        "{out}"
+    );
+    assert_eq!(code, 128 + 11, "{out}");
+}

@@ -197,6 +197,49 @@ fn ctrl_c_interrupts_the_foreground_program() {
 }
 
 #[test]
+fn ctrl_c_stops_a_huge_console_write_at_once() {
+    let mut q = shell();
+    let at = q.out.len();
+    q.type_str("ttask bigwrite 8388608\r");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let t0 = std::time::Instant::now();
+    q.type_str("\x03");
+    q.expect_from(at, "killed by signal 2", 10);
+    q.expect_from(at, "nsh> ", 10);
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(3),
+        "Ctrl-C took {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(q.cmd("echo $?").trim(), "130");
+}
+
+#[test]
+fn ctrl_c_interrupts_the_shells_own_sleep_and_wait() {
+    let mut q = shell();
+    for (cmd, setup) in [("sleep 100", None), ("wait", Some("ttask sleep 100000 &"))] {
+        if let Some(bg) = setup {
+            q.cmd(bg);
+        }
+        let at = q.out.len();
+        q.type_str(&format!("{cmd}\r"));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let t0 = std::time::Instant::now();
+        q.type_str("\x03");
+        q.expect_from(at, "^C", 5);
+        q.expect_from(at, "nsh> ", 5);
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(2),
+            "{cmd}: the prompt took {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(q.cmd("echo $?").trim(), "130", "{cmd}");
+    }
+    // The background job was not touched by the Ctrl-C.
+    assert!(q.cmd("ps").contains("ttask"));
+}
+
+#[test]
 fn pasted_input_is_not_lost() {
     let mut q = shell();
     let long: String = (0..180).map(|i| (b'a' + (i % 26) as u8) as char).collect();
@@ -269,4 +312,73 @@ fn jobs_builtins_and_shell_restart() {
     q.expect_from(at, "restarting", 10);
     q.expect_from(at, "nsh> ", 10);
     assert_eq!(q.cmd("echo back").trim(), "back");
+}
+
+/// The kernel's console input buffer (kernel::CONSOLE_RX): what a paste may run ahead of the
+/// shell by before the excess is dropped.
+const CONSOLE_RX: usize = 4096;
+
+/// Bytes of a small deterministic generator (xorshift), for reproducible random input.
+fn noise(n: usize, mut x: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// After a burst, the console must still read: once the shell has worked through what the
+/// kernel kept (its output goes quiet), reset the line (Ctrl-C) and ask. A probe that lands
+/// while the buffer is still full is dropped like the paste, so it is repeated a few times;
+/// a wedged console never answers any of them.
+fn still_answers(q: &mut Qemu, tag: &str) {
+    let want = format!("\n{tag}-alive\r\n");
+    for _ in 0..5 {
+        q.quiet(1500, 120);
+        let at = q.out.len();
+        q.type_str(&format!("\x03echo {tag}-alive\r"));
+        q.quiet(1500, 20);
+        if q.out[at..].contains(&want) {
+            return;
+        }
+    }
+    panic!(
+        "the console no longer answers after the {tag} burst:\n{}",
+        q.out
+    );
+}
+
+#[test]
+fn a_100k_paste_never_wedges_the_console() {
+    let mut q = shell();
+    // Short lines at full speed: those within the first CONSOLE_RX bytes all run.
+    let lines: String = (0..8500).map(|i| format!("echo p{i:05}\r")).collect();
+    assert!(lines.len() >= 100_000);
+    let at = q.out.len();
+    q.paste_bytes(lines.as_bytes());
+    still_answers(&mut q, "short");
+    let out = &q.out[at..];
+    let fit = CONSOLE_RX / "echo p00000\r".len();
+    for i in 0..fit {
+        assert!(
+            out.contains(&format!("\np{i:05}\r\n")),
+            "line {i} of the first {fit} lost"
+        );
+    }
+    // Long lines (longer than the editor's line) and random bytes, also at full speed.
+    let long: String = (0..400)
+        .map(|i| format!("echo {}\r", "x".repeat(200 + i % 150)))
+        .collect();
+    q.paste_bytes(long.as_bytes());
+    still_answers(&mut q, "long");
+    // Random bytes, minus Ctrl-A (QEMU's own escape key on stdio).
+    let junk: Vec<u8> = noise(100_000, 0x9e37_79b9_7f4a_7c15)
+        .into_iter()
+        .map(|b| if b == 1 { b'.' } else { b })
+        .collect();
+    q.paste_bytes(&junk);
+    still_answers(&mut q, "random");
 }

@@ -6,6 +6,7 @@ extern crate alloc;
 
 pub mod heap;
 pub mod io;
+pub mod rt;
 pub mod sys;
 pub mod util;
 
@@ -19,7 +20,8 @@ macro_rules! entry {
     ($main:path) => {
         #[no_mangle]
         extern "C" fn __user_main(argc: usize, argv: *const *const u8) -> ! {
-            let mut store: [&str; 32] = [""; 32];
+            $crate::ARGV.store(argv as usize, core::sync::atomic::Ordering::Relaxed);
+            let mut store: [&str; $crate::abi::sys::ARGV_MAX] = [""; $crate::abi::sys::ARGV_MAX];
             // SAFETY: argc/argv are exactly what the kernel placed on the initial stack.
             let n = unsafe { $crate::args(argc, argv, &mut store) };
             let code = $main(&store[..n]);
@@ -27,6 +29,9 @@ macro_rules! entry {
         }
     };
 }
+
+/// The argv array exactly as the kernel passed it (for programs that check it raw).
+pub static ARGV: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
 core::arch::global_asm!(
     ".section .text._start, \"ax\"",

@@ -54,11 +54,21 @@ pub fn sched_yield() {
     let _ = call(nr::SCHED_YIELD, &[]);
 }
 pub fn sleep_ns(ns: u64) -> Result<(), Errno> {
+    sleep_rem(ns).map_err(|(e, _)| e)
+}
+/// nanosleep: on failure the errno and, for EINTR, the nanoseconds that were left.
+pub fn sleep_rem(ns: u64) -> Result<(), (Errno, u64)> {
     let ts = Timespec {
         tv_sec: (ns / 1_000_000_000) as i64,
         tv_nsec: (ns % 1_000_000_000) as i64,
     };
-    call(nr::NANOSLEEP, &[&ts as *const _ as usize, 0]).map(|_| ())
+    let mut rem = Timespec::default();
+    call(
+        nr::NANOSLEEP,
+        &[&ts as *const _ as usize, &mut rem as *mut _ as usize],
+    )
+    .map(|_| ())
+    .map_err(|e| (e, rem.tv_sec as u64 * 1_000_000_000 + rem.tv_nsec as u64))
 }
 pub fn sleep_ms(ms: u64) -> Result<(), Errno> {
     sleep_ns(ms * 1_000_000)
@@ -92,7 +102,7 @@ pub fn spawn_raw(path: &str, args: &[u8]) -> Result<i32, Errno> {
 }
 /// Spawn `path` with argv = [path, args...].
 pub fn spawn(path: &str, args: &[&str]) -> Result<i32, Errno> {
-    let mut buf: heapless::Vec<u8, 512> = heapless::Vec::new();
+    let mut buf: heapless::Vec<u8, { abi::sys::ARG_MAX }> = heapless::Vec::new();
     for a in core::iter::once(&path).chain(args.iter()) {
         buf.extend_from_slice(a.as_bytes())
             .map_err(|_| Errno::E2BIG)?;
@@ -120,7 +130,16 @@ pub fn getpriority(pid: i32) -> Result<u32, Errno> {
 }
 pub fn meminfo() -> MemInfo {
     let mut m = MemInfo::default();
-    let _ = call(nr::MEMINFO, &[&mut m as *mut _ as usize]);
+    let _ = call(nr::MEMINFO, &[&mut m as *mut _ as usize, 0]);
+    m
+}
+/// meminfo, then start the longest-masked-stretch measurement again.
+pub fn meminfo_reset_masked() -> MemInfo {
+    let mut m = MemInfo::default();
+    let _ = call(
+        nr::MEMINFO,
+        &[&mut m as *mut _ as usize, abi::sys::MEMINFO_RESET_MASKED],
+    );
     m
 }
 /// Task `index` onward: (next index, info), or None past the end.
@@ -219,6 +238,19 @@ pub fn set_foreground(pid: i32) -> Result<(), Errno> {
     .map(|_| ())
 }
 
+/// setsid(): lead a new session (EPERM if already a leader); returns its id.
+pub fn setsid() -> Result<i32, Errno> {
+    call(nr::SETSID, &[]).map(|v| v as i32)
+}
+pub fn getsid(pid: i32) -> Result<i32, Errno> {
+    call(nr::GETSID, &[pid as usize]).map(|v| v as i32)
+}
+/// Make the console the controlling terminal of the caller's session (the caller must lead
+/// it); `steal` lets uid 0 take it from another session.
+pub fn take_console(steal: bool) -> Result<(), Errno> {
+    call(nr::IOCTL, &[0, abi::sys::TIOCSCTTY, steal as usize]).map(|_| ())
+}
+
 /// pipe2(fds, 0): (read end, write end). Spawned children inherit both.
 pub fn pipe() -> Result<(usize, usize), Errno> {
     let mut pair = [0i32; 2];
@@ -227,6 +259,73 @@ pub fn pipe() -> Result<(usize, usize), Errno> {
 }
 pub fn close(fd: usize) -> Result<(), Errno> {
     call(nr::CLOSE, &[fd]).map(|_| ())
+}
+// ---- Signals (signal.h) ----
+
+use abi::signal::{SigAction, SigSet, SA_RESTORER, SIG_DFL, SIG_IGN};
+
+core::arch::global_asm!(
+    ".global __ulib_sigreturn",
+    "__ulib_sigreturn:",
+    "    mov x8, #139", // rt_sigreturn: the kernel's frame is at sp
+    "    svc #0",
+    "    brk #1",
+);
+extern "C" {
+    fn __ulib_sigreturn();
+}
+
+/// What to do with a signal.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Default,
+    Ignore,
+    /// Runs on the process's stack with the signal number; on return the interrupted code
+    /// goes on (a blocking call it was in returns EINTR, unless SA_RESTART was asked for).
+    Catch(extern "C" fn(i32)),
+}
+
+/// sigaction(sig, handler) with `flags` (SA_RESTART, SA_NODEFER, SA_RESETHAND) and the
+/// signals to block while the handler runs.
+pub fn sigaction(sig: usize, h: Handler, flags: u64, mask: SigSet) -> Result<(), Errno> {
+    let act = SigAction {
+        handler: match h {
+            Handler::Default => SIG_DFL,
+            Handler::Ignore => SIG_IGN,
+            Handler::Catch(f) => f as *const () as usize as u64,
+        },
+        flags: flags | SA_RESTORER,
+        restorer: __ulib_sigreturn as *const () as usize as u64,
+        mask,
+    };
+    call(nr::RT_SIGACTION, &[sig, &act as *const _ as usize, 0, 8]).map(|_| ())
+}
+
+/// rt_sigprocmask(how, set): the previous mask.
+pub fn sigprocmask(how: usize, set: SigSet) -> Result<SigSet, Errno> {
+    let mut old: SigSet = 0;
+    call(
+        nr::RT_SIGPROCMASK,
+        &[
+            how,
+            &set as *const _ as usize,
+            &mut old as *mut _ as usize,
+            8,
+        ],
+    )?;
+    Ok(old)
+}
+
+/// The thread pointer register TPIDR_EL0 (per process; 0 when a process starts).
+pub fn tls() -> u64 {
+    let v: u64;
+    // SAFETY: reading TPIDR_EL0 is allowed at EL0 and has no side effects.
+    unsafe { core::arch::asm!("mrs {}, tpidr_el0", out(reg) v, options(nostack)) };
+    v
+}
+pub fn set_tls(v: u64) {
+    // SAFETY: TPIDR_EL0 is the user's own register; the kernel keeps it per process.
+    unsafe { core::arch::asm!("msr tpidr_el0, {}", in(reg) v, options(nostack)) };
 }
 /// The virtual counter (readable at EL0) and its frequency.
 pub fn cntvct() -> u64 {

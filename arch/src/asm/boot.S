@@ -59,6 +59,9 @@ at_el1:
     ldr     x1, =0x30d00800
     msr     sctlr_el1, x1
     isb
+    // Thread pointers reset to UNKNOWN values: no process may see what was there before.
+    msr     tpidr_el0, xzr
+    msr     tpidrro_el0, xzr
     adr     x1, early_vectors
     msr     vbar_el1, x1
 

@@ -26,8 +26,35 @@ use linked_list_allocator::LockedHeap;
 #[global_allocator]
 static HEAP: LockedHeap = LockedHeap::empty();
 
-/// Kernel heap size.
+/// Kernel heap size (the `kheap=SIZE` boot argument changes it, within the bounds below).
 const HEAP_PAGES: usize = 512;
+/// Largest heap `kheap=` may ask for (the smallest is what the boot-time tables need).
+const HEAP_PAGES_MAX: usize = 16384;
+
+/// `kheap=SIZE` (bytes, or with a K or M suffix) from the boot arguments, in pages: at least
+/// what the boot-time tables need plus 64 KiB, whatever is asked.
+fn heap_pages(bootargs: &str) -> usize {
+    let min = (Kernel::boot_heap_bytes() + (64 << 10)).div_ceil(PAGE_SIZE);
+    asked_heap_pages(bootargs).clamp(min, HEAP_PAGES_MAX.max(min))
+}
+
+fn asked_heap_pages(bootargs: &str) -> usize {
+    let Some(v) = bootargs
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("kheap="))
+    else {
+        return HEAP_PAGES;
+    };
+    let (num, mult) = match v.as_bytes().last() {
+        Some(b'K' | b'k') => (&v[..v.len() - 1], 1 << 10),
+        Some(b'M' | b'm') => (&v[..v.len() - 1], 1 << 20),
+        _ => (v, 1),
+    };
+    num.parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .map_or(HEAP_PAGES, |b| b.div_ceil(PAGE_SIZE))
+}
 /// RAM the boot map covers (1 GiB .. 4 GiB physical); more is ignored.
 const RAM_LIMIT: usize = 0x1_0000_0000;
 /// Where QEMU leaves the DTB when the kernel is booted as an ELF (x0 = 0).
@@ -35,7 +62,13 @@ const DTB_DEFAULT: usize = 0x4000_0000;
 /// QEMU virt's PL011, used for messages before the device tree is read.
 const EARLY_UART: usize = 0x0900_0000;
 
-static ROMFS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/romfs.img"));
+/// The rom file system image, page aligned: its files are 16-byte aligned inside it, so
+/// loading a program copies whole words (an unaligned source is copied byte by byte).
+#[repr(C, align(4096))]
+struct PageAligned<T: ?Sized>(T);
+static ROMFS_IMAGE: &PageAligned<[u8]> =
+    &PageAligned(*include_bytes!(concat!(env!("OUT_DIR"), "/romfs.img")));
+static ROMFS: &[u8] = &ROMFS_IMAGE.0;
 
 extern "C" {
     static __image_start: u8;
@@ -165,6 +198,7 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
     // Counter at kernel entry: boot time is measured from here, not from QEMU's start.
     let entry_ticks = arch::timer::ticks();
     kernel::phys::set_phys_offset(KOFF);
+    kernel::phys::set_zero_page(mmu::zero_page);
     ARCH.set_devices(&Devices {
         uart: KOFF + EARLY_UART,
         uart_irq: 33,
@@ -195,13 +229,14 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
     }
     // SAFETY: [free_start, ram_end) is RAM after the kernel image that nothing else uses.
     let mut pg = unsafe { PageAlloc::new(free_start, (ram_end - free_start) / PAGE_SIZE) };
+    let heap_pages = heap_pages(&board.bootargs);
     let heap = pg
-        .alloc_contig(HEAP_PAGES, 1)
+        .alloc_contig(heap_pages, 1)
         .unwrap_or_else(|| fatal("no memory for the heap"));
     // SAFETY: the heap pages were just allocated for this and are reached via the linear map.
     unsafe {
         HEAP.lock()
-            .init(kernel::phys::p2v(heap), HEAP_PAGES * PAGE_SIZE)
+            .init(kernel::phys::p2v(heap), heap_pages * PAGE_SIZE)
     };
     let layout = KernelLayout {
         image_start: v2p(img),
@@ -249,8 +284,15 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         (data_end - rodata_end) / 1024,
         (bss_end - bss_start) / 1024,
         kmap_pages,
-        HEAP_PAGES * PAGE_SIZE / 1024
+        heap_pages * PAGE_SIZE / 1024
     );
+    if asked_heap_pages(&board.bootargs) < heap_pages {
+        klog!(
+            k,
+            "kheap: raised to {} KiB, what the kernel's boot-time tables need",
+            heap_pages * PAGE_SIZE / 1024
+        );
+    }
     klog!(
         k,
         "GICv{} at {:#x}; timer {} Hz (INTID {}); console PL011 (INTID {}); {} programs in romfs",
@@ -267,9 +309,12 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         let _ = args.extend_from_slice(w.as_bytes());
         let _ = args.push(0);
     }
-    if let Err(e) = k.spawn("init", &args, None) {
-        klog!(k, "cannot start init: {}", e.name());
-        arch::platform::halt(71);
+    match k.spawn("init", &args, None) {
+        Ok(pid) => k.init_pid = pid,
+        Err(e) => {
+            klog!(k, "cannot start init: {}", e.name());
+            arch::platform::halt(71);
+        }
     }
     k.boot_ns = ARCH.now_ns() - arch::timer::ticks_to_ns(entry_ticks);
     kernel::global::install(k);

@@ -3,7 +3,8 @@
 
 use heapless::Vec;
 
-pub const MAX_WORDS: usize = 32;
+/// As many words as a program can receive (the kernel's ARGV_MAX).
+pub const MAX_WORDS: usize = 64;
 pub const MAX_BYTES: usize = 512;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

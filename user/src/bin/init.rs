@@ -26,6 +26,11 @@ fn run(prog: &str, args: &[&str]) -> Option<i32> {
 }
 
 fn main(args: &[&str]) -> i32 {
+    if args.contains(&"init-fault") {
+        // For the test of what the kernel does when init dies: fault on purpose.
+        // SAFETY: deliberately not: address 0 is never mapped.
+        return unsafe { core::ptr::read_volatile(core::ptr::null::<i32>()) };
+    }
     if args.contains(&"poweroff") {
         // Boot check only: report memory and stop.
         let m = sys::meminfo();

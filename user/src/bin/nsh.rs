@@ -7,6 +7,7 @@ extern crate alloc;
 
 use abi::sys::{self as k, state, wexitstatus, wifexited, wtermsig};
 use abi::Errno;
+use core::sync::atomic::{AtomicBool, Ordering};
 use heapless::Vec;
 use ulib::shell::edit::{Editor, Event};
 use ulib::shell::parse;
@@ -14,6 +15,15 @@ use ulib::util::{fail, parse_int};
 use ulib::{print, println, sys};
 
 const PROMPT: &str = "nsh> ";
+
+/// Ctrl-C while the shell itself is in the foreground arrives as SIGINT. The handler notes it;
+/// the blocking call the shell was in (read, sleep, wait) returns EINTR, and a Ctrl-C that
+/// came while the shell was busy is seen at its next read.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_sig: i32) {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
 const MAX_JOBS: usize = 16;
 
 struct Shell {
@@ -64,10 +74,16 @@ impl Shell {
     /// Next input byte, blocking.
     fn byte(&mut self) -> u8 {
         loop {
+            // Ctrl-C at the prompt: the editor treats it as the ^C key.
+            if INTERRUPTED.swap(false, Ordering::Relaxed) {
+                self.pending.clear();
+                return 0x03;
+            }
             if !self.pending.is_empty() {
                 return self.pending.remove(0);
             }
             let mut buf = [0u8; 64];
+            // EINTR (Ctrl-C) is seen through INTERRUPTED at the top of the loop.
             if let Ok(n) = sys::read(0, &mut buf) {
                 let _ = self.pending.extend_from_slice(&buf[..n]);
             }
@@ -180,7 +196,8 @@ impl Shell {
         }
         let _ = sys::set_foreground(pid);
         let r = sys::wait(pid, 0);
-        let _ = sys::set_foreground(0);
+        // Back to the shell: a later Ctrl-C interrupts the shell's own waiting.
+        let _ = sys::set_foreground(sys::getpid());
         match r {
             Ok((_, st)) => shell_status(st),
             Err(e) => fail("nsh", format_args!("wait {}", pid), e),
@@ -206,6 +223,7 @@ impl Shell {
             }
             match sys::wait(pid, 0) {
                 Ok((_, st)) => status = shell_status(st),
+                Err(Errno::EINTR) => return interrupted(),
                 Err(e) => status = fail("wait", format_args!("{}", pid), e) + 126,
             }
             if let Some(i) = self.jobs.iter().position(|&j| j == pid) {
@@ -262,6 +280,7 @@ fn ps() -> i32 {
             state::BLOCKED => "blocked",
             state::WAITING => "waiting",
             state::ZOMBIE => "zombie",
+            state::EXITING => "exiting",
             _ => "?",
         };
         let n = t.name.iter().position(|&b| b == 0).unwrap_or(t.name.len());
@@ -357,8 +376,16 @@ fn sleep(args: &[&str]) -> i32 {
     };
     match sys::sleep_ns(secs.saturating_mul(1_000_000_000).saturating_add(ns)) {
         Ok(()) => 0,
+        Err(Errno::EINTR) => interrupted(),
         Err(e) => fail("sleep", format_args!("{}", a), e),
     }
+}
+
+/// A builtin cut short by Ctrl-C: the shell's way of saying so, and status 130.
+fn interrupted() -> i32 {
+    INTERRUPTED.store(false, Ordering::Relaxed);
+    println!("^C");
+    130
 }
 
 fn dmesg() -> i32 {
@@ -373,6 +400,16 @@ fn dmesg() -> i32 {
 }
 
 fn main(_args: &[&str]) -> i32 {
+    // The shell leads a session of its own with the console as its controlling terminal:
+    // that makes it the process allowed to choose the foreground (TIOCSPGRP).
+    let _ = sys::setsid();
+    if let Err(e) = sys::take_console(true) {
+        fail("nsh", format_args!("take the console"), e);
+    }
+    if let Err(e) = sys::sigaction(k::SIGINT, sys::Handler::Catch(on_sigint), 0, 0) {
+        fail("nsh", format_args!("catch SIGINT"), e);
+    }
+    let _ = sys::set_foreground(sys::getpid());
     let mut sh = Shell {
         ed: Editor::new(),
         status: 0,

@@ -43,6 +43,118 @@ fn t_exit_status() -> Res {
     Ok(())
 }
 
+/// The most arguments a program can get arrive whole, argv[argc] is NULL, one more is E2BIG.
+fn t_argv_limit() -> Res {
+    let n = sys::ARGV_MAX;
+    let count = alloc::format!("{}", n);
+    let mut args: Vec<&str> = alloc::vec!["argv", &count];
+    args.resize(n - 1, "x");
+    let st = run_status(&[&["ttask"], &args[..]].concat())?;
+    check!(wifexited(st) && wexitstatus(st) == 0, "status {:#x}", st);
+    args.push("x");
+    check!(
+        u::spawn("ttask", &args) == Err(Errno::E2BIG),
+        "{} arguments accepted",
+        n + 1
+    );
+    Ok(())
+}
+
+/// TPIDR_EL0 is per process: children start at 0, nobody sees another's value.
+fn t_tls_per_process() -> Res {
+    let mine = 0x0123_4567_89ab_cdef;
+    u::set_tls(mine);
+    let a = u::spawn("ttask", &["tls", "3"]).map_err(ename)?;
+    let b = u::spawn("ttask", &["tls", "5"]).map_err(ename)?;
+    for _ in 0..2 {
+        let (p, st) = u::wait(-1, 0).map_err(ename)?;
+        check!(
+            wifexited(st) && wexitstatus(st) == 0,
+            "child {} saw a foreign thread pointer (status {:#x})",
+            p,
+            st
+        );
+    }
+    let _ = (a, b);
+    check!(
+        u::tls() == mine,
+        "parent's TPIDR_EL0 is now {:#x}",
+        u::tls()
+    );
+    u::set_tls(0);
+    Ok(())
+}
+
+/// Nobody outside the console's controlling process (or root in its own session and
+/// descendants) picks the foreground, and nobody signals init.
+fn t_foreground_and_init_protected() -> Res {
+    for (uid, pid, want) in [
+        ("1000", "1", Errno::EPERM),
+        ("0", "1", Errno::EPERM),
+        ("1000", "0", Errno::EPERM),
+    ] {
+        let st = run_status(&["ttask", "fg", uid, pid])?;
+        check!(
+            wifexited(st) && wexitstatus(st) == want.0,
+            "uid {} setting the foreground to {}: status {:#x}",
+            uid,
+            pid,
+            st
+        );
+    }
+    for sig in ["2", "9", "15"] {
+        let st = run_status(&["ttask", "killinit", sig])?;
+        check!(
+            wifexited(st) && wexitstatus(st) == Errno::EPERM.0,
+            "kill(1, {}): status {:#x}",
+            sig,
+            st
+        );
+    }
+    check!(u::kill(1, 15) == Err(Errno::EPERM), "root killed init");
+    check!(u::kill(1, 0).is_ok(), "init not there");
+    Ok(())
+}
+
+/// A long console write blocks its writer on the transmit ring instead of holding the CPU:
+/// a priority-255 task sleeping 10 ms at a time keeps waking meanwhile. (Wall-clock time:
+/// the emulator itself stalls while the host drains its output, so the bound here is loose;
+/// the real bound is cyclictest's under icount, in the benchmarks. Holding the CPU for the
+/// whole write made it hundreds of milliseconds.)
+fn t_console_write_does_not_stall() -> Res {
+    let ticker = u::spawn("ttask", &["ticker", "40"]).map_err(ename)?;
+    let writer = u::spawn("ttask", &["bigwrite", "262144"]).map_err(ename)?;
+    let (_, st) = u::wait(writer, 0).map_err(ename)?;
+    check!(wifexited(st) && wexitstatus(st) == 0, "writer {:#x}", st);
+    let (_, st) = u::wait(ticker, 0).map_err(ename)?;
+    check!(
+        wifexited(st) && wexitstatus(st) < 100,
+        "the 10 ms ticker woke up to {} ms late",
+        wexitstatus(st)
+    );
+    Ok(())
+}
+
+/// A caught SIGINT interrupts a sleep (EINTR, time left) and a long console write (the
+/// count so far); the handler runs once and the program goes on.
+fn t_signal_handlers_interrupt_blocking_calls() -> Res {
+    for (mode, arg) in [("catch", "5000"), ("catchwrite", "1048576")] {
+        let t0 = u::now_ns();
+        let pid = u::spawn("ttask", &[mode, arg]).map_err(ename)?;
+        u::sleep_ms(100).map_err(ename)?;
+        u::kill(pid, sys::SIGINT).map_err(ename)?;
+        let (_, st) = u::wait(pid, 0).map_err(ename)?;
+        check!(
+            wifexited(st) && wexitstatus(st) == 0,
+            "{}: status {:#x}",
+            mode,
+            st
+        );
+        check!(u::now_ns() - t0 < 2_000_000_000, "{}: too slow", mode);
+    }
+    Ok(())
+}
+
 fn t_getppid() -> Res {
     let me = alloc::format!("{}", u::getpid());
     let st = run_status(&["ttask", "ppid", &me])?;
@@ -589,10 +701,70 @@ fn t_shm_big_segment() -> Res {
     rmid(id)
 }
 
+/// The window holds 32 attachments of a SHMMAX segment, as its size promises.
+fn t_shm_window_32_shmmax() -> Res {
+    let base = free_pages();
+    let id = u::shmget(IPC_PRIVATE, SHMMAX, 0o600).map_err(ename)?;
+    let mut at = Vec::new();
+    let end = loop {
+        match u::shmat(id, 0, 0) {
+            Ok(p) => at.push(p),
+            Err(e) => break e,
+        }
+    };
+    let n = at.len();
+    for p in at {
+        u::shmdt(p).map_err(ename)?;
+    }
+    rmid(id)?;
+    check!(
+        n == 32 && end == Errno::ENOMEM,
+        "{} attachments, then {}",
+        n,
+        end.name()
+    );
+    check!(free_pages() == base, "pages lost");
+    Ok(())
+}
+
+/// A store up to 1 MiB below the stack faults instead of landing in shared memory.
+fn t_stack_guard_gap() -> Res {
+    let id = u::shmget(IPC_PRIVATE, 1 << 20, 0o600).map_err(ename)?;
+    for kib in ["4", "512", "1020"] {
+        let st = run_status(&["shmtask", "clash", &id.to_string(), kib])?;
+        check!(
+            killed_by_segv(st),
+            "{} KiB below the stack: status {:#x}",
+            kib,
+            st
+        );
+    }
+    let p = u::shmat(id, 0, SHM_RDONLY).map_err(ename)?;
+    // SAFETY: a 1 MiB read-only attachment.
+    let seg = unsafe { core::slice::from_raw_parts(p, 1 << 20) };
+    check!(seg.iter().all(|&b| b == 0), "the segment was written");
+    u::shmdt(p).map_err(ename)?;
+    rmid(id)
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
     ("exit_status", t_exit_status),
+    ("argv_limit", t_argv_limit),
+    ("tls_per_process", t_tls_per_process),
+    (
+        "foreground_and_init_protected",
+        t_foreground_and_init_protected,
+    ),
+    (
+        "console_write_does_not_stall",
+        t_console_write_does_not_stall,
+    ),
+    (
+        "signal_handlers_interrupt_blocking_calls",
+        t_signal_handlers_interrupt_blocking_calls,
+    ),
     ("getppid", t_getppid),
     ("wait_echild", t_wait_echild),
     ("sleep", t_sleep),
@@ -619,6 +791,8 @@ pub static CASES: &[Case] = &[
     ("shm_rmid_while_attached", t_shm_rmid_while_attached),
     ("shm_enospc_enomem_baseline", t_shm_enospc_enomem_baseline),
     ("shm_big_segment", t_shm_big_segment),
+    ("shm_window_32_shmmax", t_shm_window_32_shmmax),
+    ("stack_guard_gap", t_stack_guard_gap),
 ];
 
 fn main(args: &[&str]) -> i32 {

@@ -3,6 +3,7 @@
 #![no_std]
 #![no_main]
 use core::sync::atomic::{AtomicU32, Ordering};
+use ulib::abi::layout;
 use ulib::abi::shm::SHM_RDONLY;
 use ulib::{println, sys};
 
@@ -83,6 +84,19 @@ fn main(args: &[&str]) -> i32 {
             unsafe { core::ptr::write_volatile(p.add(arg), 1) };
             0
         }
+        // A stack frame that skips its probes (as C code may): a store ARG KiB below the
+        // stack's lowest page. The attachment the kernel places highest must not be there.
+        "clash" => {
+            let p = attach(0, 0);
+            let stack_lo = layout::USER_STACK_TOP - layout::USER_STACK_SIZE;
+            let target = stack_lo - arg * 1024;
+            if (p as usize..p as usize + 4096).contains(&target) {
+                return 9; // placed inside the guard gap
+            }
+            // SAFETY: deliberately not: the guard gap below the stack must be unmapped.
+            unsafe { core::ptr::write_volatile(target as *mut u64, 0xc1a5) };
+            10
+        }
         // Attach twice and exit without detaching.
         "hold2" => {
             attach(0, 0);
@@ -101,7 +115,7 @@ fn main(args: &[&str]) -> i32 {
             0
         }
         _ => {
-            println!("usage: shmtask peer|wake|rdwrite|dtwrite|touch|hold2|waiter ID [ARG]");
+            println!("usage: shmtask peer|wake|rdwrite|dtwrite|touch|clash|hold2|waiter ID [ARG]");
             1
         }
     }

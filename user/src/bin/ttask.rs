@@ -2,10 +2,16 @@
 //! check isolation, or fault in a chosen way (the kernel must kill it and carry on).
 #![no_std]
 #![no_main]
+extern crate alloc;
 use core::hint::black_box;
 use ulib::{println, sys};
 
 static mut ISO: u64 = 0;
+static CAUGHT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+extern "C" fn count_signal(_sig: i32) {
+    CAUGHT.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+}
 
 fn num(s: Option<&&str>) -> u64 {
     s.and_then(|s| s.parse().ok()).unwrap_or(0)
@@ -98,6 +104,103 @@ fn main(args: &[&str]) -> i32 {
             }
         }
         "fault" => fault(args.get(2).copied().unwrap_or("")),
+        // `catch MS`: catch SIGINT and sleep MS ms; a SIGINT must cut the sleep short with
+        // EINTR and the time left, and run the handler once (exit 0).
+        "catch" => {
+            let ms = num(args.get(2));
+            if sys::sigaction(2, sys::Handler::Catch(count_signal), 0, 0).is_err() {
+                return 1;
+            }
+            match sys::sleep_rem(ms * 1_000_000) {
+                Err((ulib::Errno::EINTR, left)) if left > 0 && left < ms * 1_000_000 => {
+                    (CAUGHT.load(core::sync::atomic::Ordering::Relaxed) != 1) as i32 * 3
+                }
+                Ok(()) => 2,
+                Err(_) => 4,
+            }
+        }
+        // `catchwrite BYTES`: catch SIGINT, then one big console write: SIGINT must end it
+        // early with the count written so far (exit 0).
+        "catchwrite" => {
+            let n = num(args.get(2)) as usize;
+            if sys::sigaction(2, sys::Handler::Catch(count_signal), 0, 0).is_err() {
+                return 1;
+            }
+            let mut buf = alloc::vec![b' '; n];
+            for i in (63..n).step_by(64) {
+                buf[i] = b'\r';
+            }
+            match sys::write(1, &buf) {
+                Ok(w) if w > 0 && w < n => 0,
+                Ok(_) => 2,
+                Err(_) => 3,
+            }
+        }
+        // `ticker N`: at priority 255, sleep 10 ms N times; the exit status is the worst
+        // lateness in milliseconds (255 at most).
+        "ticker" => {
+            let _ = sys::setpriority(0, 255);
+            let mut worst = 0;
+            for _ in 0..num(args.get(2)) {
+                let t0 = sys::now_ns();
+                let _ = sys::sleep_ms(10);
+                worst = worst.max((sys::now_ns() - t0).saturating_sub(10_000_000));
+            }
+            (worst / 1_000_000).min(255) as i32
+        }
+        // `bigwrite BYTES`: one write(2) of that many bytes (blank lines ending in '\r', so
+        // a terminal shows nothing) to the console.
+        "bigwrite" => {
+            let n = num(args.get(2)) as usize;
+            let mut buf = alloc::vec![b' '; n];
+            for i in (63..n).step_by(64) {
+                buf[i] = b'\r';
+            }
+            match sys::write(1, &buf) {
+                Ok(w) if w == n => 0,
+                _ => 1,
+            }
+        }
+        // TPIDR_EL0 starts at 0 and keeps this process's value across sleeps and switches.
+        "tls" => {
+            if sys::tls() != 0 {
+                return 1;
+            }
+            let mine = 0x7100_0000_0000_0000 | sys::getpid() as u64;
+            sys::set_tls(mine);
+            for _ in 0..5 {
+                let _ = sys::sleep_ms(num(args.get(2)));
+                if sys::tls() != mine {
+                    return 2;
+                }
+            }
+            0
+        }
+        // `fg UID PID`: in a session of our own as UID, try to make PID the console's
+        // foreground; the exit status is the errno (0: allowed).
+        "fg" => {
+            let _ = sys::setsid();
+            let uid = num(args.get(2)) as u32;
+            if uid != 0 && sys::setuid(uid).is_err() {
+                return 100;
+            }
+            match sys::set_foreground(num(args.get(3)) as i32) {
+                Ok(()) => 0,
+                Err(e) => e.0,
+            }
+        }
+        // `killinit SIG`: try to signal init; the exit status is the errno (0: it worked).
+        "killinit" => match sys::kill(1, num(args.get(2)) as usize) {
+            Ok(()) => 0,
+            Err(e) => e.0,
+        },
+        // Every argument arrived and the kernel's argv array ends with NULL.
+        "argv" => {
+            let argv = ulib::ARGV.load(core::sync::atomic::Ordering::Relaxed) as *const usize;
+            // SAFETY: the kernel's argv array holds args.len() pointers and the NULL after them.
+            let end = unsafe { argv.add(args.len()).read() };
+            (args.len() as u64 != num(args.get(2)) || end != 0) as i32
+        }
         m => {
             println!("ttask: unknown mode {}", m);
             2

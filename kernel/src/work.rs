@@ -1,0 +1,225 @@
+//! Kernel work too long to do with interrupts masked in one go (zeroing a 64 MiB segment,
+//! freeing its pages, a console write of megabytes): a syscall leaves it on the task as
+//! `Work`, and each time the scheduler picks the task one bounded step runs, with pending
+//! interrupts let in between steps. Freed pages go through a reclaim queue drained the
+//! same way.
+
+use alloc::vec::Vec;
+
+use crate::phys::{Pa, PAGE_SIZE};
+use crate::task::Block;
+use crate::up::TrapFrame;
+use crate::Kernel;
+use abi::Errno;
+
+/// Pages zeroed (or allocated) per step: about 150 instructions each with `dc zva`.
+pub const STEP_ZERO: usize = 128;
+/// Program pages loaded per step: each is zeroed, mapped and filled from the file (a copy
+/// of up to 4 KiB).
+pub const STEP_LOAD: usize = 12;
+/// Pages freed per step (contiguous runs count one per four pages).
+pub const STEP_FREE: usize = 1024;
+
+/// Kernel work a task still has to do for the syscall it is in. The syscall has not returned:
+/// each time the scheduler picks the task, one bounded step runs, until a step finishes the
+/// call and sets its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// A console write: `done` of `len` bytes at `buf` are in the transmit ring.
+    ConsoleWrite { buf: usize, len: usize, done: usize },
+    /// shmget building the segment in table slot `slot` (allocating and zeroing pages).
+    ShmCreate { slot: usize },
+    /// A large shmat mapping segment `seg` at `va`: `done` pages mapped so far.
+    ShmAttach { seg: usize, va: usize, done: usize },
+    /// A large shmdt (or a failed shmat undone): `left` pages at `va` still to unmap; then
+    /// the segment's bookkeeping, and the call returns `ret`.
+    ShmDetach {
+        seg: usize,
+        va: usize,
+        left: usize,
+        ret: isize,
+    },
+    /// brk moving the heap's mapped end from `end` towards `target` (then returning
+    /// `result`); `old` is the break to fall back to if memory runs out.
+    Brk {
+        target: usize,
+        end: usize,
+        result: usize,
+        old: usize,
+    },
+    /// A new task copying its program (rom file `file`) in: page `done` of ELF segment `seg`
+    /// is next.
+    Load {
+        file: usize,
+        seg: usize,
+        done: usize,
+    },
+    /// The task has exited and is tearing itself down.
+    Exit { stage: ExitStage },
+    /// Freeing what the reclaim queue holds; then the syscall returns `ret`.
+    Reclaim { ret: isize },
+}
+
+/// Where an exit's tear-down has got to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStage {
+    /// Freeing the address space's tables and private pages.
+    Space,
+    /// Dropping the shared-memory attachments (bookkeeping only).
+    Segments,
+    /// Freeing the pages of segments that went with them.
+    Reclaim,
+}
+
+/// Page lists waiting to go back to the allocator (segments destroyed, for example).
+#[derive(Default)]
+pub struct Reclaim {
+    lists: heapless::Vec<Vec<Pa>, RECLAIM_LISTS>,
+}
+
+/// Lists the queue holds; a destroy that finds it full frees at once (never expected: every
+/// destroyer drains the queue before its syscall returns).
+const RECLAIM_LISTS: usize = 256;
+
+impl Reclaim {
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+
+    /// Pages waiting to be freed.
+    pub fn pages(&self) -> usize {
+        self.lists.iter().map(|l| l.len()).sum()
+    }
+
+    /// Queue `pages` (which nothing maps any more) to be freed.
+    pub fn push(&mut self, pages: Vec<Pa>, pg: &mut crate::pgalloc::PageAlloc) {
+        if pages.is_empty() {
+            return;
+        }
+        if let Err(mut pages) = self.lists.push(pages) {
+            free_some(&mut pages, pg, usize::MAX);
+        }
+    }
+
+    /// Free about `budget` pages' worth; true once the queue is empty.
+    pub fn drain(&mut self, pg: &mut crate::pgalloc::PageAlloc, mut budget: usize) -> bool {
+        while budget > 0 {
+            let Some(list) = self.lists.last_mut() else {
+                return true;
+            };
+            budget = free_some(list, pg, budget);
+            if list.is_empty() {
+                self.lists.pop();
+            }
+        }
+        self.lists.is_empty()
+    }
+}
+
+/// Free pages from the end of `list` for at most `budget` units (a page freed alone, or four
+/// pages looked at while finding a contiguous run); returns the budget left.
+fn free_some(list: &mut Vec<Pa>, pg: &mut crate::pgalloc::PageAlloc, mut budget: usize) -> usize {
+    while budget > 0 {
+        let Some(&last) = list.last() else { break };
+        // The contiguous run ending at `last`, freed as one.
+        let max = list.len().min(budget.saturating_mul(4));
+        let mut run = 1;
+        while run < max && list[list.len() - 1 - run] + run * PAGE_SIZE == last {
+            run += 1;
+        }
+        let first = last - (run - 1) * PAGE_SIZE;
+        pg.free_run(first, run);
+        list.truncate(list.len() - run);
+        budget = budget.saturating_sub(run.div_ceil(4));
+    }
+    budget
+}
+
+impl Kernel {
+    /// One bounded step of `w` for the current task `slot`: finishes the syscall (result in
+    /// x0), or leaves the rest as work (and may block).
+    pub(crate) fn work_step(&mut self, slot: usize, w: Work, frame: &mut TrapFrame) {
+        let r = match w {
+            Work::ConsoleWrite { buf, len, done } => self.console_write_step(slot, buf, len, done),
+            Work::ShmCreate { slot: seg } => self.shm_create_step(slot, seg),
+            Work::Reclaim { ret } => self.reclaim_step(slot, ret),
+            Work::Load { file, seg, done } => {
+                self.load_step(slot, file, seg, done);
+                None
+            }
+            Work::Exit { stage } => {
+                self.exit_step(slot, stage);
+                None
+            }
+            Work::Brk {
+                target,
+                end,
+                result,
+                old,
+            } => self.brk_step(slot, target, end, result, old),
+            Work::ShmAttach { seg, va, done } => self.shm_attach_step(slot, seg, va, done),
+            Work::ShmDetach { seg, va, left, ret } => {
+                self.shm_detach_step(slot, seg, va, left, ret)
+            }
+        };
+        if let Some(r) = r {
+            frame.x[0] = match r {
+                Ok(v) => v as u64,
+                Err(e) => e.to_ret() as u64,
+            };
+        }
+    }
+
+    /// A step of draining the reclaim queue on behalf of the current task; when it is empty
+    /// the syscall returns `ret`.
+    fn reclaim_step(&mut self, me: usize, ret: isize) -> Option<Result<isize, Errno>> {
+        if self.reclaim.drain(&mut self.pg, STEP_FREE) {
+            return Some(Ok(ret));
+        }
+        self.task_mut(me).work = Some(Work::Reclaim { ret });
+        None
+    }
+
+    /// End a syscall that may have queued pages for freeing: return `r` now if the queue is
+    /// empty, else drain it first (as work) and return `r` after.
+    pub(crate) fn after_reclaim(
+        &mut self,
+        me: usize,
+        r: Result<isize, Errno>,
+    ) -> Option<Result<isize, Errno>> {
+        if self.reclaim.is_empty() {
+            return Some(r);
+        }
+        let ret = r.unwrap_or_else(|e| e.to_ret());
+        self.task_mut(me).work = Some(Work::Reclaim { ret });
+        None
+    }
+
+    /// The task `slot` ends with work unfinished: undo what the work held.
+    pub(crate) fn abandon_work(&mut self, slot: usize, w: Work) {
+        match w {
+            // The heap and a half-mapped attachment go with the address space; an attachment
+            // still on the task's list is detached by exit.
+            Work::ConsoleWrite { .. }
+            | Work::Reclaim { .. }
+            | Work::ShmAttach { .. }
+            | Work::Brk { .. }
+            | Work::Load { .. }
+            | Work::Exit { .. } => {}
+            Work::ShmCreate { slot: seg } => self.shm_create_abort(seg),
+            Work::ShmDetach { seg, ret, .. } => self.shm_detach_abandoned(slot, seg, ret),
+        }
+    }
+
+    /// Wake every task blocked with `block` (they retry their syscall).
+    pub(crate) fn wake_all(&mut self, block: Block) {
+        for s in 0..crate::task::MAX_TASKS {
+            let waiting = self.tasks[s]
+                .as_ref()
+                .is_some_and(|t| t.state == crate::task::State::Blocked && t.block == block);
+            if waiting {
+                self.resume(s);
+            }
+        }
+    }
+}
