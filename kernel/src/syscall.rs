@@ -218,6 +218,11 @@ impl Kernel {
         if uid != 0 && uid != tuid {
             return Err(Errno::EPERM);
         }
+        // Raising a priority is for root: otherwise any user could take the top priority and
+        // hold the CPU from the real-time tasks it exists for (Linux needs CAP_SYS_NICE too).
+        if uid != 0 && prio > self.task(s).prio as usize {
+            return Err(Errno::EPERM);
+        }
         self.task_mut(s).prio = prio as u8;
         if self.sched.contains(s) {
             self.sched.remove(s);

@@ -1231,3 +1231,33 @@ fn buffers_running_past_the_user_range_are_efault_whole() {
     s.put(SCRATCH, b"x");
     assert_eq!(s.call(nr::ROMFS_LIST, &[0, SCRATCH, 1 << 30]), 4);
 }
+
+#[test]
+fn only_root_raises_a_priority() {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    assert_eq!(s.call(nr::SETUID, &[1000]), 0);
+    let prio = sys::PRIO_DEFAULT as usize;
+    assert_eq!(
+        s.call(nr::SETPRIORITY, &[0, 0, sys::PRIO_MAX as usize]),
+        err(Errno::EPERM),
+        "an unprivileged task may not take the top priority"
+    );
+    assert_eq!(
+        s.call(nr::SETPRIORITY, &[0, 0, prio + 1]),
+        err(Errno::EPERM)
+    );
+    assert_eq!(
+        s.call(nr::SETPRIORITY, &[0, 0, prio]),
+        0,
+        "the same is fine"
+    );
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, 0, 50]), 0, "lowering is fine");
+    assert_eq!(
+        s.call(nr::SETPRIORITY, &[0, 0, 60]),
+        err(Errno::EPERM),
+        "not back up"
+    );
+    assert_eq!(s.call(nr::GETPRIORITY, &[0, 0]), 50);
+}
