@@ -1260,4 +1260,10 @@ fn only_root_raises_a_priority() {
         "not back up"
     );
     assert_eq!(s.call(nr::GETPRIORITY, &[0, 0]), 50);
+    // Nor restart the system's longest-masked-stretch measurement.
+    assert_eq!(
+        s.call(nr::MEMINFO, &[SCRATCH, sys::MEMINFO_RESET_MASKED]),
+        err(Errno::EPERM)
+    );
+    assert_eq!(s.call(nr::MEMINFO, &[SCRATCH, 0]), 0);
 }
