@@ -301,6 +301,12 @@ pub fn sigaction(sig: usize, h: Handler, flags: u64, mask: SigSet) -> Result<(),
     call(nr::RT_SIGACTION, &[sig, &act as *const _ as usize, 0, 8]).map(|_| ())
 }
 
+/// The address of the return trampoline `sigaction` installs (for code that builds its own
+/// `SigAction`).
+pub fn sigreturn_trampoline() -> usize {
+    __ulib_sigreturn as *const () as usize
+}
+
 /// rt_sigprocmask(how, set): the previous mask.
 pub fn sigprocmask(how: usize, set: SigSet) -> Result<SigSet, Errno> {
     let mut old: SigSet = 0;
