@@ -97,9 +97,11 @@ impl Kernel {
             .iter()
             .position(|p| p.is_none())
             .ok_or(Errno::ENFILE)?;
+        // No room for another buffer is a full file table, as Linux and POSIX name it
+        // (pipe2 has no ENOMEM).
         let mut ring = Vec::new();
         ring.try_reserve_exact(PIPE_SIZE)
-            .map_err(|_| Errno::ENOMEM)?;
+            .map_err(|_| Errno::ENFILE)?;
         ring.resize(PIPE_SIZE, 0);
         self.pipes[p] = Some(Pipe {
             ring: ring.into_boxed_slice(),

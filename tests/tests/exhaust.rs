@@ -137,7 +137,8 @@ fn kernel_heap_exhaustion_is_enomem_and_the_heap_comes_back() {
         "{out}"
     );
     // The other limits on the small heap, as root: pipe buffers and segment page lists come
-    // from the kernel heap, so pipes and pages may stop at ENOMEM before their own limit.
+    // from the kernel heap, so pipes (ENFILE) and pages (ENOMEM) may stop before their own
+    // limit.
     let out = q.cmd("exhaust", 90);
     assert_eq!(
         case(&out, "tasks"),
@@ -147,7 +148,7 @@ fn kernel_heap_exhaustion_is_enomem_and_the_heap_comes_back() {
     let pipes = case(&out, "pipes");
     assert!(
         pipes == "exhaust: pipes: ENFILE after 32, back: ok"
-            || pipes.starts_with("exhaust: pipes: ENOMEM (kernel heap full first) after "),
+            || pipes.starts_with("exhaust: pipes: ENFILE (kernel heap full first) after "),
         "{out}"
     );
     assert_eq!(
