@@ -108,6 +108,10 @@ pub struct Task {
     pub user_pages: usize,
     pub wake_at: Option<u64>,
     pub slice_end: u64,
+    /// What was left of the slice when a higher priority preempted the task: it goes on with
+    /// that, not a new slice (SCHED_RR's rule), or a task woken every millisecond above it
+    /// would stop round-robin below it.
+    pub slice_left: Option<u64>,
     pub exit_status: i32,
     pub brk: usize,
     /// Order in which blocked tasks are served (console readers, futex waiters).
@@ -243,6 +247,7 @@ impl Kernel {
                     user_pages: pages,
                     wake_at: None,
                     slice_end: 0,
+                    slice_left: None,
                     exit_status: 0,
                     brk: USER_HEAP,
                     seq: 0,
@@ -818,8 +823,12 @@ impl Kernel {
             t.tls = tls;
             if running {
                 let higher = self.sched.top_prio().is_some_and(|p| p > cur_prio);
+                let left = self.task(c).slice_end.saturating_sub(self.arch.now_ns());
                 self.task_mut(c).state = State::Ready;
-                if higher && !self.yield_now {
+                // Preempted with slice to spare: first in line, with the rest of it. A used-up
+                // slice goes behind its peers even when a higher priority is what interrupted.
+                if higher && !self.yield_now && left > 0 {
+                    self.task_mut(c).slice_left = Some(left);
                     self.sched.enqueue_front(c, cur_prio);
                 } else {
                     self.sched.enqueue(c, cur_prio);
@@ -837,7 +846,7 @@ impl Kernel {
         let now = self.arch.now_ns();
         let t = self.task_mut(next);
         t.state = State::Running;
-        t.slice_end = now + SLICE_NS;
+        t.slice_end = now + t.slice_left.take().unwrap_or(SLICE_NS);
         *frame = t.frame;
         let (env, tls) = (t.env, t.tls);
         crate::ktrace!("switch to pid={=i32}", t.pid);

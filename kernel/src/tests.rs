@@ -488,6 +488,47 @@ fn priorities_preempt_and_equal_priorities_share_by_slice() {
     assert_eq!(s.call(nr::GETPRIORITY, &[0, 0]), 150);
 }
 
+/// A task preempted by a higher priority goes on with what is left of its slice, not a new
+/// one: a high-priority task waking every millisecond must not stop round-robin among the
+/// tasks below it (each resume used to restart the 20 ms slice, so the first of them ran for
+/// ever and its peers never did).
+#[test]
+fn a_preempted_task_keeps_only_the_rest_of_its_slice() {
+    let mut s = Sys::new();
+    let a = s.k.spawn("prog", b"a\0", None).unwrap();
+    let b = s.k.spawn("prog", b"b\0", None).unwrap();
+    s.run();
+    assert_eq!(s.cur_pid(), Some(a));
+    let h = s.spawn_call("prog") as i32;
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, h as usize, 150]), 0);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(h), "the raised task preempts");
+    let ms = sys::Timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000,
+    };
+    let mut first_b = None;
+    for i in 1..=3 * SLICE_NS / 1_000_000 {
+        // h sleeps a millisecond; whoever it preempted goes on.
+        uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &ms).unwrap();
+        s.call(nr::NANOSLEEP, &[SCRATCH, 0]);
+        s.run();
+        if s.cur_pid() == Some(b) && first_b.is_none() {
+            first_b = Some(i);
+        }
+        s.arch.advance(1_000_000);
+        s.k.timer();
+        s.run();
+        assert_eq!(s.cur_pid(), Some(h), "h wakes on time");
+    }
+    let i = first_b.expect("b never ran: a got a fresh slice at every resume");
+    let slice_ms = SLICE_NS / 1_000_000;
+    assert!(
+        (slice_ms..=slice_ms + 1).contains(&i),
+        "b ran after {i} ms, expected after a's {slice_ms} ms slice"
+    );
+}
+
 #[test]
 fn yield_passes_to_a_peer() {
     let mut s = Sys::new();
