@@ -17,8 +17,9 @@ pub const STEP_ZERO: usize = 128;
 /// Program pages loaded per step: each is zeroed, mapped and filled from the file (a copy
 /// of up to 4 KiB).
 pub const STEP_LOAD: usize = 12;
-/// Pages freed per step (contiguous runs count one per four pages).
-pub const STEP_FREE: usize = 1024;
+/// Pages freed per step (contiguous runs count one per four pages): about 30,000
+/// instructions when a step frees whole page tables of private pages.
+pub const STEP_FREE: usize = 512;
 
 /// Kernel work a task still has to do for the syscall it is in. The syscall has not returned:
 /// each time the scheduler picks the task, one bounded step runs, until a step finishes the
