@@ -164,7 +164,8 @@ if [ -n "$BENCH" ]; then
             echo "of an emulated CPU, noisy from run to run; compare ratios, not absolute values."
         fi
         echo
-        sed -n '/^BEGIN BENCHMARKS/,/^END BENCHMARKS/p' "$LOG" | sed '1d;$d' | tr -d '\r'
+        # Only the table: the loads' and the kernel's own console lines stay in the log.
+        sed -n '/^BEGIN BENCHMARKS/,/^END BENCHMARKS/p' "$LOG" | sed '1d;$d' | tr -d '\r' | grep '^|'
         echo
         grep "^bench: " "$LOG" | tr -d '\r'
     } > "$DEST"

@@ -270,15 +270,17 @@ fn wait_ok(pid: i32) -> bool {
 /// Worst wake-up latency allowed under load (instructions under icount: about 100 us at 1 GHz).
 const LATENCY_BOUND: u64 = 100_000;
 
-/// The loads the latency is measured beside: shared-memory churn with 64 MiB segments,
-/// attach loops, a console flood, a syscall mix, and fragmented memory (so segments are
-/// built and mapped page by page).
-const LOADS: &[&[&str]] = &[
-    &["frag", "60"],
-    &["shm"],
-    &["attach"],
-    &["console"],
-    &["sys"],
+/// The loads the latency is measured beside (program and arguments): shared-memory churn
+/// with 64 MiB segments, attach loops, a console flood, a syscall mix, fragmented memory (so
+/// segments are built and mapped page by page), and the syscall fuzzer with two unprivileged
+/// workers until stopped.
+const LOADS: &[(&str, &[&str])] = &[
+    ("rtload", &["frag", "60"]),
+    ("rtload", &["shm"]),
+    ("rtload", &["attach"]),
+    ("rtload", &["console"]),
+    ("rtload", &["sys"]),
+    ("fuzz", &["0", "9", "2"]),
 ];
 
 /// cyclictest at priority 255 with a 1 ms period: idle, then with every load running at the
@@ -291,7 +293,7 @@ fn latency() -> i32 {
     let _ = sys::setpriority(0, prio);
     let pids: Vec<i32> = LOADS
         .iter()
-        .filter_map(|a| sys::spawn("rtload", a).ok())
+        .filter_map(|&(prog, a)| sys::spawn(prog, a).ok())
         .collect();
     sys::setpriority(0, 255).expect("priority 255");
     sys::meminfo_reset_masked();
@@ -302,8 +304,9 @@ fn latency() -> i32 {
     // longest steps.
     let busy = ulib::rt::cyclic_jitter(1_000_000, 500_000, 3000, 1000);
     let masked = sys::meminfo_reset_masked().max_masked_ns;
+    // SIGTERM: the fuzzer then ends its workers and removes their segments itself.
     for &p in &pids {
-        let _ = sys::kill(p, abi::sys::SIGKILL);
+        let _ = sys::kill(p, abi::sys::SIGTERM);
     }
     for &p in &pids {
         let _ = sys::wait(p, 0);
@@ -318,7 +321,7 @@ fn latency() -> i32 {
     let ok = busy.max <= LATENCY_BOUND && pids.len() == LOADS.len();
     let ok_masked = masked <= LATENCY_BOUND;
     println!(
-        "| cyclictest under load ({} loads: 64 MiB segment churn, attach loops, console flood, syscall mix, fragmented memory; periods of 1-1.5 ms, 3000 wake-ups): min / avg / max | {} / {} / {} | idle max {} | {} x idle max | max <= {}: {} |",
+        "| cyclictest under load ({} loads: 64 MiB segment churn, attach loops, console flood, syscall mix, fragmented memory, syscall fuzzer; periods of 1-1.5 ms, 3000 wake-ups): min / avg / max | {} / {} / {} | idle max {} | {} x idle max | max <= {}: {} |",
         pids.len(),
         busy.min,
         busy.avg(),

@@ -2,8 +2,11 @@
 //! arguments at the kernel; a supervisor respawns the ones that die and checks at the end
 //! that the kernel's pages and heap are back where they started.
 //!
-//!   fuzz [CALLS] [SEED] [WORKERS]     CALLS in all (default 200000; 0: until killed),
+//!   fuzz [CALLS] [SEED] [WORKERS]     CALLS in all (default 200000; 0: until stopped),
 //!                                     SEED (default 1), WORKERS (default 2, at most 8)
+//!
+//! Ctrl-C (SIGINT) or SIGTERM stops it early: the workers are ended, their segments removed,
+//! and the report and memory check follow as after a full run.
 //!
 //! The same seed replays the same calls (as far as scheduling lets it). A worker writes each
 //! call to a shared page before making it, so the supervisor can say which call a dying
@@ -14,11 +17,12 @@
 use abi::layout::{SHM_WINDOW, STACK_GUARD, USER_END, USER_HEAP, USER_MIN, USER_TEXT};
 use abi::shm::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, SHMMAX, SHM_RDONLY, SHM_RND};
 use abi::signal::{
-    SigAction, SA_RESTART, SA_RESTORER, SIGCHLD, SIGPIPE, SIGURG, SIGUSR1, SIGUSR2, SIG_IGN,
+    SigAction, SA_RESTART, SA_RESTORER, SIGCHLD, SIGINT, SIGPIPE, SIGTERM, SIGURG, SIGUSR1,
+    SIGUSR2, SIG_IGN,
 };
 use abi::sys::{nr, wifexited, wtermsig, Timespec, PRIO_DEFAULT, SIGKILL, WNOHANG};
 use abi::Errno;
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use ulib::sys::{self, Handler};
 use ulib::{println, util::parse_int};
 
@@ -116,7 +120,18 @@ fn main(args: &[&str]) -> i32 {
 
 // ---- The supervisor ----
 
+/// Set by SIGINT (Ctrl-C) or SIGTERM: stop the workers, clean up and report.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop(_sig: i32) {
+    STOP.store(true, Relaxed);
+}
+
 fn supervise(calls: u64, seed: u64, workers: usize) -> i32 {
+    // No SA_RESTART: the signal cuts the tick's sleep short.
+    for sig in [SIGINT, SIGTERM] {
+        let _ = sys::sigaction(sig, Handler::Catch(on_stop), 0, 0);
+    }
     let (before, pages_before) = (sys::meminfo(), pages_here());
     let root = sys::getuid() == 0;
     if root {
@@ -156,7 +171,20 @@ fn supervise(calls: u64, seed: u64, workers: usize) -> i32 {
     let mut still = [0u64; MAX_WORKERS];
     let (mut total, mut signalled, mut watchdog, mut reports) = (0u64, 0u64, 0u64, 0u32);
     let mut spawn_fail = None;
+    let mut stopped = false;
     loop {
+        if STOP.load(Relaxed) {
+            stopped = true;
+            for w in 0..workers {
+                if pid[w] != 0 {
+                    let _ = sys::kill(pid[w], SIGKILL);
+                    let _ = sys::wait(pid[w], 0);
+                    total += slot(page, w).done.load(Relaxed);
+                    pid[w] = 0;
+                }
+            }
+            break;
+        }
         for w in 0..workers {
             if pid[w] == 0 && (forever || budget[w] > 0) {
                 let s = seed_for(seed, w, life[w]);
@@ -237,6 +265,9 @@ fn supervise(calls: u64, seed: u64, workers: usize) -> i32 {
         "fuzz: {total} calls, {} restarts ({signalled} by signals, {watchdog} of them the watchdog's), {removed} segments left by workers removed, {oracle} oracle failures",
         life.iter().sum::<u64>() - workers as u64
     );
+    if stopped {
+        println!("fuzz: stopped by a signal");
+    }
     if let Some(e) = spawn_fail {
         println!("fuzz: (a spawn failed once with {}: retried)", e.name());
     }
@@ -260,16 +291,13 @@ fn supervise(calls: u64, seed: u64, workers: usize) -> i32 {
         );
     }
     let leak = pages_after != pages_before || after.heap_used != before.heap_used;
-    if leak || oracle > 0 || total < calls {
+    let short = total < calls && !stopped;
+    if leak || oracle > 0 || short {
         println!(
             "fuzz: FAIL:{}{}{}",
             if leak { " memory not back" } else { "" },
             if oracle > 0 { " oracle failures" } else { "" },
-            if total < calls {
-                " fewer calls than asked"
-            } else {
-                ""
-            }
+            if short { " fewer calls than asked" } else { "" }
         );
         return 1;
     }
