@@ -175,12 +175,12 @@ fn supervise(calls: u64, seed: u64, workers: usize) -> i32 {
     loop {
         if STOP.load(Relaxed) {
             stopped = true;
-            for w in 0..workers {
-                if pid[w] != 0 {
-                    let _ = sys::kill(pid[w], SIGKILL);
-                    let _ = sys::wait(pid[w], 0);
+            for (w, p) in pid.iter_mut().enumerate().take(workers) {
+                if *p != 0 {
+                    let _ = sys::kill(*p, SIGKILL);
+                    let _ = sys::wait(*p, 0);
                     total += slot(page, w).done.load(Relaxed);
-                    pid[w] = 0;
+                    *p = 0;
                 }
             }
             break;
