@@ -1160,9 +1160,23 @@ fn a_big_segment_is_built_and_freed_in_bounded_steps() {
         crate::phys::read_phys(p, &mut b);
         assert!(b.iter().all(|&x| x == 0));
     }
-    // Removal frees through the reclaim queue, also as work of the caller.
+    // Removal frees through the reclaim queue, also as work of the caller: nothing in the
+    // syscall itself, then steps of at most STEP_FREE units (a contiguous run counts one
+    // unit per four pages).
     syscall_only(&mut s, nr::SHMCTL, &[id as usize, IPC_RMID as usize, 0]);
-    assert!(has_work(&s) || s.k.reclaim.is_empty());
+    assert!(has_work(&s), "the pages are freed as work");
+    assert_eq!(s.k.pg.used(), base + pages, "not in the syscall");
+    let mut used = s.k.pg.used();
+    while has_work(&s) {
+        assert_eq!(s.k.schedule(&mut s.frame), crate::task::Next::Again);
+        let now = s.k.pg.used();
+        assert!(
+            used - now <= 4 * crate::work::STEP_FREE,
+            "{} in one step",
+            used - now
+        );
+        used = now;
+    }
     s.run();
     assert_eq!(s.frame.x[0], 0);
     assert!(s.k.reclaim.is_empty());
@@ -1314,4 +1328,96 @@ fn an_exit_tears_down_in_steps_at_its_own_priority() {
     assert_eq!(s.frame.x[0] as i32, c);
     assert_eq!(sys::wtermsig(s.get(SCRATCH)), 9);
     assert_eq!(s.k.pg.used(), base);
+}
+
+/// A long shmdt left the rest of its unmapping as work; the reclaim queue was not empty (a
+/// segment of another process being freed), and the call's ending replaced that work with a
+/// drain: the rest of the attachment stayed mapped, its segment kept nattch 1 for ever, and
+/// its pages never came back.
+#[test]
+fn a_long_shmdt_keeps_its_work_when_the_reclaim_queue_is_busy() {
+    let mut s = Sys::with_proc();
+    let b = s.child();
+    // b's own pages (its stack, tables) come and go with b: count without them.
+    let (base, pages1) = (s.k.pg.used(), s.k.task_pages(1));
+    let big = 8 * BLOCK_PAGES * PAGE_SIZE;
+    let small = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
+    let seg = s.shmget(IPC_PRIVATE, big, 0o666);
+    assert!(small >= 0 && seg >= 0);
+    s.switch_to(b);
+    let p = s.shmat(seg, 0, 0) as usize;
+    assert!(s.writable(p + big - PAGE_SIZE));
+    // pid 1 removes the small segment: its pages wait in the reclaim queue, drained as
+    // pid 1's work, which has not run yet when b detaches.
+    s.switch_to(1);
+    syscall_only(&mut s, nr::SHMCTL, &[small as usize, IPC_RMID as usize, 0]);
+    assert!(!s.k.reclaim.is_empty());
+    s.switch_to(b);
+    syscall_only(&mut s, nr::SHMDT, &[p]);
+    s.run();
+    assert_eq!(s.pid(), b);
+    assert_eq!(s.frame.x[0], 0, "shmdt returned 0");
+    assert!(
+        !s.readable(p) && !s.readable(p + big - PAGE_SIZE),
+        "all of it unmapped"
+    );
+    assert_eq!(s.stat(seg).shm_nattch, 0);
+    assert_eq!(s.shmctl(seg, IPC_RMID, 0), 0);
+    // pid 1's drain of the small segment runs when it is scheduled.
+    s.switch_to(1);
+    s.run();
+    assert!(s.k.reclaim.is_empty());
+    assert_eq!(
+        s.k.pg.used(),
+        base + s.k.task_pages(1) - pages1,
+        "every page back"
+    );
+}
+
+/// shmget waiting for another process to finish building its key's segment had already
+/// backed up over the `svc`; a caught signal then backed it up again (SA_RESTART: resumed
+/// one instruction early) or wrote EINTR into x0, which the rerun took as the key.
+#[test]
+fn a_signal_to_a_shmget_waiting_for_its_key_reruns_it_after_the_handler() {
+    use crate::tests::signals::{sigaction, HANDLER};
+    use abi::signal::{SA_RESTART, SIGUSR1};
+    for flags in [0, SA_RESTART] {
+        let mut s = Sys::with_proc();
+        let a = s.child();
+        let b = s.child();
+        let key = 0x5151;
+        s.switch_to(a);
+        syscall_only(
+            &mut s,
+            nr::SHMGET,
+            &[
+                key,
+                2 * BLOCK_PAGES * PAGE_SIZE,
+                (IPC_CREAT | 0o600) as usize,
+            ],
+        );
+        assert!(has_work(&s), "a is building the segment");
+        s.switch_to(b);
+        assert_eq!(sigaction(&mut s, SIGUSR1, HANDLER, flags, 0), 0);
+        let svc = s.frame.pc;
+        syscall_only(&mut s, nr::SHMGET, &[key, PAGE_SIZE, 0o600]);
+        assert_eq!(
+            s.k.task(s.k.current.unwrap()).state,
+            crate::task::State::Blocked
+        );
+        s.run(); // b is off the CPU
+        s.switch_to(1);
+        assert_eq!(s.call(nr::KILL, &[b as usize, SIGUSR1]), 0);
+        s.switch_to(b);
+        assert_eq!(s.frame.pc, HANDLER, "the handler runs");
+        s.call(nr::RT_SIGRETURN, &[]);
+        assert_eq!(s.frame.pc, svc - 4, "back at the svc (flags {flags:#x})");
+        assert_eq!(s.frame.x[0], key as u64, "with the key in x0");
+        // Once a has finished, the rerun finds the segment.
+        s.switch_to(a);
+        s.settle();
+        let id = s.frame.x[0];
+        s.switch_to(b);
+        assert_eq!(s.shmget(key as i32, PAGE_SIZE, 0o600) as u64, id);
+    }
 }

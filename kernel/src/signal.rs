@@ -148,6 +148,10 @@ impl Kernel {
                 self.complete(slot, eintr);
             }
             Block::Futex { .. } => self.complete(slot, eintr),
+            // shmget waiting for another creator of its key backed up over the `svc` when it
+            // blocked: the handler runs, then the lookup again (the wait is the kernel's,
+            // not one shmget may fail with EINTR).
+            Block::ShmBusy { .. } => self.make_ready(slot),
             _ if moved > 0 => self.complete(slot, moved as isize),
             _ if restart => {
                 // The call never wrote x0, so it still holds the first argument: back up

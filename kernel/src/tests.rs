@@ -914,14 +914,21 @@ fn console_output_turns_newlines_into_crlf_and_partial_fault_counts() {
     );
 }
 
-mod signals {
+pub(crate) mod signals {
     use super::*;
     use abi::signal::*;
 
-    const HANDLER: u64 = 0x40_0100;
+    pub(crate) const HANDLER: u64 = 0x40_0100;
     const RESTORER: u64 = 0x40_0200;
 
-    fn sigaction(s: &mut Sys, sig: usize, handler: u64, flags: u64, mask: SigSet) -> i64 {
+    /// Install a handler for `sig` in the current process.
+    pub(crate) fn sigaction(
+        s: &mut Sys,
+        sig: usize,
+        handler: u64,
+        flags: u64,
+        mask: SigSet,
+    ) -> i64 {
         let a = SigAction {
             handler,
             flags: flags | SA_RESTORER,

@@ -188,7 +188,9 @@ impl Kernel {
         me: usize,
         r: Result<isize, Errno>,
     ) -> Option<Result<isize, Errno>> {
-        if self.reclaim.is_empty() {
+        // Work the call left (the rest of a long shmdt) must not be replaced: it drains the
+        // queue itself when it ends.
+        if self.reclaim.is_empty() || self.task(me).work.is_some() {
             return Some(r);
         }
         let ret = r.unwrap_or_else(|e| e.to_ret());
