@@ -229,8 +229,10 @@ impl Kernel {
         }
         self.task_mut(s).prio = prio as u8;
         if self.sched.contains(s) {
+            // Behind its new peers, with a whole slice (not what was left of a preempted one).
             self.sched.remove(s);
             self.sched.enqueue(s, prio as u8);
+            self.task_mut(s).slice_left = None;
         }
         self.need_resched = true;
         self.yield_now = s == me;
