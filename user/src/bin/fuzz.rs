@@ -15,7 +15,9 @@
 #![no_main]
 
 use abi::layout::{SHM_WINDOW, STACK_GUARD, USER_END, USER_HEAP, USER_MIN, USER_TEXT};
-use abi::shm::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, SHMMAX, SHM_RDONLY, SHM_RND};
+use abi::shm::{
+    ShmidDs, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_STAT, SHMMAX, SHM_RDONLY, SHM_RND,
+};
 use abi::signal::{
     SigAction, SA_RESTART, SA_RESTORER, SIGCHLD, SIGINT, SIGPIPE, SIGTERM, SIGURG, SIGUSR1,
     SIGUSR2, SIG_IGN,
@@ -612,12 +614,27 @@ const HOSTILE: &[usize] = &[
     -1i32 as u32 as usize,
 ];
 
+/// An attachment this worker made, as far as it knows.
+#[derive(Clone, Copy)]
+struct Map {
+    va: usize,
+    len: usize,
+    rdonly: bool,
+}
+
+/// Whether the kernel can write a result at `va` in this process (clock_gettime as the
+/// probe: its result is written through the kernel's checked copy, like any other).
+fn kernel_can_write(va: usize) -> bool {
+    // SAFETY: a raw system call; the kernel checks the pointer.
+    unsafe { sys::syscall6(nr::CLOCK_GETTIME, [1, va, 0, 0, 0, 0]) == 0 }
+}
+
 struct Worker {
     rng: Rng,
     fds: [Fd; NFD],
     pipes: [Pipe; NFD],
     ids: heapless::Vec<i32, 32>,
-    maps: heapless::Vec<usize, 32>,
+    maps: heapless::Vec<Map, 32>,
     kids: heapless::Vec<i32, 16>,
     pid: i32,
     ppid: i32,
@@ -674,14 +691,16 @@ fn worker(args: &[&str]) -> i32 {
         // SAFETY: a raw system call; every pointer argument points into memory this worker
         // may lose (the scratch segment, fuzz-made attachments) or nowhere valid at all.
         let ret = unsafe { sys::syscall6(call, a) };
-        if let Err(why) = wk.check(call, &a, ret, unknown) {
+        let verdict = wk
+            .check(call, &a, ret, unknown)
+            .and(wk.account(call, &a, ret));
+        if let Err(why) = verdict {
             s.oracle.fetch_add(1, Relaxed);
             println!(
                 "fuzz: ORACLE: seed {seed} call {n}: {} -> {ret}: {why}",
                 Last(s)
             );
         }
-        wk.account(call, &a, ret);
         n += 1;
         s.done.store(n, Relaxed);
         if n.is_multiple_of(256) {
@@ -773,7 +792,7 @@ impl Worker {
             },
             Ptr => match r.below(8) {
                 0 if !self.maps.is_empty() => {
-                    let m = r.pick(&self.maps);
+                    let m = r.pick(&self.maps).va;
                     m + (r.below(8192) as usize)
                 }
                 1 => SCRATCH_AT + SCRATCH_LEN - r.below(64) as usize,
@@ -816,7 +835,9 @@ impl Worker {
             Size => match r.below(16) {
                 0 => SHMMAX,
                 1 => SHMMAX + 1,
-                2..=4 => r.below(4 << 20) as usize,
+                // More than a step of unmapping (8 MiB): a detach that continues as work.
+                2 => (8 << 20) + r.below(8 << 20) as usize,
+                3..=4 => r.below(4 << 20) as usize,
                 _ => r.below(64 << 10) as usize + 1,
             },
             ShmFlags => {
@@ -847,7 +868,7 @@ impl Worker {
                 let a = match r.below(4) {
                     0 => SHM_WINDOW + (r.below(1 << 31) as usize & !0xfff),
                     1 => r.next() as usize,
-                    _ if !self.maps.is_empty() => r.pick(&self.maps),
+                    _ if !self.maps.is_empty() => r.pick(&self.maps).va,
                     _ => 0,
                 };
                 // Losing these would only make the worker fault: not what is being tested.
@@ -913,7 +934,7 @@ impl Worker {
                 _ => USER_HEAP + (r.below(32 << 20) as usize),
             },
             Futex => match r.below(4) {
-                0 if !self.maps.is_empty() => r.pick(&self.maps),
+                0 if !self.maps.is_empty() => r.pick(&self.maps).va,
                 1 => self.scratch_ptr() + 1,
                 _ => self.scratch_ptr(),
             },
@@ -997,9 +1018,10 @@ impl Worker {
     }
 
     /// Keep track of what the call made: descriptors, pipes, segments, attachments, children.
-    fn account(&mut self, nr: usize, a: &[usize; 6], ret: isize) {
+    /// Returns what an attach or detach got wrong, checked by probing the mapping.
+    fn account(&mut self, nr: usize, a: &[usize; 6], ret: isize) -> Result<(), &'static str> {
         let Ok(v) = Errno::from_ret(ret) else {
-            return;
+            return Ok(());
         };
         match nr {
             nr::PIPE2 => {
@@ -1009,7 +1031,7 @@ impl Worker {
                 let Some(p) = (0..self.pipes.len())
                     .find(|&p| !self.holds(Fd::Read(p), NFD) && !self.holds(Fd::Write(p), NFD))
                 else {
-                    return;
+                    return Ok(());
                 };
                 self.pipes[p] = Pipe {
                     level: 0,
@@ -1044,12 +1066,40 @@ impl Worker {
                 let _ = self.ids.push(v as i32);
             }
             nr::SHMAT => {
+                // The whole segment is mapped, writable unless attached read-only.
+                let mut ds = ShmidDs::default();
+                if sys::shmctl(a[0] as i32, IPC_STAT, &mut ds as *mut _ as usize).is_err() {
+                    return Ok(()); // no read permission left (a mode the worker set)
+                }
+                let m = Map {
+                    va: v,
+                    len: (ds.shm_segsz as usize).next_multiple_of(4096),
+                    rdonly: a[2] & SHM_RDONLY as usize != 0,
+                };
                 if self.maps.is_full() {
                     self.maps.remove(0);
                 }
-                let _ = self.maps.push(v);
+                let _ = self.maps.push(m);
+                let ends = [m.va, m.va + m.len - 16];
+                if ends.iter().any(|&p| kernel_can_write(p) == m.rdonly) {
+                    return Err(if m.rdonly {
+                        "a read-only attachment is writable"
+                    } else {
+                        "an attachment is not wholly mapped"
+                    });
+                }
             }
-            nr::SHMDT => self.maps.retain(|&m| m != a[0]),
+            nr::SHMDT => {
+                if let Some(i) = self.maps.iter().position(|m| m.va == a[0]) {
+                    let m = self.maps.swap_remove(i);
+                    if [m.va, m.va + m.len - 16]
+                        .iter()
+                        .any(|&p| kernel_can_write(p))
+                    {
+                        return Err("memory still mapped after shmdt");
+                    }
+                }
+            }
             nr::SPAWN => {
                 if self.kids.is_full() {
                     self.kids.remove(0);
@@ -1058,6 +1108,7 @@ impl Worker {
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// Whether another descriptor than `except` still refers to this pipe end.
