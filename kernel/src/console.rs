@@ -26,6 +26,11 @@ const TX_LOW: usize = TX_USER / 2;
 /// Most bytes handed to the UART per interrupt (its FIFO may take fewer): bounds the time
 /// spent in one interrupt when the UART is as fast as an emulator's.
 const TX_BURST: usize = 256;
+/// Feeding the UART from its transmit interrupt is work at this priority (a threaded
+/// interrupt, as PREEMPT_RT has it): while a task above it runs or is ready, the interrupt
+/// waits. An emulated UART takes a burst at once and interrupts again at once, so without
+/// this a console flood kept a woken real-time task waiting for 4 KiB of register writes.
+pub const CONSOLE_TX_PRIO: u8 = abi::sys::PRIO_DEFAULT as u8;
 
 /// The transmit ring: bytes move in and out as slices (a copy per run, not per byte), so
 /// filling and draining it costs little beside the UART's own register writes.
@@ -89,6 +94,8 @@ pub struct Console {
     pub tx: TxRing,
     /// Kernel-message bytes that found the ring full (they are still in the log ring).
     pub tx_dropped: usize,
+    /// The transmit interrupt is held off while tasks above CONSOLE_TX_PRIO run.
+    pub tx_deferred: bool,
 }
 
 impl Default for Console {
@@ -103,6 +110,7 @@ impl Console {
             rx: Deque::new(),
             tx: TxRing::new(),
             tx_dropped: 0,
+            tx_deferred: false,
         }
     }
 
@@ -198,6 +206,11 @@ impl Kernel {
     /// far enough let blocked writers go on. They copy their bytes themselves, at their own
     /// priority, when they next run; the interrupt never does a task's copying.
     pub fn console_tx_ready(&mut self) {
+        if self.console_waits() {
+            self.console.tx_deferred = true;
+            self.arch.console_tx_irq(false);
+            return;
+        }
         self.console_pump();
         if self.console.tx.len() > TX_LOW {
             return;
@@ -211,6 +224,28 @@ impl Kernel {
         writers.sort_unstable();
         for (_, s) in writers {
             self.resume(s);
+        }
+    }
+
+    /// Whether a task above CONSOLE_TX_PRIO is running or ready.
+    fn console_waits(&self) -> bool {
+        let running = self
+            .current
+            .map(|c| self.task(c))
+            .filter(|t| t.state == State::Running)
+            .map(|t| t.prio);
+        running
+            .max(self.sched.top_prio())
+            .is_some_and(|p| p > CONSOLE_TX_PRIO)
+    }
+
+    /// The scheduler chose a task at `prio` (or none: idle) while the transmit interrupt is
+    /// held off: it resumes once nothing above CONSOLE_TX_PRIO is left to run.
+    #[inline(never)]
+    pub(crate) fn console_resume(&mut self, prio: Option<u8>) {
+        if prio.is_none_or(|p| p <= CONSOLE_TX_PRIO) {
+            self.console.tx_deferred = false;
+            self.console_pump();
         }
     }
 

@@ -839,6 +839,9 @@ impl Kernel {
         self.yield_now = false;
         self.need_resched = false;
         let Some(next) = self.sched.pick() else {
+            if self.console.tx_deferred {
+                self.console_resume(None);
+            }
             self.arch.addrenv_select(None);
             self.rearm();
             return false;
@@ -847,6 +850,7 @@ impl Kernel {
         let t = self.task_mut(next);
         t.state = State::Running;
         t.slice_end = now + t.slice_left.take().unwrap_or(SLICE_NS);
+        let prio = t.prio;
         *frame = t.frame;
         let (env, tls) = (t.env, t.tls);
         crate::ktrace!("switch to pid={=i32}", t.pid);
@@ -858,6 +862,9 @@ impl Kernel {
             self.arch.addrenv_select(Some(&env));
         }
         self.arch.set_user_tls(tls);
+        if self.console.tx_deferred {
+            self.console_resume(Some(prio));
+        }
         self.timers_dirty = true;
         self.rearm();
         true

@@ -873,6 +873,49 @@ fn console_writes_block_on_a_full_ring_and_finish_in_steps() {
     assert!(s.console().contains("kernel message"));
 }
 
+/// The transmit interrupt feeds the UART at the default priority: while a task above it
+/// runs, the interrupt is held off (an emulated UART interrupts again after every burst, and
+/// a console flood kept a woken real-time task waiting); it resumes when the scheduler next
+/// chooses a task at or below the default priority.
+#[test]
+fn console_transmit_waits_while_a_real_time_task_runs() {
+    let mut s = Sys::new();
+    let writer = s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let rt = s.spawn_call("prog") as i32;
+    s.arch.inner.lock().unwrap().tx_room = Some(16);
+    s.put(SCRATCH - 4096, &[b'y'; 1024]);
+    assert_eq!(s.call(nr::WRITE, &[1, SCRATCH - 4096, 1024]), 1024);
+    let queued = s.k.console.tx.len();
+    assert!(queued >= 1024 - 256, "most of it waits in the ring");
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, rt as usize, 200]), 0);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(rt));
+    // Interrupts while the real-time task runs: nothing moves, the interrupt is masked.
+    for _ in 0..10 {
+        s.k.console_tx_ready();
+    }
+    assert_eq!(s.k.console.tx.len(), queued);
+    assert!(!s.arch.inner.lock().unwrap().tx_irq, "held off");
+    // It sleeps: the writer runs, and with it the UART is fed again.
+    s.put(SCRATCH, &[1u64.to_le_bytes(), 0u64.to_le_bytes()].concat());
+    s.call(nr::NANOSLEEP, &[SCRATCH, 0]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(writer));
+    assert!(
+        s.k.console.tx.len() < queued,
+        "a burst went out at the switch"
+    );
+    assert!(
+        s.arch.inner.lock().unwrap().tx_irq,
+        "and the interrupt is back"
+    );
+    while s.arch.inner.lock().unwrap().tx_irq {
+        s.k.console_tx_ready();
+    }
+    assert_eq!(s.console().matches('y').count(), 1024);
+}
+
 #[test]
 fn killing_a_blocked_console_writer_frees_it() {
     let mut s = Sys::new();
