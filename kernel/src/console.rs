@@ -236,16 +236,29 @@ impl Kernel {
             .map(|t| t.prio);
         running
             .max(self.sched.top_prio())
-            .is_some_and(|p| p > CONSOLE_TX_PRIO)
+            .is_some_and(|p| p > CONSOLE_TX_PRIO && p > self.console_tx_prio())
+    }
+
+    /// CONSOLE_TX_PRIO, raised to the highest writer blocked on the ring (priority
+    /// inheritance: a real-time writer must not wait for tasks between it and the default).
+    fn console_tx_prio(&self) -> u8 {
+        self.tasks
+            .iter()
+            .flatten()
+            .filter(|t| t.state == State::Blocked && t.block == Block::ConsoleWrite)
+            .map(|t| t.prio)
+            .fold(CONSOLE_TX_PRIO, u8::max)
     }
 
     /// The scheduler chose a task at `prio` (or none: idle) while the transmit interrupt is
-    /// held off: it resumes once nothing above CONSOLE_TX_PRIO is left to run.
+    /// held off: it resumes once nothing above its priority is left to run.
     #[inline(never)]
     pub(crate) fn console_resume(&mut self, prio: Option<u8>) {
-        if prio.is_none_or(|p| p <= CONSOLE_TX_PRIO) {
+        if prio.is_none_or(|p| p <= CONSOLE_TX_PRIO || p <= self.console_tx_prio()) {
+            // As the interrupt would: pump, and wake writers if the ring has drained (it may
+            // have been emptied meanwhile by a real-time task's own writes).
             self.console.tx_deferred = false;
-            self.console_pump();
+            self.console_tx_ready();
         }
     }
 

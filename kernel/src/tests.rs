@@ -1358,3 +1358,99 @@ fn only_root_raises_a_priority() {
     );
     assert_eq!(s.call(nr::MEMINFO, &[SCRATCH, 0]), 0);
 }
+
+/// A writer blocked on the full ring is woken when the held-off transmit interrupt resumes,
+/// even if the ring was emptied meanwhile by a real-time task's own writes (which pump the
+/// UART themselves and leave the interrupt off once the ring is empty).
+#[test]
+fn a_blocked_console_writer_is_woken_after_the_ring_drained_while_held_off() {
+    use crate::console::TX_USER;
+    let mut s = Sys::new();
+    let writer = s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let rt = s.spawn_call("prog") as i32;
+    s.arch.inner.lock().unwrap().tx_room = Some(16);
+    let buf = SCRATCH - 8192;
+    s.put(buf, &[b'x'; 8192]);
+    s.call(nr::WRITE, &[1, buf, 8192]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(rt));
+    let w = s.k.slot_of(writer).unwrap();
+    assert_eq!(s.k.task(w).block, crate::task::Block::ConsoleWrite);
+    // The UART drains part of the ring (non-deferred): still above TX_LOW, writer blocked.
+    for _ in 0..4 {
+        s.k.console_tx_ready();
+    }
+    assert!(s.k.console.tx.len() > TX_USER / 2);
+    assert_eq!(s.k.task(w).state, State::Blocked);
+    // rt becomes real-time and prints a few short lines; the UART is fast (emulator).
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, 0, 200]), 0);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(rt));
+    s.arch.inner.lock().unwrap().tx_room = None;
+    s.put(SCRATCH, b"tick\n");
+    for _ in 0..12 {
+        assert_eq!(s.call(nr::WRITE, &[1, SCRATCH, 5]), 5);
+        if s.arch.inner.lock().unwrap().tx_irq {
+            s.k.console_tx_ready(); // deferred
+        }
+    }
+    assert!(s.k.console.tx.is_empty(), "rt's own pumps emptied the ring");
+    // rt sleeps: idle (the writer is blocked), console_resume runs.
+    s.put(SCRATCH, &[1u64.to_le_bytes(), 0u64.to_le_bytes()].concat());
+    s.call(nr::NANOSLEEP, &[SCRATCH, 0]);
+    assert!(!s.run(), "idle");
+    for _ in 0..100 {
+        if s.arch.inner.lock().unwrap().tx_irq {
+            s.k.console_tx_ready();
+        }
+        s.arch.advance(1_000_000);
+        s.k.timer();
+        s.run();
+        if s.cur_pid() == Some(rt) {
+            s.put(SCRATCH, &[1u64.to_le_bytes(), 0u64.to_le_bytes()].concat());
+            s.call(nr::NANOSLEEP, &[SCRATCH, 0]);
+            s.run();
+        }
+    }
+    assert!(!s.arch.inner.lock().unwrap().tx_irq);
+    assert_eq!(
+        s.k.task(w).state,
+        State::Running,
+        "writer still blocked with an empty ring and the TX interrupt off"
+    );
+}
+
+/// The transmit interrupt's priority is raised to that of the highest writer blocked on the
+/// ring (priority inheritance): a priority-200 writer is not held up by a priority-150 task
+/// that never blocks.
+#[test]
+fn a_real_time_console_writer_is_not_held_up_by_a_middle_priority() {
+    let mut s = Sys::new();
+    let _init = s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let mid = s.spawn_call("prog") as i32;
+    let hi = s.spawn_call("prog") as i32;
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, mid as usize, 150]), 0);
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, hi as usize, 200]), 0);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(hi));
+    s.arch.inner.lock().unwrap().tx_room = Some(16);
+    let buf = SCRATCH - 8192;
+    s.put(buf, &[b'x'; 8192]);
+    s.call(nr::WRITE, &[1, buf, 8192]);
+    s.run();
+    assert_eq!(
+        s.cur_pid(),
+        Some(mid),
+        "hi blocked on the full ring, mid spins"
+    );
+    s.arch.inner.lock().unwrap().tx_room = None;
+    for _ in 0..1000 {
+        s.k.console_tx_ready();
+        s.arch.advance(1_000_000);
+        s.k.timer();
+        s.run();
+    }
+    assert_eq!(s.cur_pid(), Some(hi), "hi woken while mid (150) runs");
+}
