@@ -61,7 +61,7 @@ fn main() {
         .iter()
         .map(|(n, d)| (n.as_str(), d.as_slice()))
         .collect();
-    let img = kernel::romfs::build(&refs);
+    let img = kernel::fs::romfs::build(&refs);
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     std::fs::write(out.join("romfs.img"), img).unwrap();
 }

@@ -6,13 +6,11 @@ extern crate alloc;
 #[cfg(not(target_os = "none"))]
 extern crate std;
 
-pub mod console;
 pub mod elf;
+pub mod fs;
 pub mod klog;
 pub mod pgalloc;
 pub mod phys;
-pub mod pipe;
-pub mod romfs;
 pub mod sched;
 pub mod shm;
 pub mod signal;
@@ -33,8 +31,8 @@ pub(crate) mod tests;
 
 use alloc::boxed::Box;
 
+use fs::romfs::RomFs;
 use pgalloc::PageAlloc;
-use romfs::RomFs;
 use sched::Sched;
 use task::{Task, MAX_TASKS};
 use up::Arch;
@@ -85,10 +83,10 @@ pub struct Kernel {
     /// Boxed: the ring is large and the kernel is built on the boot stack.
     pub log: Box<klog::KLog>,
     /// Console input and output buffers.
-    pub console: Box<console::Console>,
+    pub console: Box<fs::console::Console>,
     pub heap_stats: HeapStats,
     /// Pipes by index.
-    pub pipes: [Option<pipe::Pipe>; pipe::MAX_PIPES],
+    pub pipes: [Option<fs::pipe::Pipe>; fs::pipe::MAX_PIPES],
     /// Foreground process on the console (0: none): Ctrl-C sends it SIGINT.
     pub fg_pid: i32,
     /// Session that has the console as its controlling terminal (its leader's pid; 0: none).
@@ -147,7 +145,7 @@ impl Kernel {
             fg_pid: 0,
             console_sid: 0,
             init_pid: 0,
-            pipes: [const { None }; pipe::MAX_PIPES],
+            pipes: [const { None }; fs::pipe::MAX_PIPES],
             boot_ns: 0,
             image: [0; 4],
             rtc_base,
@@ -168,7 +166,7 @@ impl Kernel {
         let tables = MAX_TASKS * size_of::<Option<Task>>()
             + size_of::<klog::KLog>()
             + abi::shm::SHMMNI * size_of::<Option<shm::Segment>>()
-            + size_of::<console::Console>()
+            + size_of::<fs::console::Console>()
             + size_of::<work::Reclaim>();
         tables + tables / 8 + 4096
     }

@@ -1,8 +1,8 @@
 //! System call dispatch: number in x8, arguments in x0..x5, result (or -errno) in x0. Every
 //! argument is checked here; user memory is reached only through `uaccess`.
 
-use crate::console::IO_CHUNK;
-use crate::pipe::Fd;
+use crate::fs::console::IO_CHUNK;
+use crate::fs::pipe::Fd;
 use crate::task::{Block, State, MAX_ARGS, MAX_TASKS};
 use crate::up::TrapFrame;
 use crate::{uaccess, Kernel};
@@ -324,14 +324,14 @@ impl Kernel {
     }
 
     fn sys_spawn(&mut self, me: usize, path: usize, plen: usize, args: usize, alen: usize) -> R {
-        if plen == 0 || plen > crate::romfs::NAME_LEN {
+        if plen == 0 || plen > crate::fs::romfs::NAME_LEN {
             return Err(Errno::ENOENT);
         }
         if alen > MAX_ARGS {
             return Err(Errno::E2BIG);
         }
         let env = self.task(me).env;
-        let mut pbuf = [0u8; crate::romfs::NAME_LEN];
+        let mut pbuf = [0u8; crate::fs::romfs::NAME_LEN];
         uaccess::copy_in(self.arch, &env, path, &mut pbuf[..plen])?;
         let name = core::str::from_utf8(&pbuf[..plen]).map_err(|_| Errno::ENOENT)?;
         let mut abuf = [0u8; MAX_ARGS];
@@ -351,7 +351,7 @@ impl Kernel {
         if n > MAX_ARGS {
             return Err(Errno::E2BIG);
         }
-        let name: heapless::String<{ crate::romfs::NAME_LEN }> =
+        let name: heapless::String<{ crate::fs::romfs::NAME_LEN }> =
             heapless::String::try_from(name).map_err(|_| Errno::ENOENT)?;
         self.spawn(&name, &owned[..n], Some(me)).map(|p| p as isize)
     }

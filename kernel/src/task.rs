@@ -121,7 +121,7 @@ pub struct Task {
     /// Signal dispositions, mask and pending set.
     pub sig: crate::signal::Signals,
     /// File descriptors (console, pipe ends).
-    pub fds: [crate::pipe::Fd; crate::pipe::MAX_FDS],
+    pub fds: [crate::fs::pipe::Fd; crate::fs::pipe::MAX_FDS],
     /// Shared-memory attachments (at most SHMSEG).
     pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
 }
@@ -209,7 +209,7 @@ impl Kernel {
                         0,
                         0,
                         sys::PRIO_DEFAULT as u8,
-                        crate::pipe::STD_FDS,
+                        crate::fs::pipe::STD_FDS,
                         crate::signal::Signals::default(),
                     ),
                 };
@@ -449,7 +449,7 @@ impl Kernel {
         }
         let fds = core::mem::replace(
             &mut self.task_mut(slot).fds,
-            [crate::pipe::Fd::Closed; crate::pipe::MAX_FDS],
+            [crate::fs::pipe::Fd::Closed; crate::fs::pipe::MAX_FDS],
         );
         for f in fds {
             self.fd_release(f);

@@ -8,9 +8,9 @@ use std::vec::Vec;
 
 use crate::elf::build::{elf, Seg};
 use crate::fake::FakeArch;
+use crate::fs::romfs::{self, RomFs};
 use crate::pgalloc::PageAlloc;
 use crate::phys::fakeram;
-use crate::romfs::{self, RomFs};
 use crate::task::{State, SLICE_NS};
 use crate::up::{Arch, TrapFrame};
 use crate::{uaccess, Kernel};
@@ -668,7 +668,7 @@ fn taskinfo_lists_tasks() {
 
 #[test]
 fn pipes_carry_bytes_between_processes() {
-    use crate::pipe::PIPE_SIZE;
+    use crate::fs::pipe::PIPE_SIZE;
     let mut s = Sys::new();
     s.k.spawn("prog", b"prog\0", None).unwrap();
     s.run();
@@ -746,7 +746,7 @@ fn pipes_carry_bytes_between_processes() {
     while s.call(nr::PIPE2, &[SCRATCH, 0]) == 0 {
         n += 1;
     }
-    assert_eq!(n, (crate::pipe::MAX_FDS - 3) / 2);
+    assert_eq!(n, (crate::fs::pipe::MAX_FDS - 3) / 2);
     assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), err(Errno::EMFILE));
 }
 
@@ -834,7 +834,7 @@ fn init_ending_powers_off_with_a_report() {
 
 #[test]
 fn console_writes_block_on_a_full_ring_and_finish_in_steps() {
-    use crate::console::TX_USER;
+    use crate::fs::console::TX_USER;
     let mut s = Sys::new();
     let writer = s.k.spawn("prog", b"prog\0", None).unwrap();
     s.run();
@@ -1364,7 +1364,7 @@ fn only_root_raises_a_priority() {
 /// UART themselves and leave the interrupt off once the ring is empty).
 #[test]
 fn a_blocked_console_writer_is_woken_after_the_ring_drained_while_held_off() {
-    use crate::console::TX_USER;
+    use crate::fs::console::TX_USER;
     let mut s = Sys::new();
     let writer = s.k.spawn("prog", b"prog\0", None).unwrap();
     s.run();
