@@ -43,6 +43,7 @@ errnos! {
     EMFILE = 24, "Too many open files";
     ENOTTY = 25, "Inappropriate ioctl for device";
     ENOSPC = 28, "No space left on device";
+    ESPIPE = 29, "Illegal seek";
     EPIPE = 32, "Broken pipe";
     ERANGE = 34, "Numerical result out of range";
     ENOSYS = 38, "Function not implemented";

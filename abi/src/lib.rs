@@ -3,6 +3,7 @@
 #![no_std]
 
 pub mod errno;
+pub mod fcntl;
 pub mod shm;
 pub mod signal;
 pub mod sys;

@@ -23,6 +23,8 @@ pub mod work;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod fs_tests;
+#[cfg(test)]
 mod robust_tests;
 #[cfg(test)]
 mod shm_tests;
@@ -85,6 +87,8 @@ pub struct Kernel {
     /// Console input and output buffers.
     pub console: Box<fs::console::Console>,
     pub heap_stats: HeapStats,
+    /// Open file descriptions, system-wide.
+    pub files: Box<fs::file::Files>,
     /// Pipes by index.
     pub pipes: [Option<fs::pipe::Pipe>; fs::pipe::MAX_PIPES],
     /// Foreground process on the console (0: none): Ctrl-C sends it SIGINT.
@@ -145,6 +149,7 @@ impl Kernel {
             fg_pid: 0,
             console_sid: 0,
             init_pid: 0,
+            files: Box::default(),
             pipes: [const { None }; fs::pipe::MAX_PIPES],
             boot_ns: 0,
             image: [0; 4],
@@ -167,6 +172,7 @@ impl Kernel {
             + size_of::<klog::KLog>()
             + abi::shm::SHMMNI * size_of::<Option<shm::Segment>>()
             + size_of::<fs::console::Console>()
+            + size_of::<fs::file::Files>()
             + size_of::<work::Reclaim>();
         tables + tables / 8 + 4096
     }

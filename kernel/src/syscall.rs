@@ -2,7 +2,7 @@
 //! argument is checked here; user memory is reached only through `uaccess`.
 
 use crate::fs::console::IO_CHUNK;
-use crate::fs::pipe::Fd;
+use crate::fs::file::Node;
 use crate::task::{Block, State, MAX_ARGS, MAX_TASKS};
 use crate::up::TrapFrame;
 use crate::{uaccess, Kernel};
@@ -108,6 +108,10 @@ impl Kernel {
             nr::SETPRIORITY => self.sys_setprio(me, a[1], a[2]),
             nr::PIPE2 => self.sys_pipe2(me, a[0], a[1]),
             nr::CLOSE => self.sys_close(me, a[0]),
+            nr::DUP => self.sys_dup(me, a[0]),
+            nr::DUP3 => self.sys_dup3(me, a[0], a[1], a[2]),
+            nr::FCNTL => self.sys_fcntl(me, a[0], a[1], a[2]),
+            nr::LSEEK => self.sys_lseek(me, a[0], a[1], a[2]),
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
@@ -240,20 +244,28 @@ impl Kernel {
     }
 
     fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
-        match self.fd_of(me, fd) {
-            Ok(Fd::Console) => self.console_write(me, buf, len),
-            Ok(Fd::PipeWrite(p)) => self.pipe_write(me, p, buf, len),
-            Ok(_) => Some(Err(Errno::EBADF)),
-            Err(e) => Some(Err(e)),
+        let f = match self.file_of(me, fd) {
+            Ok(f) if f.writable() => f,
+            Ok(_) => return Some(Err(Errno::EBADF)),
+            Err(e) => return Some(Err(e)),
+        };
+        match f.node {
+            Node::Console => self.console_write(me, buf, len),
+            Node::PipeWrite(p) => self.pipe_write(me, p, buf, len, f.nonblock()),
+            Node::PipeRead(_) => Some(Err(Errno::EBADF)),
         }
     }
 
     fn sys_read(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
-        match self.fd_of(me, fd) {
-            Ok(Fd::Console) => {}
-            Ok(Fd::PipeRead(p)) => return self.pipe_read(me, p, buf, len),
+        let f = match self.file_of(me, fd) {
+            Ok(f) if f.readable() => f,
             Ok(_) => return Some(Err(Errno::EBADF)),
             Err(e) => return Some(Err(e)),
+        };
+        match f.node {
+            Node::Console => {}
+            Node::PipeRead(p) => return self.pipe_read(me, p, buf, len, f.nonblock()),
+            Node::PipeWrite(_) => return Some(Err(Errno::EBADF)),
         }
         let env = self.task(me).env;
         // The whole buffer must lie in the user range (arithmetic only); its pages are

@@ -121,7 +121,7 @@ pub struct Task {
     /// Signal dispositions, mask and pending set.
     pub sig: crate::signal::Signals,
     /// File descriptors (console, pipe ends).
-    pub fds: [crate::fs::pipe::Fd; crate::fs::pipe::MAX_FDS],
+    pub fds: crate::fs::file::FdTable,
     /// Shared-memory attachments (at most SHMSEG).
     pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
 }
@@ -197,10 +197,10 @@ impl Kernel {
         match self.load_stack(&env, args) {
             Ok((pages, sp, argc, argv)) => {
                 let pid = self.next_pid;
-                let (ppid, sid, uid, gid, prio, fds, sig) = match parent {
+                let (ppid, sid, uid, gid, prio, sig) = match parent {
                     Some(p) => {
                         let t = self.task(p);
-                        (t.pid, t.sid, t.uid, t.gid, t.prio, t.fds, t.sig.for_child())
+                        (t.pid, t.sid, t.uid, t.gid, t.prio, t.sig.for_child())
                     }
                     // The first process leads a session of its own.
                     None => (
@@ -209,14 +209,11 @@ impl Kernel {
                         0,
                         0,
                         sys::PRIO_DEFAULT as u8,
-                        crate::fs::pipe::STD_FDS,
                         crate::signal::Signals::default(),
                     ),
                 };
-                // The child inherits the parent's descriptors.
-                for f in fds {
-                    self.fd_dup(f);
-                }
+                // The child inherits the parent's descriptors (not those marked FD_CLOEXEC).
+                let fds = self.fds_for_child(parent);
                 self.next_pid += 1;
                 let mut name = [0u8; TASK_NAME_LEN];
                 let n = path.len().min(TASK_NAME_LEN);
@@ -447,13 +444,7 @@ impl Kernel {
         if let Some(w) = self.task_mut(slot).work.take() {
             self.abandon_work(slot, w);
         }
-        let fds = core::mem::replace(
-            &mut self.task_mut(slot).fds,
-            [crate::fs::pipe::Fd::Closed; crate::fs::pipe::MAX_FDS],
-        );
-        for f in fds {
-            self.fd_release(f);
-        }
+        self.fds_close_all(slot);
         // The rest (address space, attachments, freed segments) is the dying task's own
         // kernel work, done in bounded steps at its priority; it never returns to user mode.
         let current = self.current == Some(slot);

@@ -746,7 +746,7 @@ fn pipes_carry_bytes_between_processes() {
     while s.call(nr::PIPE2, &[SCRATCH, 0]) == 0 {
         n += 1;
     }
-    assert_eq!(n, (crate::fs::pipe::MAX_FDS - 3) / 2);
+    assert_eq!(n, (crate::fs::file::MAX_FDS - 3) / 2);
     assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), err(Errno::EMFILE));
 }
 

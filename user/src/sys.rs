@@ -253,9 +253,29 @@ pub fn take_console(steal: bool) -> Result<(), Errno> {
 
 /// pipe2(fds, 0): (read end, write end). Spawned children inherit both.
 pub fn pipe() -> Result<(usize, usize), Errno> {
+    pipe2(0)
+}
+/// pipe2(fds, flags) with O_NONBLOCK and/or O_CLOEXEC: (read end, write end).
+pub fn pipe2(flags: u32) -> Result<(usize, usize), Errno> {
     let mut pair = [0i32; 2];
-    call(nr::PIPE2, &[pair.as_mut_ptr() as usize, 0])?;
+    call(nr::PIPE2, &[pair.as_mut_ptr() as usize, flags as usize])?;
     Ok((pair[0] as usize, pair[1] as usize))
+}
+/// dup(fd): the lowest free descriptor, on the same open file description.
+pub fn dup(fd: usize) -> Result<usize, Errno> {
+    call(nr::DUP, &[fd])
+}
+/// dup3(old, new, flags): `new` (closed first if open) on `old`'s description.
+pub fn dup3(old: usize, new: usize, flags: u32) -> Result<usize, Errno> {
+    call(nr::DUP3, &[old, new, flags as usize])
+}
+/// fcntl(fd, cmd, arg).
+pub fn fcntl(fd: usize, cmd: usize, arg: usize) -> Result<usize, Errno> {
+    call(nr::FCNTL, &[fd, cmd, arg])
+}
+/// lseek(fd, offset, whence): the new offset.
+pub fn lseek(fd: usize, off: i64, whence: usize) -> Result<usize, Errno> {
+    call(nr::LSEEK, &[fd, off as usize, whence])
 }
 pub fn close(fd: usize) -> Result<(), Errno> {
     call(nr::CLOSE, &[fd]).map(|_| ())

@@ -350,9 +350,11 @@ impl Kernel {
 
     /// Console ioctls: TIOCSCTTY takes the console for the caller's session, TIOCSPGRP and
     /// TIOCGPGRP set and read the foreground process (the one Ctrl-C interrupts).
+    /// ioctl, through the descriptor: the console's terminal requests; anything else open
+    /// is not a terminal.
     pub(crate) fn sys_ioctl(&mut self, me: usize, fd: usize, req: usize, arg: usize) -> R {
-        if fd > 2 {
-            return Err(Errno::EBADF);
+        if self.file_of(me, fd)?.node != crate::fs::file::Node::Console {
+            return Err(Errno::ENOTTY);
         }
         let env = self.task(me).env;
         match req {

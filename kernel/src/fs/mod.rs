@@ -1,6 +1,7 @@
-//! Files: the console, pipes and the rom file system (DESIGN.md 3a, 4a: the file layer grows
-//! here).
+//! Files: open file descriptions and descriptor tables, the console, pipes and the rom file
+//! system (DESIGN.md 3a, 4a).
 
 pub mod console;
+pub mod file;
 pub mod pipe;
 pub mod romfs;

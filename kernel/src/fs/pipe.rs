@@ -1,39 +1,20 @@
 //! Pipes: a kernel ring buffer between processes, reached through file descriptors (pipe2,
-//! read, write, close). Readers block while it is empty, writers while it is full; a blocking
+//! read, write, close; O_NONBLOCK gives EAGAIN instead of waiting). Readers block while it is empty, writers while it is full; a blocking
 //! write returns when every byte is in. The kernel-copy path the benchmarks compare with.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::fs::file::{Node, MAX_FDS};
 use crate::task::{Block, State, MAX_TASKS};
 use crate::{uaccess, Kernel};
+use abi::fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_WRONLY};
 use abi::Errno;
 
 /// Bytes a pipe holds.
 pub const PIPE_SIZE: usize = 16 * 1024;
 /// Pipes system-wide.
 pub const MAX_PIPES: usize = 32;
-/// Descriptors per process.
-pub const MAX_FDS: usize = 16;
-
-/// What a process's descriptor refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fd {
-    Closed,
-    Console,
-    PipeRead(usize),
-    PipeWrite(usize),
-}
-
-/// The descriptors a process starts with: 0, 1 and 2 on the console.
-pub const STD_FDS: [Fd; MAX_FDS] = {
-    let mut f = [Fd::Closed; MAX_FDS];
-    f[0] = Fd::Console;
-    f[1] = Fd::Console;
-    f[2] = Fd::Console;
-    f
-};
-
 pub struct Pipe {
     ring: Box<[u8]>,
     head: usize,
@@ -80,16 +61,15 @@ type R = Result<isize, Errno>;
 
 impl Kernel {
     pub fn sys_pipe2(&mut self, me: usize, fds_uva: usize, flags: usize) -> R {
-        if flags != 0 {
-            return Err(Errno::EINVAL); // O_CLOEXEC, O_NONBLOCK, O_DIRECT: not supported
+        if flags & !((O_CLOEXEC | O_NONBLOCK) as usize) != 0 {
+            return Err(Errno::EINVAL); // O_DIRECT (packet mode): not supported
         }
         let env = self.task(me).env;
         uaccess::check(self.arch, &env, fds_uva, 8, crate::up::Access::Write)?;
-        let free_fds: heapless::Vec<usize, 2> = (0..MAX_FDS)
-            .filter(|&i| self.task(me).fds[i] == Fd::Closed)
-            .take(2)
-            .collect();
-        if free_fds.len() < 2 {
+        let free = (0..MAX_FDS)
+            .filter(|&i| self.task(me).fds[i].is_none())
+            .count();
+        if free < 2 {
             return Err(Errno::EMFILE);
         }
         let p = self
@@ -110,48 +90,40 @@ impl Kernel {
             readers: 1,
             writers: 1,
         });
-        let (r, w) = (free_fds[0], free_fds[1]);
-        let t = self.task_mut(me);
-        t.fds[r] = Fd::PipeRead(p);
-        t.fds[w] = Fd::PipeWrite(p);
-        let pair = (r as u64) | ((w as u64) << 32);
+        let status = flags as u32 & O_NONBLOCK;
+        let r = match self.file_new(Node::PipeRead(p), O_RDONLY | status) {
+            Ok(r) => r,
+            Err(e) => {
+                self.pipes[p] = None;
+                return Err(e);
+            }
+        };
+        let w = match self.file_new(Node::PipeWrite(p), O_WRONLY | status) {
+            Ok(w) => w,
+            Err(e) => {
+                self.file_unref(r); // the pipe goes with its last end
+                self.pipes[p] = None;
+                return Err(e);
+            }
+        };
+        let cloexec = flags & O_CLOEXEC as usize != 0;
+        // Two descriptors are free (checked above), so neither install fails.
+        let rfd = self.fd_install(me, r, cloexec)?;
+        let wfd = self.fd_install(me, w, cloexec)?;
+        let pair = (rfd as u64) | ((wfd as u64) << 32);
         uaccess::write_val(self.arch, &env, fds_uva, &pair).map(|_| 0)
     }
 
-    pub fn fd_of(&self, me: usize, fd: usize) -> Result<Fd, Errno> {
-        match self.task(me).fds.get(fd) {
-            Some(Fd::Closed) | None => Err(Errno::EBADF),
-            Some(&f) => Ok(f),
-        }
-    }
-
-    /// A new reference to a descriptor (spawn inherits the parent's).
-    pub fn fd_dup(&mut self, f: Fd) {
-        match f {
-            Fd::PipeRead(p) => self.pipes[p].as_mut().expect("live pipe").readers += 1,
-            Fd::PipeWrite(p) => self.pipes[p].as_mut().expect("live pipe").writers += 1,
-            _ => {}
-        }
-    }
-
-    pub fn sys_close(&mut self, me: usize, fd: usize) -> R {
-        let f = self.fd_of(me, fd)?;
-        self.task_mut(me).fds[fd] = Fd::Closed;
-        self.fd_release(f);
-        Ok(0)
-    }
-
-    /// Drop one reference; the last reader or writer going wakes the other side.
-    pub fn fd_release(&mut self, f: Fd) {
-        let p = match f {
-            Fd::PipeRead(p) | Fd::PipeWrite(p) => p,
-            _ => return,
+    /// The last description of one end of pipe `p` is closed: the last reader or writer
+    /// going wakes the other side.
+    pub(crate) fn pipe_end_closed(&mut self, p: usize, writer: bool) {
+        let Some(pipe) = self.pipes[p].as_mut() else {
+            return;
         };
-        let pipe = self.pipes[p].as_mut().expect("live pipe");
-        if matches!(f, Fd::PipeRead(_)) {
-            pipe.readers -= 1;
-        } else {
+        if writer {
             pipe.writers -= 1;
+        } else {
+            pipe.readers -= 1;
         }
         let (readers, writers) = (pipe.readers, pipe.writers);
         if readers == 0 && writers == 0 {
@@ -192,7 +164,14 @@ impl Kernel {
         v.into_iter().map(|(_, s)| s).collect()
     }
 
-    pub fn pipe_write(&mut self, me: usize, p: usize, buf: usize, len: usize) -> Option<R> {
+    pub fn pipe_write(
+        &mut self,
+        me: usize,
+        p: usize,
+        buf: usize,
+        len: usize,
+        nonblock: bool,
+    ) -> Option<R> {
         let env = self.task(me).env;
         if !uaccess::range_ok(buf, len) {
             return Some(Err(Errno::EFAULT));
@@ -214,6 +193,14 @@ impl Kernel {
         if n == len {
             return Some(Ok(len as isize));
         }
+        if nonblock {
+            // What fits, or EAGAIN when nothing does.
+            return Some(if n > 0 {
+                Ok(n as isize)
+            } else {
+                Err(Errno::EAGAIN)
+            });
+        }
         self.block_current(
             Block::PipeWrite {
                 pipe: p,
@@ -226,7 +213,14 @@ impl Kernel {
         None
     }
 
-    pub fn pipe_read(&mut self, me: usize, p: usize, buf: usize, len: usize) -> Option<R> {
+    pub fn pipe_read(
+        &mut self,
+        me: usize,
+        p: usize,
+        buf: usize,
+        len: usize,
+        nonblock: bool,
+    ) -> Option<R> {
         let env = self.task(me).env;
         // The whole buffer must lie in the user range (arithmetic only); its pages are
         // checked as far as one read can move, so a huge buffer costs no more than a small one.
@@ -244,6 +238,9 @@ impl Kernel {
         if pipe.len == 0 {
             if pipe.writers == 0 {
                 return Some(Ok(0));
+            }
+            if nonblock {
+                return Some(Err(Errno::EAGAIN));
             }
             self.block_current(Block::PipeRead { pipe: p, buf, len }, None);
             return None;

@@ -747,6 +747,45 @@ fn t_stack_guard_gap() -> Res {
     rmid(id)
 }
 
+/// Descriptors: dup shares the description (status flags), FD_CLOEXEC stays behind on
+/// spawn, O_NONBLOCK pipes say EAGAIN, nothing open here seeks.
+fn t_fd_dup_fcntl_cloexec_nonblock() -> Res {
+    use abi::fcntl::*;
+    let (r, w) = u::pipe2(O_NONBLOCK | O_CLOEXEC).map_err(ename)?;
+    let mut b = [0u8; 4];
+    check!(
+        u::read(r, &mut b) == Err(Errno::EAGAIN),
+        "empty nonblocking read"
+    );
+    let d = u::dup(w).map_err(ename)?;
+    check!(d > w, "dup gave {} after {}", d, w);
+    u::fcntl(d, F_SETFL, 0).map_err(ename)?;
+    check!(
+        u::fcntl(w, F_GETFL, 0) == Ok(O_WRONLY as usize),
+        "F_SETFL through the duplicate shows through the original"
+    );
+    check!(
+        u::fcntl(w, F_GETFD, 0) == Ok(FD_CLOEXEC) && u::fcntl(d, F_GETFD, 0) == Ok(0),
+        "FD_CLOEXEC is per descriptor"
+    );
+    check!(
+        u::lseek(r, 0, SEEK_SET) == Err(Errno::ESPIPE),
+        "a pipe does not seek"
+    );
+    // A child sees d (no FD_CLOEXEC) at the same number, but neither pipe2 end.
+    let (ds, rs) = (alloc::format!("{}", d), alloc::format!("{}", r));
+    let exit = |st: i32| wifexited(st).then(|| wexitstatus(st));
+    let st = run_status(&["ttask", "fdopen", &ds])?;
+    check!(exit(st) == Some(0), "child lacks {} (status {:#x})", d, st);
+    let st = run_status(&["ttask", "fdopen", &rs])?;
+    check!(exit(st) == Some(1), "child has {} (status {:#x})", r, st);
+    for fd in [r, w, d] {
+        u::close(fd).map_err(ename)?;
+    }
+    check!(u::close(d) == Err(Errno::EBADF), "closed twice");
+    Ok(())
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
@@ -793,6 +832,10 @@ pub static CASES: &[Case] = &[
     ("shm_big_segment", t_shm_big_segment),
     ("shm_window_32_shmmax", t_shm_window_32_shmmax),
     ("stack_guard_gap", t_stack_guard_gap),
+    (
+        "fd_dup_fcntl_cloexec_nonblock",
+        t_fd_dup_fcntl_cloexec_nonblock,
+    ),
 ];
 
 fn main(args: &[&str]) -> i32 {

@@ -162,6 +162,11 @@ fn main(args: &[&str]) -> i32 {
             }
         }
         // TPIDR_EL0 starts at 0 and keeps this process's value across sleeps and switches.
+        // Exit 0 if descriptor N is open here, 1 if not (what a spawned child inherited).
+        "fdopen" => match sys::fcntl(num(args.get(2)) as usize, abi::fcntl::F_GETFD, 0) {
+            Ok(_) => 0,
+            Err(_) => 1,
+        },
         "tls" => {
             if sys::tls() != 0 {
                 return 1;

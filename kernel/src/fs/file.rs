@@ -1,0 +1,283 @@
+//! Open file descriptions and descriptor tables (DESIGN.md 3a). A descriptor refers to a
+//! description: FD_CLOEXEC belongs to the descriptor; access mode, status flags and offset
+//! belong to the description, so `dup`'d and inherited descriptors share them.
+
+use abi::fcntl::{
+    FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_ACCMODE, O_CLOEXEC,
+    O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
+};
+use abi::Errno;
+
+use crate::Kernel;
+
+type R = Result<isize, Errno>;
+
+/// Descriptors per process (EMFILE past it).
+pub const MAX_FDS: usize = 16;
+/// Open file descriptions system-wide (ENFILE past it): room for every pipe's two ends and
+/// the console.
+pub const MAX_FILES: usize = 128;
+
+/// What a description is open on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Console,
+    PipeRead(usize),
+    PipeWrite(usize),
+}
+
+/// An open file description.
+#[derive(Clone, Copy, Debug)]
+pub struct File {
+    pub node: Node,
+    /// Access mode and status flags (O_NONBLOCK), as F_GETFL reports them.
+    pub flags: u32,
+    /// Descriptors (in every process) referring to it.
+    refs: u32,
+}
+
+impl File {
+    pub fn readable(&self) -> bool {
+        self.flags & O_ACCMODE != O_WRONLY
+    }
+    pub fn writable(&self) -> bool {
+        self.flags & O_ACCMODE != O_RDONLY
+    }
+    pub fn nonblock(&self) -> bool {
+        self.flags & O_NONBLOCK != 0
+    }
+}
+
+/// A process's descriptor: the description it refers to and its own flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fd {
+    pub file: u16,
+    pub cloexec: bool,
+}
+
+pub type FdTable = [Option<Fd>; MAX_FDS];
+
+/// The system-wide table of open file descriptions.
+pub struct Files {
+    slots: [Option<File>; MAX_FILES],
+}
+
+impl Default for Files {
+    fn default() -> Self {
+        Files {
+            slots: [None; MAX_FILES],
+        }
+    }
+}
+
+impl Files {
+    /// Descriptions in use.
+    pub fn used(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+    pub fn get(&self, f: u16) -> Option<&File> {
+        self.slots.get(f as usize)?.as_ref()
+    }
+}
+
+impl Kernel {
+    /// A new description with one reference.
+    pub(crate) fn file_new(&mut self, node: Node, flags: u32) -> Result<u16, Errno> {
+        let i = self
+            .files
+            .slots
+            .iter()
+            .position(|f| f.is_none())
+            .ok_or(Errno::ENFILE)?;
+        self.files.slots[i] = Some(File {
+            node,
+            flags,
+            refs: 1,
+        });
+        Ok(i as u16)
+    }
+
+    fn file_ref(&mut self, f: u16) {
+        if let Some(file) = self.files.slots[f as usize].as_mut() {
+            file.refs += 1;
+        }
+    }
+
+    /// Drop a reference; the last one closes the node.
+    pub(crate) fn file_unref(&mut self, f: u16) {
+        let Some(file) = self.files.slots[f as usize].as_mut() else {
+            return;
+        };
+        file.refs -= 1;
+        if file.refs == 0 {
+            let node = file.node;
+            self.files.slots[f as usize] = None;
+            self.node_closed(node);
+        }
+    }
+
+    /// The description behind descriptor `fd` of task `me`.
+    pub fn file_of(&self, me: usize, fd: usize) -> Result<File, Errno> {
+        let d = self
+            .task(me)
+            .fds
+            .get(fd)
+            .copied()
+            .flatten()
+            .ok_or(Errno::EBADF)?;
+        self.files.get(d.file).copied().ok_or(Errno::EBADF)
+    }
+
+    /// The lowest free descriptor number at or above `from`.
+    fn fd_free(&self, me: usize, from: usize) -> Result<usize, Errno> {
+        (from..MAX_FDS)
+            .find(|&i| self.task(me).fds[i].is_none())
+            .ok_or(Errno::EMFILE)
+    }
+
+    /// Put description `file` (one reference already taken for it) at the lowest free
+    /// descriptor; the reference is dropped again if there is none.
+    pub(crate) fn fd_install(&mut self, me: usize, file: u16, cloexec: bool) -> R {
+        match self.fd_free(me, 0) {
+            Ok(fd) => {
+                self.task_mut(me).fds[fd] = Some(Fd { file, cloexec });
+                Ok(fd as isize)
+            }
+            Err(e) => {
+                self.file_unref(file);
+                Err(e)
+            }
+        }
+    }
+
+    /// The descriptor table of a new process: the parent's descriptors without FD_CLOEXEC
+    /// at the same numbers, or for the first process 0, 1 and 2 on one console description.
+    pub(crate) fn fds_for_child(&mut self, parent: Option<usize>) -> FdTable {
+        let mut fds: FdTable = [None; MAX_FDS];
+        match parent {
+            Some(p) => {
+                for (i, d) in self.task(p).fds.iter().enumerate() {
+                    if let Some(d) = d.filter(|d| !d.cloexec) {
+                        fds[i] = Some(d);
+                    }
+                }
+                for d in fds.iter().flatten() {
+                    self.file_ref(d.file);
+                }
+            }
+            None => {
+                // The table is empty when the first process starts.
+                let Ok(f) = self.file_new(Node::Console, O_RDWR) else {
+                    return fds;
+                };
+                self.file_ref(f);
+                self.file_ref(f);
+                for d in fds.iter_mut().take(3) {
+                    *d = Some(Fd {
+                        file: f,
+                        cloexec: false,
+                    });
+                }
+            }
+        }
+        fds
+    }
+
+    /// Close every descriptor of task `slot` (it is exiting).
+    pub(crate) fn fds_close_all(&mut self, slot: usize) {
+        let fds = core::mem::replace(&mut self.task_mut(slot).fds, [None; MAX_FDS]);
+        for d in fds.into_iter().flatten() {
+            self.file_unref(d.file);
+        }
+    }
+
+    pub fn sys_close(&mut self, me: usize, fd: usize) -> R {
+        self.file_of(me, fd)?;
+        let d = self.task_mut(me).fds[fd].take().expect("checked");
+        self.file_unref(d.file);
+        Ok(0)
+    }
+
+    pub fn sys_dup(&mut self, me: usize, fd: usize) -> R {
+        self.dup_from(me, fd, 0, false)
+    }
+
+    /// A new descriptor for `fd`'s description: the lowest free one at or above `from`.
+    fn dup_from(&mut self, me: usize, fd: usize, from: usize, cloexec: bool) -> R {
+        self.file_of(me, fd)?;
+        let file = self.task(me).fds[fd].expect("checked").file;
+        let new = self.fd_free(me, from)?;
+        self.file_ref(file);
+        self.task_mut(me).fds[new] = Some(Fd { file, cloexec });
+        Ok(new as isize)
+    }
+
+    pub fn sys_dup3(&mut self, me: usize, old: usize, new: usize, flags: usize) -> R {
+        if flags & !(O_CLOEXEC as usize) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        self.file_of(me, old)?;
+        if new >= MAX_FDS {
+            return Err(Errno::EBADF);
+        }
+        if old == new {
+            return Err(Errno::EINVAL);
+        }
+        let file = self.task(me).fds[old].expect("checked").file;
+        self.file_ref(file);
+        // Whatever `new` was is closed first, silently (as dup2 does).
+        if let Some(d) = self.task_mut(me).fds[new].take() {
+            self.file_unref(d.file);
+        }
+        self.task_mut(me).fds[new] = Some(Fd {
+            file,
+            cloexec: flags != 0,
+        });
+        Ok(new as isize)
+    }
+
+    pub fn sys_fcntl(&mut self, me: usize, fd: usize, cmd: usize, arg: usize) -> R {
+        self.file_of(me, fd)?;
+        let d = self.task(me).fds[fd].expect("checked");
+        match cmd {
+            F_DUPFD | F_DUPFD_CLOEXEC => {
+                if arg >= MAX_FDS {
+                    return Err(Errno::EINVAL);
+                }
+                self.dup_from(me, fd, arg, cmd == F_DUPFD_CLOEXEC)
+            }
+            F_GETFD => Ok(if d.cloexec { FD_CLOEXEC as isize } else { 0 }),
+            F_SETFD => {
+                self.task_mut(me).fds[fd] = Some(Fd {
+                    file: d.file,
+                    cloexec: arg & FD_CLOEXEC != 0,
+                });
+                Ok(0)
+            }
+            F_GETFL => Ok(self.files.get(d.file).map_or(0, |f| f.flags) as isize),
+            F_SETFL => {
+                // Only the status flags this kernel has change; the access mode never does.
+                let file = self.files.slots[d.file as usize].as_mut().expect("live");
+                file.flags = (file.flags & !O_NONBLOCK) | (arg as u32 & O_NONBLOCK);
+                Ok(0)
+            }
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// lseek: nothing open here is seekable yet.
+    pub fn sys_lseek(&mut self, me: usize, fd: usize, _off: usize, _whence: usize) -> R {
+        match self.file_of(me, fd)?.node {
+            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_) => Err(Errno::ESPIPE),
+        }
+    }
+
+    /// The last description open on `node` is gone.
+    fn node_closed(&mut self, node: Node) {
+        match node {
+            Node::Console => {}
+            Node::PipeRead(p) => self.pipe_end_closed(p, false),
+            Node::PipeWrite(p) => self.pipe_end_closed(p, true),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Host tests of the file layer: descriptor table, descriptions, dup/fcntl, pipe flags.
+
+use crate::fs::file::{MAX_FDS, MAX_FILES};
+use crate::tests::{Sys, SCRATCH};
+use abi::fcntl::*;
+use abi::sys::{self, nr};
+use abi::Errno;
+
+fn err(e: Errno) -> i64 {
+    e.to_ret() as i64
+}
+
+/// One process (pid 1) with 0, 1, 2 on the console, running.
+fn one() -> Sys {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    s
+}
+
+/// pipe2 into SCRATCH: (read end, write end).
+fn pipe(s: &mut Sys, flags: u32) -> (usize, usize) {
+    assert_eq!(s.call(nr::PIPE2, &[SCRATCH, flags as usize]), 0);
+    let pair: u64 = s.get(SCRATCH);
+    ((pair & 0xffff_ffff) as usize, (pair >> 32) as usize)
+}
+
+#[test]
+fn descriptors_are_the_lowest_free_and_dup_shares_the_description() {
+    let mut s = one();
+    let base = s.k.files.used();
+    assert_eq!(base, 1, "0, 1 and 2 share one console description");
+    let (r, w) = pipe(&mut s, 0);
+    assert_eq!((r, w), (3, 4));
+    assert_eq!(s.call(nr::CLOSE, &[3]), 0);
+    // The lowest free number comes first.
+    assert_eq!(s.call(nr::DUP, &[4]), 3);
+    // Status flags live in the description: O_NONBLOCK set through one descriptor shows
+    // through its duplicate; FD_CLOEXEC is the descriptor's own.
+    assert_eq!(s.call(nr::FCNTL, &[4, F_SETFL, O_NONBLOCK as usize]), 0);
+    assert_eq!(
+        s.call(nr::FCNTL, &[3, F_GETFL, 0]),
+        (O_WRONLY | O_NONBLOCK) as i64
+    );
+    assert_eq!(s.call(nr::FCNTL, &[3, F_SETFD, FD_CLOEXEC]), 0);
+    assert_eq!(s.call(nr::FCNTL, &[3, F_GETFD, 0]), FD_CLOEXEC as i64);
+    assert_eq!(s.call(nr::FCNTL, &[4, F_GETFD, 0]), 0);
+    // F_SETFL never changes the access mode.
+    assert_eq!(s.call(nr::FCNTL, &[4, F_SETFL, O_RDWR as usize]), 0);
+    assert_eq!(s.call(nr::FCNTL, &[4, F_GETFL, 0]), O_WRONLY as i64);
+    // F_DUPFD: lowest free at or above the argument.
+    assert_eq!(s.call(nr::FCNTL, &[4, F_DUPFD, 10]), 10);
+    assert_eq!(s.call(nr::FCNTL, &[4, F_DUPFD_CLOEXEC, 10]), 11);
+    assert_eq!(s.call(nr::FCNTL, &[11, F_GETFD, 0]), FD_CLOEXEC as i64);
+    assert_eq!(
+        s.call(nr::FCNTL, &[4, F_DUPFD, MAX_FDS]),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(s.call(nr::FCNTL, &[4, 999, 0]), err(Errno::EINVAL));
+    // One pipe, two descriptions, however many descriptors.
+    assert_eq!(s.k.files.used(), base + 1, "the read end is closed");
+    for fd in [3, 4, 10, 11] {
+        assert_eq!(s.call(nr::CLOSE, &[fd]), 0);
+    }
+    assert_eq!(s.k.files.used(), base);
+    assert!(s.k.pipes.iter().all(|p| p.is_none()));
+}
+
+#[test]
+fn dup3_replaces_the_target_and_checks_its_arguments() {
+    let mut s = one();
+    let (r, w) = pipe(&mut s, 0);
+    // dup3 onto an open descriptor closes it first: the pipe's read end goes, so the
+    // write end now has no reader.
+    assert_eq!(s.call(nr::DUP3, &[w, r, O_CLOEXEC as usize]), r as i64);
+    assert_eq!(s.call(nr::FCNTL, &[r, F_GETFD, 0]), FD_CLOEXEC as i64);
+    s.put(SCRATCH, b"x");
+    assert_eq!(s.call(nr::WRITE, &[w, SCRATCH, 1]), err(Errno::EPIPE));
+    assert_eq!(s.call(nr::DUP3, &[w, w, 0]), err(Errno::EINVAL));
+    assert_eq!(
+        s.call(nr::DUP3, &[w, 5, 1]),
+        err(Errno::EINVAL),
+        "unknown flag"
+    );
+    assert_eq!(s.call(nr::DUP3, &[w, MAX_FDS, 0]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::DUP3, &[9, 5, 0]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::DUP, &[usize::MAX]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::CLOSE, &[usize::MAX]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::CLOSE, &[9]), err(Errno::EBADF));
+}
+
+#[test]
+fn access_modes_seek_and_ioctl_go_through_the_description() {
+    let mut s = one();
+    let (r, w) = pipe(&mut s, 0);
+    s.put(SCRATCH, b"x");
+    assert_eq!(s.call(nr::WRITE, &[r, SCRATCH, 1]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::READ, &[w, SCRATCH, 1]), err(Errno::EBADF));
+    for fd in [0, r, w] {
+        assert_eq!(s.call(nr::LSEEK, &[fd, 0, SEEK_SET]), err(Errno::ESPIPE));
+    }
+    assert_eq!(s.call(nr::LSEEK, &[7, 0, SEEK_SET]), err(Errno::EBADF));
+    // A terminal request on a pipe is not for a terminal; on a duplicate of the console it is.
+    assert_eq!(
+        s.call(nr::IOCTL, &[r, sys::TIOCGPGRP, SCRATCH]),
+        err(Errno::ENOTTY)
+    );
+    let c = s.call(nr::DUP, &[1]) as usize;
+    assert!(c > 2);
+    assert_eq!(s.call(nr::IOCTL, &[c, sys::TIOCGPGRP, SCRATCH]), 0);
+}
+
+#[test]
+fn nonblocking_pipes_say_eagain_instead_of_waiting() {
+    let mut s = one();
+    let (r, w) = pipe(&mut s, O_NONBLOCK | O_CLOEXEC);
+    assert_eq!(s.call(nr::FCNTL, &[r, F_GETFD, 0]), FD_CLOEXEC as i64);
+    assert_eq!(s.call(nr::READ, &[r, SCRATCH, 8]), err(Errno::EAGAIN));
+    // Fill it: the write takes what fits, then EAGAIN.
+    let big = crate::fs::pipe::PIPE_SIZE + 100;
+    let buf = SCRATCH - 8192;
+    let mut total = 0;
+    loop {
+        let n = s.call(nr::WRITE, &[w, buf, big.min(8192)]);
+        if n < 0 {
+            assert_eq!(n, err(Errno::EAGAIN));
+            break;
+        }
+        total += n as usize;
+    }
+    assert_eq!(total, crate::fs::pipe::PIPE_SIZE);
+    assert_eq!(s.call(nr::READ, &[r, SCRATCH, 8]), 8);
+    // Back to blocking through F_SETFL: a read with data returns at once.
+    assert_eq!(s.call(nr::FCNTL, &[r, F_SETFL, 0]), 0);
+    assert_eq!(s.call(nr::READ, &[r, SCRATCH, 8]), 8);
+    assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0o40000]), err(Errno::EINVAL));
+}
+
+#[test]
+fn a_spawned_child_inherits_descriptors_without_cloexec_at_the_same_numbers() {
+    let mut s = one();
+    let (r, w) = pipe(&mut s, O_CLOEXEC);
+    let keep = s.call(nr::DUP, &[w]) as usize; // no FD_CLOEXEC
+    let child = s.spawn_call("prog") as i32;
+    let slot = s.k.slot_of(child).unwrap();
+    let fds = s.k.task(slot).fds;
+    assert!(
+        fds[r].is_none() && fds[w].is_none(),
+        "FD_CLOEXEC ones stay behind"
+    );
+    let parent_keep = s.k.task(s.k.current.unwrap()).fds[keep];
+    assert_eq!(fds[keep].map(|d| d.file), parent_keep.map(|d| d.file));
+    assert!(fds[0].is_some() && fds[1].is_some() && fds[2].is_some());
+    // The child holds the write end: closing the parent's leaves the reader waiting,
+    // not at end of file.
+    assert_eq!(s.call(nr::CLOSE, &[w]), 0);
+    assert_eq!(s.call(nr::CLOSE, &[keep]), 0);
+    assert_eq!(s.call(nr::FCNTL, &[r, F_SETFL, O_NONBLOCK as usize]), 0);
+    assert_eq!(s.call(nr::READ, &[r, SCRATCH, 1]), err(Errno::EAGAIN));
+    // When the child ends, the last writer is gone: end of file.
+    s.k.kill(None, child, sys::SIGKILL).unwrap();
+    s.settle();
+    assert_eq!(s.call(nr::READ, &[r, SCRATCH, 1]), 0);
+    assert_eq!(s.call(nr::CLOSE, &[r]), 0);
+    assert_eq!(s.k.files.used(), 1);
+}
+
+/// Pipes run out system-wide (ENFILE) long before the description table, which has room
+/// for every pipe's two ends; a failed pipe2 leaves nothing behind.
+#[test]
+fn pipes_run_out_with_enfile_and_nothing_leaks() {
+    let mut s = one();
+    const { assert!(MAX_FILES > 2 * crate::fs::pipe::MAX_PIPES + 1) };
+    // Several processes, each holding MAX_FDS descriptors.
+    let mut kids = std::vec::Vec::new();
+    let mut got = None;
+    'fill: for _ in 0..16 {
+        let kid = s.spawn_call("prog") as i32;
+        assert!(kid > 0);
+        kids.push(kid);
+        let me = s.cur_pid().unwrap();
+        s.switch_to(kid);
+        loop {
+            let r = s.call(nr::PIPE2, &[SCRATCH, 0]);
+            if r == err(Errno::EMFILE) {
+                break;
+            }
+            if r != 0 {
+                got = Some(r);
+                break 'fill;
+            }
+        }
+        s.switch_to(me);
+    }
+    assert_eq!(got, Some(err(Errno::ENFILE)));
+    // Nothing half made: every pipe has both its descriptions.
+    let pipes = s.k.pipes.iter().flatten().count();
+    assert_eq!(pipes, crate::fs::pipe::MAX_PIPES);
+    assert_eq!(s.k.files.used(), 1 + 2 * pipes);
+    for kid in kids {
+        s.k.kill(None, kid, sys::SIGKILL).unwrap();
+    }
+    s.settle();
+    assert_eq!(s.k.files.used(), 1);
+    assert!(s.k.pipes.iter().all(|p| p.is_none()));
+}
