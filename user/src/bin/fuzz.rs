@@ -14,6 +14,7 @@
 #![no_std]
 #![no_main]
 
+use abi::fcntl::{F_DUPFD, F_DUPFD_CLOEXEC};
 use abi::layout::{SHM_WINDOW, STACK_GUARD, USER_END, USER_HEAP, USER_MIN, USER_TEXT};
 use abi::shm::{
     ShmidDs, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_STAT, SHMMAX, SHM_RDONLY, SHM_RND,
@@ -414,6 +415,26 @@ const CALLS: &[Call] = &[
         nr: nr::CLOSE,
         args: &[Fd],
         weight: 4,
+    },
+    Call {
+        nr: nr::DUP,
+        args: &[Fd],
+        weight: 2,
+    },
+    Call {
+        nr: nr::DUP3,
+        args: &[Fd, Fd, Int],
+        weight: 2,
+    },
+    Call {
+        nr: nr::FCNTL,
+        args: &[Fd, Int, Int],
+        weight: 3,
+    },
+    Call {
+        nr: nr::LSEEK,
+        args: &[Fd, Int, Int],
+        weight: 1,
     },
     Call {
         nr: nr::IOCTL,
@@ -1044,16 +1065,14 @@ impl Worker {
                     }
                 }
             }
-            nr::CLOSE => {
-                if let Some(&f) = self.fds.get(a[0]) {
-                    match f {
-                        Fd::Read(p) => self.pipes[p].readers = self.holds(f, a[0]),
-                        Fd::Write(p) => self.pipes[p].writers = self.holds(f, a[0]),
-                        _ => {}
-                    }
-                    self.fds[a[0]] = Fd::Closed;
-                }
+            nr::CLOSE => self.closed(a[0]),
+            // A new descriptor on the same description as a[0].
+            nr::DUP => self.copied(a[0], v),
+            nr::DUP3 => {
+                self.closed(a[1]);
+                self.copied(a[0], a[1]);
             }
+            nr::FCNTL if a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC => self.copied(a[0], v),
             nr::READ | nr::WRITE => match self.fds.get(a[0]) {
                 Some(&Fd::Read(p)) => self.pipes[p].level -= v.min(self.pipes[p].level),
                 Some(&Fd::Write(p)) => self.pipes[p].level += v,
@@ -1109,6 +1128,25 @@ impl Worker {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Descriptor `fd` was closed.
+    fn closed(&mut self, fd: usize) {
+        if let Some(&f) = self.fds.get(fd) {
+            match f {
+                Fd::Read(p) => self.pipes[p].readers = self.holds(f, fd),
+                Fd::Write(p) => self.pipes[p].writers = self.holds(f, fd),
+                _ => {}
+            }
+            self.fds[fd] = Fd::Closed;
+        }
+    }
+
+    /// Descriptor `new` now refers to what `old` does.
+    fn copied(&mut self, old: usize, new: usize) {
+        if let (Some(&f), true) = (self.fds.get(old), new < NFD) {
+            self.fds[new] = f;
+        }
     }
 
     /// Whether another descriptor than `except` still refers to this pipe end.
