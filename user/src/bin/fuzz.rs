@@ -263,9 +263,10 @@ fn supervise(calls: u64, seed: u64, workers: usize) -> i32 {
     for &id in scratch.iter().take(workers) {
         let _ = sys::shmctl(id, IPC_RMID, 0);
     }
+    let killed = kill_worker_children();
     let removed = remove_worker_segments();
     println!(
-        "fuzz: {total} calls, {} restarts ({signalled} by signals, {watchdog} of them the watchdog's), {removed} segments left by workers removed, {oracle} oracle failures",
+        "fuzz: {total} calls, {} restarts ({signalled} by signals, {watchdog} of them the watchdog's), {killed} processes and {removed} segments left by workers removed, {oracle} oracle failures",
         life.iter().sum::<u64>() - workers as u64
     );
     if stopped {
@@ -320,6 +321,21 @@ impl core::fmt::Display for Last<'_> {
         }
         write!(f, ")")
     }
+}
+
+/// Programs the workers spawned may outlive them, and some wait for ever by their own doing
+/// (a child whose output was redirected into a full pipe whose reader it holds itself): kill
+/// every process of the fuzzing uid. Init reaps them, as orphans.
+fn kill_worker_children() -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while let Some((next, t)) = sys::taskinfo(i) {
+        if t.uid == FUZZ_UID && sys::kill(t.pid, SIGKILL).is_ok() {
+            n += 1;
+        }
+        i = next;
+    }
+    n
 }
 
 /// Segments the workers created stay after them (System V segments outlive their creators):
