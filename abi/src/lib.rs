@@ -6,6 +6,7 @@ pub mod errno;
 pub mod fcntl;
 pub mod shm;
 pub mod signal;
+pub mod stat;
 pub mod sys;
 
 pub use errno::Errno;

@@ -11,6 +11,7 @@ pub mod nr {
     pub const PIPE2: usize = 59;
     pub const LSEEK: usize = 62;
     pub const READ: usize = 63;
+    pub const FSTAT: usize = 80;
     pub const WRITE: usize = 64;
     pub const EXIT: usize = 93;
     pub const EXIT_GROUP: usize = 94;

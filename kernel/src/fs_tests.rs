@@ -204,3 +204,31 @@ fn pipes_run_out_with_enfile_and_nothing_leaks() {
     assert_eq!(s.k.files.used(), 1);
     assert!(s.k.pipes.iter().all(|p| p.is_none()));
 }
+
+#[test]
+fn fstat_tells_a_terminal_from_a_pipe() {
+    use abi::stat::*;
+    let mut s = one();
+    assert_eq!(s.call(nr::FSTAT, &[1, SCRATCH]), 0);
+    let st: Stat = s.get(SCRATCH);
+    assert_eq!(st.st_mode, S_IFCHR | 0o620);
+    assert_eq!(st.st_rdev, makedev(5, 1));
+    assert_eq!((st.st_nlink, st.st_blksize), (1, 4096));
+    assert_eq!(s.call(nr::SETGID, &[100]), 0);
+    assert_eq!(s.call(nr::SETUID, &[1000]), 0);
+    let (r, w) = pipe(&mut s, 0);
+    assert_eq!(s.call(nr::FSTAT, &[w, SCRATCH]), 0);
+    let sw: Stat = s.get(SCRATCH);
+    assert_eq!(s.call(nr::FSTAT, &[r, SCRATCH]), 0);
+    let sr: Stat = s.get(SCRATCH);
+    assert_eq!(sr.st_mode & S_IFMT, S_IFIFO);
+    assert_eq!((sr.st_uid, sr.st_gid), (1000, 100), "the creator's");
+    assert_eq!(sr.st_ino, sw.st_ino, "both ends are one pipe");
+    assert_ne!(sr.st_ino, st.st_ino);
+    assert_eq!(s.call(nr::FSTAT, &[9, SCRATCH]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::FSTAT, &[0, 0]), err(Errno::EFAULT));
+    assert_eq!(
+        s.call(nr::FSTAT, &[0, 0xffff_ff80_0000_0000]),
+        err(Errno::EFAULT)
+    );
+}

@@ -112,6 +112,7 @@ impl Kernel {
             nr::DUP3 => self.sys_dup3(me, a[0], a[1], a[2]),
             nr::FCNTL => self.sys_fcntl(me, a[0], a[1], a[2]),
             nr::LSEEK => self.sys_lseek(me, a[0], a[1], a[2]),
+            nr::FSTAT => self.sys_fstat(me, a[0], a[1]),
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),

@@ -26,6 +26,7 @@ unsafe impl Plain for abi::shm::ShmInfo {}
 unsafe impl Plain for abi::shm::ShmInfoLimits {}
 unsafe impl Plain for abi::signal::SigAction {}
 unsafe impl Plain for abi::signal::SigFrame {}
+unsafe impl Plain for abi::stat::Stat {}
 
 /// Read a relative `timespec` (nanosleep, futex timeouts) as nanoseconds: EFAULT for a bad
 /// pointer, EINVAL for a negative or unnormalised value.

@@ -273,6 +273,12 @@ pub fn dup3(old: usize, new: usize, flags: u32) -> Result<usize, Errno> {
 pub fn fcntl(fd: usize, cmd: usize, arg: usize) -> Result<usize, Errno> {
     call(nr::FCNTL, &[fd, cmd, arg])
 }
+/// fstat(fd): what the descriptor is open on.
+pub fn fstat(fd: usize) -> Result<abi::stat::Stat, Errno> {
+    let mut st = abi::stat::Stat::default();
+    call(nr::FSTAT, &[fd, &mut st as *mut _ as usize])?;
+    Ok(st)
+}
 /// lseek(fd, offset, whence): the new offset.
 pub fn lseek(fd: usize, off: i64, whence: usize) -> Result<usize, Errno> {
     call(nr::LSEEK, &[fd, off as usize, whence])

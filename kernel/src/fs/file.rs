@@ -6,9 +6,15 @@ use abi::fcntl::{
     FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_ACCMODE, O_CLOEXEC,
     O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
+use abi::stat::{makedev, Stat, S_IFCHR, S_IFIFO};
 use abi::Errno;
 
-use crate::Kernel;
+use crate::{uaccess, Kernel};
+
+/// The device number of the kernel's pseudo file system, and inode numbers in it.
+const DEV_PSEUDO: u64 = makedev(0, 1);
+const INO_CONSOLE: u64 = 2;
+const INO_PIPE: u64 = 0x1000;
 
 type R = Result<isize, Errno>;
 
@@ -32,6 +38,10 @@ pub struct File {
     pub node: Node,
     /// Access mode and status flags (O_NONBLOCK), as F_GETFL reports them.
     pub flags: u32,
+    /// Who opened it and when (what fstat reports for a pipe).
+    uid: u32,
+    gid: u32,
+    time: i64,
     /// Descriptors (in every process) referring to it.
     refs: u32,
 }
@@ -89,9 +99,16 @@ impl Kernel {
             .iter()
             .position(|f| f.is_none())
             .ok_or(Errno::ENFILE)?;
+        let (uid, gid) = self.current.map_or((0, 0), |c| {
+            let t = self.task(c);
+            (t.uid, t.gid)
+        });
         self.files.slots[i] = Some(File {
             node,
             flags,
+            uid,
+            gid,
+            time: self.wall_seconds(),
             refs: 1,
         });
         Ok(i as u16)
@@ -270,6 +287,40 @@ impl Kernel {
         match self.file_of(me, fd)?.node {
             Node::Console | Node::PipeRead(_) | Node::PipeWrite(_) => Err(Errno::ESPIPE),
         }
+    }
+
+    pub fn sys_fstat(&mut self, me: usize, fd: usize, uva: usize) -> R {
+        let f = self.file_of(me, fd)?;
+        let st = match f.node {
+            // The console is root's terminal, as /dev/console is.
+            Node::Console => Stat {
+                st_ino: INO_CONSOLE,
+                st_mode: S_IFCHR | 0o620,
+                st_rdev: makedev(5, 1),
+                st_atime: self.rtc_base as i64,
+                st_mtime: self.rtc_base as i64,
+                st_ctime: self.rtc_base as i64,
+                ..Stat::default()
+            },
+            Node::PipeRead(p) | Node::PipeWrite(p) => Stat {
+                st_ino: INO_PIPE + p as u64,
+                st_mode: S_IFIFO | 0o600,
+                st_uid: f.uid,
+                st_gid: f.gid,
+                st_atime: f.time,
+                st_mtime: f.time,
+                st_ctime: f.time,
+                ..Stat::default()
+            },
+        };
+        let st = Stat {
+            st_dev: DEV_PSEUDO,
+            st_nlink: 1,
+            st_blksize: 4096,
+            ..st
+        };
+        let env = self.task(me).env;
+        uaccess::write_val(self.arch, &env, uva, &st).map(|_| 0)
     }
 
     /// The last description open on `node` is gone.

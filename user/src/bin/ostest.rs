@@ -772,6 +772,14 @@ fn t_fd_dup_fcntl_cloexec_nonblock() -> Res {
         u::lseek(r, 0, SEEK_SET) == Err(Errno::ESPIPE),
         "a pipe does not seek"
     );
+    use abi::stat::{S_IFCHR, S_IFIFO, S_IFMT};
+    let mode = |fd| u::fstat(fd).map(|st| st.st_mode & S_IFMT);
+    check!(mode(r) == Ok(S_IFIFO), "fstat of a pipe: {:?}", mode(r));
+    check!(
+        mode(1) == Ok(S_IFCHR),
+        "fstat of the console: {:?}",
+        mode(1)
+    );
     // A child sees d (no FD_CLOEXEC) at the same number, but neither pipe2 end.
     let (ds, rs) = (alloc::format!("{}", d), alloc::format!("{}", r));
     let exit = |st: i32| wifexited(st).then(|| wexitstatus(st));
