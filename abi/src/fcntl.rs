@@ -5,7 +5,18 @@ pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 1;
 pub const O_RDWR: u32 = 2;
 pub const O_ACCMODE: u32 = 3;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
 pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_DSYNC: u32 = 0o10000;
+/// aarch64's values (they differ from x86's).
+pub const O_DIRECTORY: u32 = 0o40000;
+pub const O_NOFOLLOW: u32 = 0o100000;
+pub const O_LARGEFILE: u32 = 0o400000;
+pub const O_SYNC: u32 = 0o4010000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 
 /// fcntl commands.
@@ -18,6 +29,16 @@ pub const F_DUPFD_CLOEXEC: usize = 1030;
 
 /// The one descriptor flag.
 pub const FD_CLOEXEC: usize = 1;
+
+/// The directory descriptor meaning "the working directory" (openat and friends).
+pub const AT_FDCWD: isize = -100;
+pub const AT_SYMLINK_NOFOLLOW: usize = 0x100;
+pub const AT_EMPTY_PATH: usize = 0x1000;
+
+/// getdents64 record types.
+pub const DT_CHR: u8 = 2;
+pub const DT_DIR: u8 = 4;
+pub const DT_REG: u8 = 8;
 
 /// lseek whence.
 pub const SEEK_SET: usize = 0;

@@ -3,14 +3,19 @@
 
 /// Syscall numbers. `svc #0`, number in x8, arguments in x0..x5, result in x0.
 pub mod nr {
+    pub const GETCWD: usize = 17;
     pub const DUP: usize = 23;
     pub const DUP3: usize = 24;
     pub const FCNTL: usize = 25;
     pub const IOCTL: usize = 29;
+    pub const CHDIR: usize = 49;
+    pub const OPENAT: usize = 56;
     pub const CLOSE: usize = 57;
     pub const PIPE2: usize = 59;
+    pub const GETDENTS64: usize = 61;
     pub const LSEEK: usize = 62;
     pub const READ: usize = 63;
+    pub const NEWFSTATAT: usize = 79;
     pub const FSTAT: usize = 80;
     pub const WRITE: usize = 64;
     pub const EXIT: usize = 93;

@@ -232,3 +232,187 @@ fn fstat_tells_a_terminal_from_a_pipe() {
         err(Errno::EFAULT)
     );
 }
+
+/// Put a NUL-terminated path at SCRATCH + 256 and return its address.
+fn path(s: &mut Sys, p: &str) -> usize {
+    let at = SCRATCH + 256;
+    let mut b = p.as_bytes().to_vec();
+    b.push(0);
+    s.put(at, &b);
+    at
+}
+
+fn open(s: &mut Sys, p: &str, flags: u32) -> i64 {
+    let at = path(s, p);
+    s.call(nr::OPENAT, &[AT_FDCWD as usize, at, flags as usize, 0])
+}
+
+#[test]
+fn devices_and_programs_open_read_and_seek() {
+    let mut s = one();
+    let base = s.k.files.used();
+    let null = open(&mut s, "/dev/null", O_RDWR) as usize;
+    assert_eq!(null, 3);
+    s.put(SCRATCH, &[7u8; 16]);
+    assert_eq!(s.call(nr::WRITE, &[null, SCRATCH, 16]), 16);
+    assert_eq!(
+        s.call(nr::READ, &[null, SCRATCH, 16]),
+        0,
+        "end of file at once"
+    );
+    let zero = open(&mut s, "/dev/./zero", O_RDONLY) as usize;
+    assert_eq!(s.call(nr::READ, &[zero, SCRATCH, 16]), 16);
+    assert_eq!(s.get::<[u8; 16]>(SCRATCH), [0; 16]);
+    // A program file reads as its bytes, from the shared offset, and seeks.
+    let prog = open(&mut s, "/bin/prog", O_RDONLY | O_CLOEXEC) as usize;
+    let size = s.k.romfs.find("prog").unwrap().len();
+    assert_eq!(s.call(nr::READ, &[prog, SCRATCH, 4]), 4);
+    assert_eq!(s.get::<[u8; 4]>(SCRATCH), *b"\x7fELF");
+    let dup = s.call(nr::DUP, &[prog]) as usize;
+    assert_eq!(
+        s.call(nr::LSEEK, &[dup, 0, SEEK_CUR]),
+        4,
+        "dup shares the offset"
+    );
+    assert_eq!(s.call(nr::LSEEK, &[prog, 0, SEEK_END]), size as i64);
+    assert_eq!(s.call(nr::READ, &[prog, SCRATCH, 4]), 0);
+    assert_eq!(
+        s.call(nr::LSEEK, &[prog, (-1i64) as usize, SEEK_SET]),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(s.call(nr::LSEEK, &[prog, 0, 7]), err(Errno::EINVAL));
+    assert_eq!(s.call(nr::WRITE, &[prog, SCRATCH, 1]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::FSTAT, &[prog, SCRATCH]), 0);
+    let st: abi::stat::Stat = s.get(SCRATCH);
+    assert_eq!(st.st_size, size as i64);
+    assert_eq!(st.st_mode, abi::stat::S_IFREG | 0o555);
+    for fd in [null, zero, prog, dup] {
+        assert_eq!(s.call(nr::CLOSE, &[fd]), 0);
+    }
+    assert_eq!(s.k.files.used(), base);
+}
+
+#[test]
+fn opening_follows_posix_errors() {
+    let mut s = one();
+    assert_eq!(open(&mut s, "/nosuch", O_RDONLY), err(Errno::ENOENT));
+    assert_eq!(open(&mut s, "", O_RDONLY), err(Errno::ENOENT));
+    assert_eq!(open(&mut s, "/bin/prog/x", O_RDONLY), err(Errno::ENOTDIR));
+    assert_eq!(open(&mut s, "/bin/prog", O_DIRECTORY), err(Errno::ENOTDIR));
+    assert_eq!(open(&mut s, "/dev", O_WRONLY), err(Errno::EISDIR));
+    assert_eq!(open(&mut s, "/bin/prog", O_RDWR), err(Errno::EROFS));
+    assert_eq!(
+        open(&mut s, "/bin/new", O_CREAT | O_WRONLY),
+        err(Errno::EROFS)
+    );
+    assert_eq!(
+        open(&mut s, "/dev/null", O_CREAT | O_EXCL | O_WRONLY),
+        err(Errno::EEXIST)
+    );
+    assert_eq!(
+        open(&mut s, "/dev/null", 3),
+        err(Errno::EINVAL),
+        "O_ACCMODE"
+    );
+    assert_eq!(open(&mut s, "/dev/null", 0o20000000), err(Errno::EINVAL));
+    let long = "a".repeat(300);
+    assert_eq!(open(&mut s, &long, O_RDONLY), err(Errno::ENAMETOOLONG));
+    // A path with no NUL within PATH_MAX.
+    let buf = SCRATCH - 8192;
+    s.put(buf, &[b'a'; 5000]);
+    assert_eq!(
+        s.call(nr::OPENAT, &[AT_FDCWD as usize, buf, 0, 0]),
+        err(Errno::ENAMETOOLONG)
+    );
+    // Bad path pointers: kernel, unmapped, running off the end of mapped memory.
+    for p in [0, 0xffff_ff80_0000_0000, SCRATCH + 4096 * 64] {
+        assert_eq!(
+            s.call(nr::OPENAT, &[AT_FDCWD as usize, p, 0, 0]),
+            err(Errno::EFAULT)
+        );
+    }
+    // A relative path against a descriptor that is not a directory; a bad descriptor.
+    let at = path(&mut s, "x");
+    assert_eq!(s.call(nr::OPENAT, &[0, at, 0, 0]), err(Errno::ENOTDIR));
+    assert_eq!(s.call(nr::OPENAT, &[9, at, 0, 0]), err(Errno::EBADF));
+    // Permissions: the console is root's; null is everyone's.
+    assert_eq!(s.call(nr::SETUID, &[1000]), 0);
+    assert_eq!(open(&mut s, "/dev/console", O_RDWR), err(Errno::EACCES));
+    assert!(open(&mut s, "/dev/null", O_RDWR) >= 0);
+    assert_eq!(s.k.files.used(), 2, "the console and the one null");
+}
+
+#[test]
+fn directories_list_and_the_working_directory_moves() {
+    let mut s = one();
+    let dev = open(&mut s, "/dev", O_RDONLY | O_DIRECTORY) as usize;
+    assert_eq!(s.call(nr::READ, &[dev, SCRATCH, 8]), err(Errno::EISDIR));
+    let buf = SCRATCH - 4096;
+    let n = s.call(nr::GETDENTS64, &[dev, buf, 4096]);
+    assert!(n > 0);
+    let bytes: [u8; 192] = s.get(buf);
+    let mut names = std::vec::Vec::new();
+    let mut off = 0;
+    while off < n as usize {
+        let reclen = u16::from_le_bytes([bytes[off + 16], bytes[off + 17]]) as usize;
+        let name = &bytes[off + 19..off + reclen];
+        let end = name.iter().position(|&b| b == 0).unwrap();
+        names.push((
+            std::string::String::from_utf8_lossy(&name[..end]).into_owned(),
+            bytes[off + 18],
+        ));
+        off += reclen;
+    }
+    let want = [
+        (".", DT_DIR),
+        ("..", DT_DIR),
+        ("console", DT_CHR),
+        ("null", DT_CHR),
+        ("shm", DT_DIR),
+        ("zero", DT_CHR),
+    ];
+    assert_eq!(names.len(), want.len());
+    for ((n, t), (wn, wt)) in names.iter().zip(want) {
+        assert_eq!((n.as_str(), *t), (wn, wt));
+    }
+    assert_eq!(s.call(nr::GETDENTS64, &[dev, buf, 4096]), 0, "the end");
+    assert_eq!(s.call(nr::LSEEK, &[dev, 0, SEEK_SET]), 0);
+    assert_eq!(s.call(nr::GETDENTS64, &[dev, buf, 8]), err(Errno::EINVAL));
+    assert_eq!(s.call(nr::GETDENTS64, &[1, buf, 4096]), err(Errno::ENOTDIR));
+    // chdir and getcwd; relative opens and openat against a directory descriptor.
+    let at = path(&mut s, "/dev/shm");
+    assert_eq!(s.call(nr::CHDIR, &[at]), 0);
+    assert_eq!(s.call(nr::GETCWD, &[buf, 64]), 9);
+    assert_eq!(&s.get::<[u8; 9]>(buf), b"/dev/shm\0");
+    assert_eq!(s.call(nr::GETCWD, &[buf, 8]), err(Errno::ERANGE));
+    assert!(open(&mut s, "../zero", O_RDONLY) >= 0);
+    let at = path(&mut s, "null");
+    assert!(s.call(nr::OPENAT, &[dev, at, 0, 0]) >= 0);
+    let at = path(&mut s, "/bin/prog");
+    assert_eq!(s.call(nr::CHDIR, &[at]), err(Errno::ENOTDIR));
+    // A child starts where its parent is.
+    let child = s.spawn_call("prog") as i32;
+    let slot = s.k.slot_of(child).unwrap();
+    assert_eq!(s.k.task(slot).cwd, crate::fs::namespace::Vnode::DevShm);
+    // newfstatat by path, relative and with AT_EMPTY_PATH.
+    let at = path(&mut s, "..");
+    assert_eq!(
+        s.call(nr::NEWFSTATAT, &[AT_FDCWD as usize, at, SCRATCH, 0]),
+        0
+    );
+    let st: abi::stat::Stat = s.get(SCRATCH);
+    assert_eq!(st.st_mode, abi::stat::S_IFDIR | 0o755);
+    let at = path(&mut s, "");
+    assert_eq!(
+        s.call(nr::NEWFSTATAT, &[dev, at, SCRATCH, AT_EMPTY_PATH]),
+        0
+    );
+    assert_eq!(
+        s.call(nr::NEWFSTATAT, &[AT_FDCWD as usize, at, SCRATCH, 0]),
+        err(Errno::ENOENT)
+    );
+    assert_eq!(
+        s.call(nr::NEWFSTATAT, &[AT_FDCWD as usize, at, SCRATCH, 0x4]),
+        err(Errno::EINVAL)
+    );
+}

@@ -113,6 +113,11 @@ impl Kernel {
             nr::FCNTL => self.sys_fcntl(me, a[0], a[1], a[2]),
             nr::LSEEK => self.sys_lseek(me, a[0], a[1], a[2]),
             nr::FSTAT => self.sys_fstat(me, a[0], a[1]),
+            nr::OPENAT => self.sys_openat(me, a[0], a[1], a[2], a[3]),
+            nr::NEWFSTATAT => self.sys_newfstatat(me, a[0], a[1], a[2], a[3]),
+            nr::CHDIR => self.sys_chdir(me, a[0]),
+            nr::GETCWD => self.sys_getcwd(me, a[0], a[1]),
+            nr::GETDENTS64 => self.sys_getdents64(me, a[0], a[1], a[2]),
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
@@ -253,7 +258,7 @@ impl Kernel {
         match f.node {
             Node::Console => self.console_write(me, buf, len),
             Node::PipeWrite(p) => self.pipe_write(me, p, buf, len, f.nonblock()),
-            Node::PipeRead(_) => Some(Err(Errno::EBADF)),
+            _ => Some(self.node_write(f, buf, len)),
         }
     }
 
@@ -266,7 +271,7 @@ impl Kernel {
         match f.node {
             Node::Console => {}
             Node::PipeRead(p) => return self.pipe_read(me, p, buf, len, f.nonblock()),
-            Node::PipeWrite(_) => return Some(Err(Errno::EBADF)),
+            _ => return Some(self.node_read(me, fd, f, buf, len)),
         }
         let env = self.task(me).env;
         // The whole buffer must lie in the user range (arithmetic only); its pages are

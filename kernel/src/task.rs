@@ -114,6 +114,8 @@ pub struct Task {
     pub slice_left: Option<u64>,
     pub exit_status: i32,
     pub brk: usize,
+    /// Working directory (a directory of the namespace).
+    pub cwd: crate::fs::namespace::Vnode,
     /// Order in which blocked tasks are served (console readers, futex waiters).
     pub seq: u64,
     /// Unfinished kernel work of the current syscall.
@@ -212,8 +214,10 @@ impl Kernel {
                         crate::signal::Signals::default(),
                     ),
                 };
-                // The child inherits the parent's descriptors (not those marked FD_CLOEXEC).
+                // The child inherits the parent's descriptors (not those marked FD_CLOEXEC)
+                // and working directory.
                 let fds = self.fds_for_child(parent);
+                let cwd = parent.map_or(crate::fs::namespace::Vnode::Root, |p| self.task(p).cwd);
                 self.next_pid += 1;
                 let mut name = [0u8; TASK_NAME_LEN];
                 let n = path.len().min(TASK_NAME_LEN);
@@ -247,6 +251,7 @@ impl Kernel {
                     slice_left: None,
                     exit_status: 0,
                     brk: USER_HEAP,
+                    cwd,
                     seq: 0,
                     work: Some(Work::Load {
                         file: index,

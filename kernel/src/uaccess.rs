@@ -27,6 +27,8 @@ unsafe impl Plain for abi::shm::ShmInfoLimits {}
 unsafe impl Plain for abi::signal::SigAction {}
 unsafe impl Plain for abi::signal::SigFrame {}
 unsafe impl Plain for abi::stat::Stat {}
+// SAFETY: byte arrays: any pattern is valid, no padding.
+unsafe impl<const N: usize> Plain for [u8; N] {}
 
 /// Read a relative `timespec` (nanosleep, futex timeouts) as nanoseconds: EFAULT for a bad
 /// pointer, EINVAL for a negative or unnormalised value.
@@ -101,6 +103,28 @@ pub fn copy_out(arch: &dyn Arch, env: &AddrEnv, uva: usize, data: &[u8]) -> Resu
         // SAFETY: dst is a user page mapped writable at EL0; src holds off+n bytes.
         unsafe { core::ptr::copy_nonoverlapping(src.add(off), dst, n) }
     })
+}
+
+/// A NUL-terminated string from user memory into `out`: its length without the NUL.
+/// ENAMETOOLONG when no NUL comes within `out`, EFAULT when unmapped memory comes first.
+pub fn read_cstr(
+    arch: &dyn Arch,
+    env: &AddrEnv,
+    uva: usize,
+    out: &mut [u8],
+) -> Result<usize, Errno> {
+    let mut done = 0;
+    while done < out.len() {
+        // Up to the end of the page: the next one may be unmapped, and the NUL may come first.
+        let at = uva.checked_add(done).ok_or(Errno::EFAULT)?;
+        let n = (PAGE_SIZE - at % PAGE_SIZE).min(out.len() - done);
+        copy_in(arch, env, at, &mut out[done..done + n])?;
+        if let Some(i) = out[done..done + n].iter().position(|&b| b == 0) {
+            return Ok(done + i);
+        }
+        done += n;
+    }
+    Err(Errno::ENAMETOOLONG)
 }
 
 pub fn read_val<T: Plain>(arch: &dyn Arch, env: &AddrEnv, uva: usize) -> Result<T, Errno> {

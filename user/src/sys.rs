@@ -273,6 +273,55 @@ pub fn dup3(old: usize, new: usize, flags: u32) -> Result<usize, Errno> {
 pub fn fcntl(fd: usize, cmd: usize, arg: usize) -> Result<usize, Errno> {
     call(nr::FCNTL, &[fd, cmd, arg])
 }
+/// A path with its NUL, on the stack (ENAMETOOLONG past PATH_MAX).
+fn cpath(p: &str) -> Result<heapless::Vec<u8, 4096>, Errno> {
+    let mut v = heapless::Vec::new();
+    if v.extend_from_slice(p.as_bytes()).is_err() || v.push(0).is_err() {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(v)
+}
+/// open(path, flags): openat(AT_FDCWD, path, flags, 0).
+pub fn open(path: &str, flags: u32) -> Result<usize, Errno> {
+    let p = cpath(path)?;
+    call(
+        nr::OPENAT,
+        &[
+            abi::fcntl::AT_FDCWD as usize,
+            p.as_ptr() as usize,
+            flags as usize,
+            0,
+        ],
+    )
+}
+/// stat(path): newfstatat(AT_FDCWD, path, buf, 0).
+pub fn stat(path: &str) -> Result<abi::stat::Stat, Errno> {
+    let p = cpath(path)?;
+    let mut st = abi::stat::Stat::default();
+    call(
+        nr::NEWFSTATAT,
+        &[
+            abi::fcntl::AT_FDCWD as usize,
+            p.as_ptr() as usize,
+            &mut st as *mut _ as usize,
+            0,
+        ],
+    )?;
+    Ok(st)
+}
+/// chdir(path).
+pub fn chdir(path: &str) -> Result<(), Errno> {
+    let p = cpath(path)?;
+    call(nr::CHDIR, &[p.as_ptr() as usize]).map(|_| ())
+}
+/// getcwd into `buf`: the path's length (without the NUL).
+pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
+    call(nr::GETCWD, &[buf.as_mut_ptr() as usize, buf.len()]).map(|n| n - 1)
+}
+/// getdents64(fd, buf): bytes of `linux_dirent64` records, 0 at the end.
+pub fn getdents64(fd: usize, buf: &mut [u8]) -> Result<usize, Errno> {
+    call(nr::GETDENTS64, &[fd, buf.as_mut_ptr() as usize, buf.len()])
+}
 /// fstat(fd): what the descriptor is open on.
 pub fn fstat(fd: usize) -> Result<abi::stat::Stat, Errno> {
     let mut st = abi::stat::Stat::default();

@@ -6,13 +6,15 @@ use abi::fcntl::{
     FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_ACCMODE, O_CLOEXEC,
     O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
+use abi::fcntl::{SEEK_CUR, SEEK_END, SEEK_SET};
 use abi::stat::{makedev, Stat, S_IFCHR, S_IFIFO};
 use abi::Errno;
 
 use crate::{uaccess, Kernel};
 
-/// The device number of the kernel's pseudo file system, and inode numbers in it.
-const DEV_PSEUDO: u64 = makedev(0, 1);
+use crate::fs::namespace::{Vnode, DEV_PSEUDO};
+
+/// Inode numbers of what the namespace does not name.
 const INO_CONSOLE: u64 = 2;
 const INO_PIPE: u64 = 0x1000;
 
@@ -30,6 +32,12 @@ pub enum Node {
     Console,
     PipeRead(usize),
     PipeWrite(usize),
+    Null,
+    Zero,
+    /// A directory of the namespace (read with getdents64).
+    Dir(Vnode),
+    /// Program `index` of the rom file system, read-only.
+    Prog(usize),
 }
 
 /// An open file description.
@@ -38,6 +46,8 @@ pub struct File {
     pub node: Node,
     /// Access mode and status flags (O_NONBLOCK), as F_GETFL reports them.
     pub flags: u32,
+    /// Where the next read or write starts (a program file's byte, a directory's entry).
+    pub offset: u64,
     /// Who opened it and when (what fstat reports for a pipe).
     uid: u32,
     gid: u32,
@@ -106,6 +116,7 @@ impl Kernel {
         self.files.slots[i] = Some(File {
             node,
             flags,
+            offset: 0,
             uid,
             gid,
             time: self.wall_seconds(),
@@ -282,10 +293,37 @@ impl Kernel {
         }
     }
 
-    /// lseek: nothing open here is seekable yet.
-    pub fn sys_lseek(&mut self, me: usize, fd: usize, _off: usize, _whence: usize) -> R {
-        match self.file_of(me, fd)?.node {
-            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_) => Err(Errno::ESPIPE),
+    /// lseek: program files and directories seek (a directory only back to an entry it gave);
+    /// `null` and `zero` stay at 0, as Linux's do; the console and pipes cannot (ESPIPE).
+    pub fn sys_lseek(&mut self, me: usize, fd: usize, off: usize, whence: usize) -> R {
+        let f = self.file_of(me, fd)?;
+        let size = match f.node {
+            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_) => return Err(Errno::ESPIPE),
+            Node::Null | Node::Zero => return Ok(0),
+            Node::Prog(i) => self.romfs.get(i).map_or(0, |(_, b)| b.len()) as i64,
+            Node::Dir(_) => 0,
+        };
+        let base = match whence {
+            SEEK_SET => 0,
+            SEEK_CUR => f.offset as i64,
+            SEEK_END => size,
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base.checked_add(off as i64).ok_or(Errno::EINVAL)?;
+        if new < 0 || (matches!(f.node, Node::Dir(_)) && whence != SEEK_SET) {
+            return Err(Errno::EINVAL);
+        }
+        let d = self.task(me).fds[fd].expect("checked").file;
+        self.files.slots[d as usize].as_mut().expect("live").offset = new as u64;
+        Ok(new as isize)
+    }
+
+    /// Move a description's offset on (after a read).
+    pub(crate) fn file_advance(&mut self, me: usize, fd: usize, by: usize) {
+        if let Some(d) = self.task(me).fds[fd] {
+            if let Some(f) = self.files.slots[d.file as usize].as_mut() {
+                f.offset += by as u64;
+            }
         }
     }
 
@@ -312,6 +350,10 @@ impl Kernel {
                 st_ctime: f.time,
                 ..Stat::default()
             },
+            Node::Null => self.vnode_stat(Vnode::Null),
+            Node::Zero => self.vnode_stat(Vnode::Zero),
+            Node::Dir(v) => self.vnode_stat(v),
+            Node::Prog(i) => self.vnode_stat(Vnode::Prog(i)),
         };
         let st = Stat {
             st_dev: DEV_PSEUDO,
@@ -323,10 +365,33 @@ impl Kernel {
         uaccess::write_val(self.arch, &env, uva, &st).map(|_| 0)
     }
 
+    /// What stat reports for a name of the namespace.
+    pub(crate) fn vnode_stat(&self, v: Vnode) -> Stat {
+        let size = match v {
+            Vnode::Prog(i) => self.romfs.get(i).map_or(0, |(_, b)| b.len()),
+            _ => 0,
+        };
+        let t = self.rtc_base as i64;
+        Stat {
+            st_dev: DEV_PSEUDO,
+            st_ino: v.ino(),
+            st_mode: v.mode(),
+            st_nlink: if v.is_dir() { 2 } else { 1 },
+            st_rdev: v.rdev(),
+            st_size: size as i64,
+            st_blksize: 4096,
+            st_blocks: size.div_ceil(512) as i64,
+            st_atime: t,
+            st_mtime: t,
+            st_ctime: t,
+            ..Stat::default()
+        }
+    }
+
     /// The last description open on `node` is gone.
     fn node_closed(&mut self, node: Node) {
         match node {
-            Node::Console => {}
+            Node::Console | Node::Null | Node::Zero | Node::Dir(_) | Node::Prog(_) => {}
             Node::PipeRead(p) => self.pipe_end_closed(p, false),
             Node::PipeWrite(p) => self.pipe_end_closed(p, true),
         }

@@ -3,5 +3,7 @@
 
 pub mod console;
 pub mod file;
+pub mod namespace;
+pub mod open;
 pub mod pipe;
 pub mod romfs;

@@ -367,6 +367,7 @@ fn remove_worker_segments() -> usize {
 enum Fd {
     Closed,
     Console,
+    File,
     Read(usize),
     Write(usize),
 }
@@ -450,6 +451,36 @@ const CALLS: &[Call] = &[
     Call {
         nr: nr::LSEEK,
         args: &[Fd, Int, Int],
+        weight: 1,
+    },
+    Call {
+        nr: nr::OPENAT,
+        args: &[Fd, Path, Int, Int],
+        weight: 3,
+    },
+    Call {
+        nr: nr::GETDENTS64,
+        args: &[Fd, Ptr, Len],
+        weight: 2,
+    },
+    Call {
+        nr: nr::NEWFSTATAT,
+        args: &[Fd, Path, Ptr, Int],
+        weight: 1,
+    },
+    Call {
+        nr: nr::FSTAT,
+        args: &[Fd, Ptr],
+        weight: 1,
+    },
+    Call {
+        nr: nr::CHDIR,
+        args: &[Path],
+        weight: 1,
+    },
+    Call {
+        nr: nr::GETCWD,
+        args: &[Ptr, Len],
         weight: 1,
     },
     Call {
@@ -616,7 +647,7 @@ const RARE: &[usize] = &[nr::EXIT, nr::EXIT_GROUP, nr::RT_SIGRETURN];
 const UNKNOWN: &[usize] = &[
     0,
     1,
-    56,
+    244,
     220,
     400,
     1023,
@@ -959,11 +990,29 @@ impl Worker {
                 )
             }
             Path => {
-                let name: &[u8] = r.pick(&[b"hello".as_slice(), b"nosuch", b"", b"hello\0x"]);
+                let name: &[u8] = r.pick(&[
+                    b"hello".as_slice(),
+                    b"nosuch",
+                    b"",
+                    b"hello\0x",
+                    b"/dev/null",
+                    b"/dev/zero",
+                    b"/bin/hello",
+                    b"/dev",
+                    b"..",
+                    b"/dev/console",
+                    b"/dev/shm/",
+                    b"/bin/hello/x",
+                    b"/../bin/./fuzz",
+                ]);
                 let at = BUILT + idx * 32;
                 // SAFETY: the scratch segment is attached (or this faults and the worker is
-                // replaced, which the supervisor counts).
-                unsafe { core::ptr::copy_nonoverlapping(name.as_ptr(), at as *mut u8, name.len()) };
+                // replaced, which the supervisor counts); names are under 32 bytes with
+                // their NUL.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(name.as_ptr(), at as *mut u8, name.len());
+                    (at as *mut u8).add(name.len()).write(0);
+                }
                 at
             }
             Brk => match r.below(4) {
@@ -1082,6 +1131,13 @@ impl Worker {
                 }
             }
             nr::CLOSE => self.closed(a[0]),
+            // Whatever it opened reads and writes without waiting (the console, which would
+            // wait, is root's).
+            nr::OPENAT => {
+                if let Some(f) = self.fds.get_mut(v) {
+                    *f = Fd::File;
+                }
+            }
             // A new descriptor on the same description as a[0].
             nr::DUP => self.copied(a[0], v),
             nr::DUP3 => {

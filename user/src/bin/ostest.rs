@@ -794,6 +794,71 @@ fn t_fd_dup_fcntl_cloexec_nonblock() -> Res {
     Ok(())
 }
 
+/// The namespace: devices read and write as they should, a program file reads as its ELF,
+/// directories list, the working directory moves, errors are POSIX's.
+fn t_namespace_open_read_list() -> Res {
+    use abi::fcntl::*;
+    let null = u::open("/dev/null", O_RDWR).map_err(ename)?;
+    check!(u::write(null, b"gone") == Ok(4), "write to /dev/null");
+    let mut b = [1u8; 8];
+    check!(u::read(null, &mut b) == Ok(0), "read from /dev/null");
+    let zero = u::open("/dev/zero", O_RDONLY).map_err(ename)?;
+    check!(
+        u::read(zero, &mut b) == Ok(8) && b == [0; 8],
+        "read from /dev/zero"
+    );
+    let prog = u::open("/bin/ttask", O_RDONLY).map_err(ename)?;
+    check!(
+        u::read(prog, &mut b[..4]) == Ok(4) && &b[..4] == b"\x7fELF",
+        "/bin/ttask is an ELF"
+    );
+    let size = u::stat("/bin/ttask").map_err(ename)?.st_size;
+    check!(
+        u::lseek(prog, 0, SEEK_END) == Ok(size as usize),
+        "lseek to the end of /bin/ttask"
+    );
+    let dir = u::open("/dev", O_RDONLY | O_DIRECTORY).map_err(ename)?;
+    let mut d = [0u8; 512];
+    let n = u::getdents64(dir, &mut d).map_err(ename)?;
+    let mut names = Vec::new();
+    let mut off = 0;
+    while off < n {
+        let len = u16::from_le_bytes([d[off + 16], d[off + 17]]) as usize;
+        let name = &d[off + 19..off + len];
+        let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+        names.push(alloc::string::String::from_utf8_lossy(&name[..end]).into_owned());
+        off += len;
+    }
+    check!(
+        names == [".", "..", "console", "null", "shm", "zero"],
+        "ls /dev: {:?}",
+        names
+    );
+    u::chdir("/dev/shm").map_err(ename)?;
+    let mut cwd = [0u8; 64];
+    let n = u::getcwd(&mut cwd).map_err(ename)?;
+    check!(&cwd[..n] == b"/dev/shm", "getcwd");
+    check!(
+        u::open("../null", O_WRONLY).is_ok_and(|fd| u::close(fd).is_ok()),
+        "../null"
+    );
+    u::chdir("/").map_err(ename)?;
+    check!(
+        u::open("/bin/ttask", O_WRONLY) == Err(Errno::EROFS),
+        "EROFS"
+    );
+    check!(u::open("/nosuch", O_RDONLY) == Err(Errno::ENOENT), "ENOENT");
+    check!(u::open("/dev", O_RDWR) == Err(Errno::EISDIR), "EISDIR");
+    check!(
+        u::open("/dev/null/x", O_RDONLY) == Err(Errno::ENOTDIR),
+        "ENOTDIR"
+    );
+    for fd in [null, zero, prog, dir] {
+        u::close(fd).map_err(ename)?;
+    }
+    Ok(())
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
@@ -844,6 +909,7 @@ pub static CASES: &[Case] = &[
         "fd_dup_fcntl_cloexec_nonblock",
         t_fd_dup_fcntl_cloexec_nonblock,
     ),
+    ("namespace_open_read_list", t_namespace_open_read_list),
 ];
 
 fn main(args: &[&str]) -> i32 {

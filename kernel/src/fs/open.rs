@@ -1,0 +1,276 @@
+//! Path calls (openat, newfstatat, chdir, getcwd, getdents64) and reads and writes of what
+//! the namespace opens (`/dev/null`, `/dev/zero`, `/bin` programs, directories).
+
+use abi::fcntl::*;
+use abi::Errno;
+
+use crate::fs::file::{File, Node};
+use crate::fs::namespace::{self, Vnode, PATH_MAX};
+use crate::{uaccess, Kernel};
+
+type R = Result<isize, Errno>;
+
+/// Bytes a read of `/dev/zero` or a program file moves at most per call: the copy runs with
+/// interrupts masked, and a short read is allowed (a few thousand instructions).
+const READ_MAX: usize = 16 * 1024;
+
+/// What `/dev/zero` reads as, a page at a time.
+static ZEROS: [u8; 4096] = [0; 4096];
+
+/// The open flags this kernel knows; any other bit is EINVAL.
+const OPEN_FLAGS: u32 = O_ACCMODE
+    | O_CREAT
+    | O_EXCL
+    | O_NOCTTY
+    | O_TRUNC
+    | O_APPEND
+    | O_NONBLOCK
+    | O_DSYNC
+    | O_SYNC
+    | O_DIRECTORY
+    | O_NOFOLLOW
+    | O_LARGEFILE
+    | O_CLOEXEC;
+
+impl Kernel {
+    /// Read a path argument and resolve it against `dirfd` (AT_FDCWD: the working
+    /// directory). An empty path is ENOENT unless `empty_ok`, when it names `dirfd` itself.
+    fn lookup_at(
+        &self,
+        me: usize,
+        dirfd: usize,
+        path: usize,
+        empty_ok: bool,
+    ) -> Result<Vnode, Errno> {
+        let env = self.task(me).env;
+        let mut buf = [0u8; PATH_MAX];
+        let n = uaccess::read_cstr(self.arch, &env, path, &mut buf)?;
+        let absolute = n > 0 && buf[0] == b'/';
+        let base = if absolute {
+            Vnode::Root
+        } else if dirfd as isize == AT_FDCWD {
+            self.task(me).cwd
+        } else {
+            match self.file_of(me, dirfd)?.node {
+                Node::Dir(v) => v,
+                _ if n == 0 && empty_ok => return self.node_vnode(me, dirfd),
+                _ => return Err(Errno::ENOTDIR),
+            }
+        };
+        if n == 0 && empty_ok {
+            return Ok(base);
+        }
+        namespace::resolve(&self.romfs, base, &buf[..n])
+    }
+
+    /// The namespace name of an open descriptor (for AT_EMPTY_PATH).
+    fn node_vnode(&self, me: usize, fd: usize) -> Result<Vnode, Errno> {
+        Ok(match self.file_of(me, fd)?.node {
+            Node::Console => Vnode::Console,
+            Node::Null => Vnode::Null,
+            Node::Zero => Vnode::Zero,
+            Node::Dir(v) => v,
+            Node::Prog(i) => Vnode::Prog(i),
+            Node::PipeRead(_) | Node::PipeWrite(_) => return Err(Errno::ENOENT),
+        })
+    }
+
+    pub fn sys_openat(
+        &mut self,
+        me: usize,
+        dirfd: usize,
+        path: usize,
+        flags: usize,
+        _mode: usize,
+    ) -> R {
+        let flags = u32::try_from(flags).map_err(|_| Errno::EINVAL)?;
+        if flags & !OPEN_FLAGS != 0 || flags & O_ACCMODE == O_ACCMODE {
+            return Err(Errno::EINVAL);
+        }
+        let v = match self.lookup_at(me, dirfd, path, false) {
+            // Nothing can be created here: the namespace is read-only.
+            Err(Errno::ENOENT) if flags & O_CREAT != 0 => return Err(Errno::EROFS),
+            r => r?,
+        };
+        if flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
+            return Err(Errno::EEXIST);
+        }
+        let acc = flags & O_ACCMODE;
+        let write = acc != O_RDONLY;
+        if flags & O_DIRECTORY != 0 && !v.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        if v.is_dir() && (write || flags & O_TRUNC != 0) {
+            return Err(Errno::EISDIR);
+        }
+        if matches!(v, Vnode::Prog(_)) && (write || flags & O_TRUNC != 0) {
+            return Err(Errno::EROFS);
+        }
+        self.may_access(me, v, acc)?;
+        let node = match v {
+            Vnode::Console => Node::Console,
+            Vnode::Null => Node::Null,
+            Vnode::Zero => Node::Zero,
+            Vnode::Prog(i) => Node::Prog(i),
+            d => Node::Dir(d),
+        };
+        let file = self.file_new(node, acc | (flags & (O_NONBLOCK | O_APPEND)))?;
+        self.fd_install(me, file, flags & O_CLOEXEC != 0)
+    }
+
+    /// Permission bits against the caller's uid and gid (root passes; names belong to root).
+    fn may_access(&self, me: usize, v: Vnode, acc: u32) -> Result<(), Errno> {
+        let t = self.task(me);
+        if t.uid == 0 {
+            return Ok(());
+        }
+        let mode = v.mode();
+        // Everything here is owned by root:root, so others' bits apply (group 0 for gid 0).
+        let bits = if t.gid == 0 {
+            (mode >> 3) & 7
+        } else {
+            mode & 7
+        };
+        let need = match acc {
+            O_RDONLY => 4,
+            O_WRONLY => 2,
+            _ => 6,
+        };
+        if bits & need != need {
+            return Err(Errno::EACCES);
+        }
+        Ok(())
+    }
+
+    pub fn sys_newfstatat(
+        &mut self,
+        me: usize,
+        dirfd: usize,
+        path: usize,
+        buf: usize,
+        flags: usize,
+    ) -> R {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let empty_ok = flags & AT_EMPTY_PATH != 0;
+        // A pipe has no name: AT_EMPTY_PATH on one is fstat.
+        if empty_ok && dirfd as isize != AT_FDCWD {
+            let env = self.task(me).env;
+            let mut first = [0u8; 1];
+            uaccess::copy_in(self.arch, &env, path, &mut first)?;
+            if first[0] == 0 {
+                return self.sys_fstat(me, dirfd, buf);
+            }
+        }
+        let v = self.lookup_at(me, dirfd, path, empty_ok)?;
+        let st = self.vnode_stat(v);
+        let env = self.task(me).env;
+        uaccess::write_val(self.arch, &env, buf, &st).map(|_| 0)
+    }
+
+    pub fn sys_chdir(&mut self, me: usize, path: usize) -> R {
+        let v = self.lookup_at(me, AT_FDCWD as usize, path, false)?;
+        if !v.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        self.task_mut(me).cwd = v;
+        Ok(0)
+    }
+
+    /// getcwd(buf, size): the length written, NUL included (the raw syscall's result).
+    pub fn sys_getcwd(&mut self, me: usize, buf: usize, size: usize) -> R {
+        let path = self.task(me).cwd.dir_path().as_bytes();
+        if size < path.len() + 1 {
+            return Err(Errno::ERANGE);
+        }
+        let env = self.task(me).env;
+        uaccess::copy_out(self.arch, &env, buf, path)?;
+        uaccess::copy_out(self.arch, &env, buf + path.len(), &[0])?;
+        Ok(path.len() as isize + 1)
+    }
+
+    /// getdents64(fd, buf, len): as many `linux_dirent64` records as fit, 0 at the end,
+    /// EINVAL when not even the next one fits.
+    pub fn sys_getdents64(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> R {
+        let f = self.file_of(me, fd)?;
+        let Node::Dir(dir) = f.node else {
+            return Err(Errno::ENOTDIR);
+        };
+        if !uaccess::range_ok(buf, len) {
+            return Err(Errno::EFAULT);
+        }
+        let env = self.task(me).env;
+        let mut at = f.offset as usize;
+        let mut out = 0;
+        while let Some((name, v)) = dir.entry(&self.romfs, at) {
+            let reclen = (19 + name.len() + 1).next_multiple_of(8);
+            if out + reclen > len {
+                if out == 0 {
+                    return Err(Errno::EINVAL);
+                }
+                break;
+            }
+            let mut rec = [0u8; 8 + 8 + 2 + 1 + namespace::NAME_MAX + 1 + 7];
+            rec[0..8].copy_from_slice(&v.ino().to_le_bytes());
+            rec[8..16].copy_from_slice(&((at + 1) as i64).to_le_bytes());
+            rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
+            rec[18] = if v.is_dir() {
+                DT_DIR
+            } else if matches!(v, Vnode::Prog(_)) {
+                DT_REG
+            } else {
+                DT_CHR
+            };
+            rec[19..19 + name.len()].copy_from_slice(name.as_bytes());
+            uaccess::copy_out(self.arch, &env, buf + out, &rec[..reclen])?;
+            out += reclen;
+            at += 1;
+        }
+        self.file_advance(me, fd, at - f.offset as usize);
+        Ok(out as isize)
+    }
+
+    /// read(2) of what the namespace opened.
+    pub(crate) fn node_read(&mut self, me: usize, fd: usize, f: File, buf: usize, len: usize) -> R {
+        if !uaccess::range_ok(buf, len) {
+            return Err(Errno::EFAULT);
+        }
+        let env = self.task(me).env;
+        let n = match f.node {
+            Node::Null => 0,
+            Node::Zero => {
+                let n = len.min(READ_MAX);
+                let mut done = 0;
+                while done < n {
+                    let k = (n - done).min(ZEROS.len());
+                    uaccess::copy_out(self.arch, &env, buf + done, &ZEROS[..k])?;
+                    done += k;
+                }
+                n
+            }
+            Node::Prog(i) => {
+                let bytes = self.romfs.get(i).map_or(&[][..], |(_, b)| b);
+                let from = (f.offset as usize).min(bytes.len());
+                let n = len.min(READ_MAX).min(bytes.len() - from);
+                uaccess::copy_out(self.arch, &env, buf, &bytes[from..from + n])?;
+                self.file_advance(me, fd, n);
+                n
+            }
+            Node::Dir(_) => return Err(Errno::EISDIR),
+            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_) => return Err(Errno::EBADF),
+        };
+        Ok(n as isize)
+    }
+
+    /// write(2) to what the namespace opened: `null` and `zero` take everything.
+    pub(crate) fn node_write(&mut self, f: File, buf: usize, len: usize) -> R {
+        if !uaccess::range_ok(buf, len) {
+            return Err(Errno::EFAULT);
+        }
+        match f.node {
+            Node::Null | Node::Zero => Ok(len as isize),
+            _ => Err(Errno::EBADF),
+        }
+    }
+}
