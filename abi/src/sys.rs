@@ -51,7 +51,8 @@ pub mod nr {
     pub const BRK: usize = 214;
     pub const WAIT4: usize = 260;
     // Calls with no Linux equivalent live above Linux's range.
-    /// spawn(path, path_len, args, args_len) -> pid; args are NUL-separated, argv[0] first.
+    /// spawn(path, path_len, args, args_len, actions, n_actions) -> pid; args are
+    /// NUL-separated, argv[0] first; `actions` is an array of `SpawnAction`.
     pub const SPAWN: usize = 1024;
     /// taskinfo(index, *TaskInfo) -> next index, or -ESRCH past the last task.
     pub const TASKINFO: usize = 1025;
@@ -166,6 +167,20 @@ pub struct TaskInfo {
     pub gid: u32,
     pub name: [u8; TASK_NAME_LEN],
 }
+
+/// A descriptor action of spawn, applied to the child's copy of the parent's table in order
+/// before descriptors marked FD_CLOEXEC are dropped (posix_spawn's file actions):
+/// `fd >= 0`: `newfd` becomes a duplicate of `fd` (without FD_CLOEXEC); `fd == -1`: `newfd`
+/// is closed.
+#[repr(C)]
+#[derive(Copy, Clone, Default, Debug, PartialEq, Eq)]
+pub struct SpawnAction {
+    pub fd: i32,
+    pub newfd: i32,
+}
+
+/// Most actions one spawn takes.
+pub const SPAWN_ACTIONS_MAX: usize = 16;
 
 /// Memory counts (`free`).
 #[repr(C)]

@@ -416,3 +416,70 @@ fn directories_list_and_the_working_directory_moves() {
         err(Errno::EINVAL)
     );
 }
+
+/// spawn(path) with descriptor actions placed at SCRATCH + 512.
+fn spawn_with(s: &mut Sys, p: &str, actions: &[(i32, i32)]) -> i64 {
+    let at = SCRATCH + 1024;
+    s.put(at, p.as_bytes());
+    let mut b = std::vec::Vec::new();
+    for &(fd, newfd) in actions {
+        b.extend_from_slice(&fd.to_le_bytes());
+        b.extend_from_slice(&newfd.to_le_bytes());
+    }
+    s.put(SCRATCH + 512, &b);
+    s.call(
+        nr::SPAWN,
+        &[at, p.len(), 0, 0, SCRATCH + 512, actions.len()],
+    )
+}
+
+#[test]
+fn spawn_takes_a_path_and_descriptor_actions() {
+    let mut s = one();
+    let child_fds = |s: &Sys, pid: i64| s.k.task(s.k.slot_of(pid as i32).unwrap()).fds;
+    assert!(spawn_with(&mut s, "/bin/prog", &[]) > 0);
+    assert!(
+        spawn_with(&mut s, "prog", &[]) > 0,
+        "a bare name searches /bin"
+    );
+    let at = path(&mut s, "/dev");
+    assert_eq!(s.call(nr::CHDIR, &[at]), 0);
+    assert!(spawn_with(&mut s, "../bin/./prog", &[]) > 0);
+    assert_eq!(
+        spawn_with(&mut s, "null", &[]),
+        err(Errno::ENOENT),
+        "bare: /bin only"
+    );
+    assert_eq!(spawn_with(&mut s, "./null", &[]), err(Errno::EACCES));
+    assert_eq!(spawn_with(&mut s, "/dev", &[]), err(Errno::EACCES));
+    assert_eq!(spawn_with(&mut s, "/nosuch/prog", &[]), err(Errno::ENOENT));
+    // Actions: the pipe's write end as the child's 1 (its FD_CLOEXEC does not matter: the
+    // duplicate is new), 2 closed, the read end left behind (FD_CLOEXEC).
+    let (r, w) = pipe(&mut s, O_CLOEXEC);
+    let kid = spawn_with(&mut s, "/bin/prog", &[(w as i32, 1), (-1, 2)]);
+    assert!(kid > 0);
+    let fds = child_fds(&s, kid);
+    let parent = s.k.task(s.k.current.unwrap()).fds;
+    assert_eq!(fds[1].map(|d| d.file), parent[w].map(|d| d.file));
+    assert!(!fds[1].unwrap().cloexec);
+    assert!(fds[2].is_none() && fds[r].is_none() && fds[w].is_none());
+    assert_eq!(fds[0].map(|d| d.file), parent[0].map(|d| d.file));
+    // Bad actions fail the spawn with nothing made.
+    let tasks = s.k.tasks.iter().flatten().count();
+    let used = s.k.files.used();
+    assert_eq!(spawn_with(&mut s, "prog", &[(9, 1)]), err(Errno::EBADF));
+    assert_eq!(spawn_with(&mut s, "prog", &[(0, 16)]), err(Errno::EBADF));
+    assert_eq!(spawn_with(&mut s, "prog", &[(-5, 1)]), err(Errno::EBADF));
+    assert_eq!(
+        spawn_with(&mut s, "prog", &[(0, 3); 17]),
+        err(Errno::EINVAL)
+    );
+    let at = SCRATCH + 1024;
+    s.put(at, b"prog");
+    assert_eq!(
+        s.call(nr::SPAWN, &[at, 4, 0, 0, 0xffff_ff80_0000_0000, 1]),
+        err(Errno::EFAULT)
+    );
+    assert_eq!(s.k.tasks.iter().flatten().count(), tasks);
+    assert_eq!(s.k.files.used(), used);
+}

@@ -103,7 +103,7 @@ impl Kernel {
             }
             nr::WAIT4 => return self.wait(a[0] as i32, a[1], a[2]).map(Ok),
             nr::KILL => self.kill(Some(me), a[0] as i32, a[1]).map(|_| 0),
-            nr::SPAWN => self.sys_spawn(me, a[0], a[1], a[2], a[3]),
+            nr::SPAWN => self.sys_spawn(me, [a[0], a[1], a[2], a[3], a[4], a[5]]),
             nr::GETPRIORITY => self.target(me, a[1]).map(|s| self.task(s).prio as isize),
             nr::SETPRIORITY => self.sys_setprio(me, a[1], a[2]),
             nr::PIPE2 => self.sys_pipe2(me, a[0], a[1]),
@@ -341,17 +341,47 @@ impl Kernel {
         None
     }
 
-    fn sys_spawn(&mut self, me: usize, path: usize, plen: usize, args: usize, alen: usize) -> R {
-        if plen == 0 || plen > crate::fs::romfs::NAME_LEN {
+    /// spawn(path, plen, args, alen, actions, nactions): a path with a slash is resolved in
+    /// the namespace (it must name a program of `/bin`: EACCES for anything else); a bare
+    /// name is looked up in `/bin`.
+    fn sys_spawn(&mut self, me: usize, a: [usize; 6]) -> R {
+        let [path, plen, args, alen, actions, nactions] = a;
+        if plen == 0 {
             return Err(Errno::ENOENT);
+        }
+        if plen >= crate::fs::namespace::PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
         }
         if alen > MAX_ARGS {
             return Err(Errno::E2BIG);
         }
+        if nactions > abi::sys::SPAWN_ACTIONS_MAX {
+            return Err(Errno::EINVAL);
+        }
         let env = self.task(me).env;
-        let mut pbuf = [0u8; crate::fs::romfs::NAME_LEN];
+        let mut pbuf = [0u8; crate::fs::namespace::PATH_MAX];
         uaccess::copy_in(self.arch, &env, path, &mut pbuf[..plen])?;
-        let name = core::str::from_utf8(&pbuf[..plen]).map_err(|_| Errno::ENOENT)?;
+        let path = &pbuf[..plen];
+        let name = if path.contains(&b'/') {
+            let cwd = self.task(me).cwd;
+            match crate::fs::namespace::resolve(&self.romfs, cwd, path)? {
+                crate::fs::namespace::Vnode::Prog(i) => self.romfs.get(i).ok_or(Errno::ENOENT)?.0,
+                _ => return Err(Errno::EACCES),
+            }
+        } else {
+            core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?
+        };
+        if name.len() > crate::fs::romfs::NAME_LEN {
+            return Err(Errno::ENOENT);
+        }
+        let mut acts = [abi::sys::SpawnAction::default(); abi::sys::SPAWN_ACTIONS_MAX];
+        for (i, act) in acts.iter_mut().enumerate().take(nactions) {
+            let at = actions
+                .checked_add(i * core::mem::size_of::<abi::sys::SpawnAction>())
+                .ok_or(Errno::EFAULT)?;
+            *act = uaccess::read_val(self.arch, &env, at)?;
+        }
+        let fds = self.child_fds(me, &acts[..nactions])?;
         let mut abuf = [0u8; MAX_ARGS];
         uaccess::copy_in(self.arch, &env, args, &mut abuf[..alen])?;
         // argv[0] defaults to the program name.
@@ -371,7 +401,8 @@ impl Kernel {
         }
         let name: heapless::String<{ crate::fs::romfs::NAME_LEN }> =
             heapless::String::try_from(name).map_err(|_| Errno::ENOENT)?;
-        self.spawn(&name, &owned[..n], Some(me)).map(|p| p as isize)
+        self.spawn_with(&name, &owned[..n], Some(me), Some(fds))
+            .map(|p| p as isize)
     }
 
     /// brk(addr): move the break (the end of the heap) to `addr` and return the new break, or

@@ -177,6 +177,19 @@ impl Kernel {
     /// work the first time it runs (at its priority); running out of memory then ends it with
     /// status 127 and a console line, as a failed exec does in a shell.
     pub fn spawn(&mut self, path: &str, args: &[u8], parent: Option<usize>) -> Result<i32, Errno> {
+        let fds = parent.map(|p| self.child_fds(p, &[])).transpose()?;
+        self.spawn_with(path, args, parent, fds)
+    }
+
+    /// `spawn` with the child's descriptor table given (`child_fds`; None for the first
+    /// process: the console at 0, 1 and 2).
+    pub fn spawn_with(
+        &mut self,
+        path: &str,
+        args: &[u8],
+        parent: Option<usize>,
+        fds: Option<crate::fs::file::FdTable>,
+    ) -> Result<i32, Errno> {
         let index = self.romfs.index_of(path).ok_or(Errno::ENOENT)?;
         let file = self.romfs.get(index).ok_or(Errno::ENOENT)?.1;
         let image = elf::parse(file)?;
@@ -216,7 +229,7 @@ impl Kernel {
                 };
                 // The child inherits the parent's descriptors (not those marked FD_CLOEXEC)
                 // and working directory.
-                let fds = self.fds_for_child(parent);
+                let fds = self.fds_take(fds);
                 let cwd = parent.map_or(crate::fs::namespace::Vnode::Root, |p| self.task(p).cwd);
                 self.next_pid += 1;
                 let mut name = [0u8; TASK_NAME_LEN];

@@ -27,6 +27,7 @@ unsafe impl Plain for abi::shm::ShmInfoLimits {}
 unsafe impl Plain for abi::signal::SigAction {}
 unsafe impl Plain for abi::signal::SigFrame {}
 unsafe impl Plain for abi::stat::Stat {}
+unsafe impl Plain for abi::sys::SpawnAction {}
 // SAFETY: byte arrays: any pattern is valid, no padding.
 unsafe impl<const N: usize> Plain for [u8; N] {}
 

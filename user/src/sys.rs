@@ -100,15 +100,35 @@ pub fn spawn_raw(path: &str, args: &[u8]) -> Result<i32, Errno> {
     )
     .map(|p| p as i32)
 }
-/// Spawn `path` with argv = [path, args...].
+/// Spawn `path` (a program of /bin by name, or a path) with argv = [path, args...].
 pub fn spawn(path: &str, args: &[&str]) -> Result<i32, Errno> {
+    spawn_actions(path, args, &[])
+}
+/// `spawn` with descriptor actions for the child (posix_spawn_file_actions_adddup2 and
+/// _addclose): see `abi::sys::SpawnAction`.
+pub fn spawn_actions(
+    path: &str,
+    args: &[&str],
+    actions: &[abi::sys::SpawnAction],
+) -> Result<i32, Errno> {
     let mut buf: heapless::Vec<u8, { abi::sys::ARG_MAX }> = heapless::Vec::new();
     for a in core::iter::once(&path).chain(args.iter()) {
         buf.extend_from_slice(a.as_bytes())
             .map_err(|_| Errno::E2BIG)?;
         buf.push(0).map_err(|_| Errno::E2BIG)?;
     }
-    spawn_raw(path, &buf)
+    call(
+        nr::SPAWN,
+        &[
+            path.as_ptr() as usize,
+            path.len(),
+            buf.as_ptr() as usize,
+            buf.len(),
+            actions.as_ptr() as usize,
+            actions.len(),
+        ],
+    )
+    .map(|p| p as i32)
 }
 /// wait4(pid, &status, options): (pid, status).
 pub fn wait(pid: i32, options: usize) -> Result<(i32, i32), Errno> {

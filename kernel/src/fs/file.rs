@@ -8,6 +8,7 @@ use abi::fcntl::{
 };
 use abi::fcntl::{SEEK_CUR, SEEK_END, SEEK_SET};
 use abi::stat::{makedev, Stat, S_IFCHR, S_IFIFO};
+use abi::sys::SpawnAction;
 use abi::Errno;
 
 use crate::{uaccess, Kernel};
@@ -178,17 +179,46 @@ impl Kernel {
         }
     }
 
-    /// The descriptor table of a new process: the parent's descriptors without FD_CLOEXEC
-    /// at the same numbers, or for the first process 0, 1 and 2 on one console description.
-    pub(crate) fn fds_for_child(&mut self, parent: Option<usize>) -> FdTable {
-        let mut fds: FdTable = [None; MAX_FDS];
-        match parent {
-            Some(p) => {
-                for (i, d) in self.task(p).fds.iter().enumerate() {
-                    if let Some(d) = d.filter(|d| !d.cloexec) {
-                        fds[i] = Some(d);
-                    }
+    /// The descriptor table a child of `parent` gets: the parent's, with `actions` applied
+    /// in order (dup2 or close, as posix_spawn's file actions), then without the descriptors
+    /// marked FD_CLOEXEC. EBADF for an action on a descriptor that is not open (or out of
+    /// range). Takes no references: `fds_take` does, once the child exists.
+    pub fn child_fds(&self, parent: usize, actions: &[SpawnAction]) -> Result<FdTable, Errno> {
+        let mut fds = self.task(parent).fds;
+        for a in actions {
+            let new = usize::try_from(a.newfd)
+                .ok()
+                .filter(|&n| n < MAX_FDS)
+                .ok_or(Errno::EBADF)?;
+            fds[new] = match a.fd {
+                -1 => None,
+                fd => {
+                    let d = usize::try_from(fd)
+                        .ok()
+                        .and_then(|f| fds.get(f).copied().flatten())
+                        .ok_or(Errno::EBADF)?;
+                    Some(Fd {
+                        file: d.file,
+                        cloexec: false,
+                    })
                 }
+            };
+        }
+        for d in fds.iter_mut() {
+            if d.is_some_and(|d| d.cloexec) {
+                *d = None;
+            }
+        }
+        Ok(fds)
+    }
+
+    /// Take a reference for each descriptor of a new process's table, or (None: the first
+    /// process) open the console at 0, 1 and 2.
+    pub(crate) fn fds_take(&mut self, table: Option<FdTable>) -> FdTable {
+        let mut fds: FdTable = [None; MAX_FDS];
+        match table {
+            Some(t) => {
+                fds = t;
                 for d in fds.iter().flatten() {
                     self.file_ref(d.file);
                 }

@@ -620,7 +620,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         nr: nr::SPAWN,
-        args: &[Path, Len, Ptr, Len],
+        args: &[Path, Len, Ptr, Len, Ptr, Int],
         weight: 1,
     },
     Call {

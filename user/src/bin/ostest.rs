@@ -856,6 +856,30 @@ fn t_namespace_open_read_list() -> Res {
     for fd in [null, zero, prog, dir] {
         u::close(fd).map_err(ename)?;
     }
+    // Spawn by path with the child's output into a pipe (a redirection).
+    let (r, w) = u::pipe2(O_CLOEXEC).map_err(ename)?;
+    let act = [sys::SpawnAction {
+        fd: w as i32,
+        newfd: 1,
+    }];
+    let pid = u::spawn_actions("/bin/hello", &["redirected"], &act).map_err(ename)?;
+    u::close(w).map_err(ename)?;
+    let mut out = [0u8; 256];
+    let mut got = 0;
+    while let Ok(n) = u::read(r, &mut out[got..]) {
+        if n == 0 || got + n == out.len() {
+            break;
+        }
+        got += n;
+    }
+    u::close(r).map_err(ename)?;
+    let _ = u::wait(pid, 0);
+    let text = core::str::from_utf8(&out[..got]).unwrap_or("");
+    check!(
+        text.contains("hello from pid") && text.contains("redirected"),
+        "the child's output through the pipe: {:?}",
+        text
+    );
     Ok(())
 }
 
