@@ -279,7 +279,7 @@ fn jobs_builtins_and_shell_restart() {
     assert!(f.contains("Pages:") && f.contains("Heap:"), "{f}");
     assert!(q.cmd("uptime").trim().starts_with("up "));
     assert!(q.cmd("dmesg").contains("nx-rtos: QEMU virt"));
-    assert!(q.cmd("ls").lines().any(|l| l.trim() == "ipcs"));
+    assert!(q.cmd("ls /bin").lines().any(|l| l.trim() == "ipcs"));
     assert!(q.cmd("help").contains("Builtins:"));
     // The test suite runs from the shell too.
     let t = q.cmd("ostest shm_exchange");
@@ -381,4 +381,74 @@ fn a_100k_paste_never_wedges_the_console() {
         .collect();
     q.paste_bytes(&junk);
     still_answers(&mut q, "random");
+}
+
+/// The file commands and redirections typed at the shell, with their errors.
+#[test]
+fn files_and_redirection_session() {
+    let mut q = shell();
+    let n = |s: String| s.replace('\r', "");
+    assert_eq!(n(q.cmd("pwd")), "/\n");
+    assert_eq!(n(q.cmd("ls")), "bin\ndev\n");
+    assert_eq!(q.cmd("cd /dev/shm"), "");
+    assert_eq!(n(q.cmd("pwd")), "/dev/shm\n");
+    assert_eq!(q.cmd("ls"), "", "empty for now");
+    assert_eq!(q.cmd("cd ../.."), "");
+    let long = n(q.cmd("ls -l /dev"));
+    let want = [
+        "crw--w---- 1 root root     5, 1 console",
+        "crw-rw-rw- 1 root root     1, 3 null",
+        "drwxrwxrwt 2 root root        0 shm",
+        "crw-rw-rw- 1 root root     1, 5 zero",
+    ];
+    assert_eq!(long.lines().collect::<Vec<_>>(), want, "{long}");
+    let bin = n(q.cmd("ls /bin"));
+    assert!(
+        bin.lines().any(|l| l == "hello") && bin.lines().any(|l| l == "nsh"),
+        "{bin}"
+    );
+    let hello = n(q.cmd("ls -l /bin/hello"));
+    assert!(hello.starts_with("-r-xr-xr-x 1 root root ") && hello.ends_with(" /bin/hello\n"));
+    assert_eq!(
+        n(q.cmd("xd /bin/hello 20")),
+        "00000000: 7f 45 4c 46 02 01 01 00 00 00 00 00 00 00 00 00  .ELF............\n\
+         00000010: 02 00 b7 00                                      ....\n"
+    );
+    // Errors as a shell prints them, with the status.
+    assert_eq!(
+        n(q.cmd("ls /nosuch")),
+        "ls: cannot access '/nosuch': No such file or directory\n"
+    );
+    assert_eq!(n(q.cmd("echo $?")), "2\n");
+    assert_eq!(n(q.cmd("cat /dev")), "cat: /dev: Is a directory\n");
+    assert_eq!(
+        n(q.cmd("cd /bin/hello")),
+        "cd: /bin/hello: Not a directory\n"
+    );
+    assert_eq!(
+        n(q.cmd("echo hi > /bin/new")),
+        "nsh: /bin/new: Read-only file system\n"
+    );
+    assert_eq!(n(q.cmd("echo $?")), "1\n");
+    assert_eq!(
+        n(q.cmd("cat < /nosuch")),
+        "nsh: /nosuch: No such file or directory\n"
+    );
+    // Redirections for builtins and programs; the shell's own output is back afterwards.
+    assert_eq!(q.cmd("echo gone > /dev/null"), "");
+    assert_eq!(q.cmd("hello a b > /dev/null"), "");
+    assert_eq!(q.cmd("hello 2> /dev/null >> /dev/null"), "");
+    assert_eq!(q.cmd("cat < /dev/null"), "");
+    assert_eq!(n(q.cmd("echo back")), "back\n");
+    let out = n(q.cmd("uname -a"));
+    assert!(
+        out.starts_with("nx-rtos nx ") && out.ends_with(" aarch64\n"),
+        "{out}"
+    );
+    let date = n(q.cmd("date"));
+    assert!(date.contains(" UTC 20"), "{date}");
+    // Nothing left open: the shell's next descriptor is still 3.
+    let fds = n(q.cmd("ttask fdopen 3"));
+    assert_eq!(fds, "");
+    assert_eq!(n(q.cmd("echo $?")), "1\n");
 }

@@ -1,5 +1,6 @@
 //! Command-line parsing: words separated by blanks, '...' (literal) and "..." quoting,
-//! backslash escapes, `$?` (the last status), `#` comments and a trailing `&`.
+//! backslash escapes, `$?` (the last status), `#` comments, redirections (`< FILE`,
+//! `> FILE`, `>> FILE`, `2> FILE`, `2>> FILE`) and a trailing `&`.
 
 use heapless::Vec;
 
@@ -13,6 +14,8 @@ pub enum Error {
     TooLong,
     /// `&` somewhere other than at the end.
     MisplacedAmpersand,
+    /// A redirection with no file name after it.
+    MissingRedirectTarget,
 }
 
 impl Error {
@@ -21,15 +24,29 @@ impl Error {
             Error::UnterminatedQuote => "unterminated quote",
             Error::TooLong => "line too long",
             Error::MisplacedAmpersand => "'&' must end the command",
+            Error::MissingRedirectTarget => "a redirection needs a file name",
         }
     }
 }
 
-/// A parsed command line: its words and whether it runs in the background.
+/// How a redirection opens its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redir {
+    /// `< FILE`: read.
+    In,
+    /// `> FILE`: write, truncating.
+    Out,
+    /// `>> FILE`: write, appending.
+    Append,
+}
+
+/// A parsed command line: its words, its redirections and whether it runs in the background.
 #[derive(Debug, Default)]
 pub struct Command {
     buf: Vec<u8, MAX_BYTES>,
     ends: Vec<usize, MAX_WORDS>,
+    /// (descriptor, how, index of the word naming the file), in the order written.
+    redirs: Vec<(u8, Redir, usize), 8>,
     pub background: bool,
 }
 
@@ -47,9 +64,19 @@ impl Command {
         core::str::from_utf8(&self.buf[start..self.ends[i]]).unwrap_or("")
     }
 
-    /// The words, `MAX_WORDS` at most.
+    /// The command's words (redirection targets left out), `MAX_WORDS` at most.
     pub fn words(&self) -> Vec<&str, MAX_WORDS> {
-        (0..self.len()).map(|i| self.word(i)).collect()
+        (0..self.len())
+            .filter(|&i| !self.redirs.iter().any(|r| r.2 == i))
+            .map(|i| self.word(i))
+            .collect()
+    }
+
+    /// The redirections: (descriptor, how, file name), in the order written.
+    pub fn redirections(&self) -> impl Iterator<Item = (u8, Redir, &str)> {
+        self.redirs
+            .iter()
+            .map(|&(fd, how, w)| (fd, how, self.word(w)))
     }
 }
 
@@ -85,10 +112,20 @@ pub fn parse(line: &str, status: i32) -> Result<Command, Error> {
     let mut in_word = false;
     let mut quote: Option<u8> = None;
     let mut amp_at: Option<usize> = None;
-    let end_word = |c: &mut Command, in_word: &mut bool| -> Result<(), Error> {
+    // A redirection waiting for its file name: (descriptor, how).
+    let mut want: Option<(u8, Redir)> = None;
+    let end_word = |c: &mut Command,
+                    in_word: &mut bool,
+                    want: &mut Option<(u8, Redir)>|
+     -> Result<(), Error> {
         if *in_word {
             c.ends.push(c.buf.len()).map_err(|_| Error::TooLong)?;
             *in_word = false;
+            if let Some((fd, how)) = want.take() {
+                c.redirs
+                    .push((fd, how, c.ends.len() - 1))
+                    .map_err(|_| Error::TooLong)?;
+            }
         }
         Ok(())
     };
@@ -108,11 +145,39 @@ pub fn parse(line: &str, status: i32) -> Result<Command, Error> {
                 i += 1;
             }
             (Some(_), _) => push(&mut c.buf, &[ch])?,
-            (None, b' ' | b'\t') => end_word(&mut c, &mut in_word)?,
+            (None, b' ' | b'\t') => end_word(&mut c, &mut in_word, &mut want)?,
             (None, b'#') if !in_word => break,
             (None, b'&') => {
-                end_word(&mut c, &mut in_word)?;
+                end_word(&mut c, &mut in_word, &mut want)?;
                 amp_at = Some(i);
+            }
+            (None, b'<' | b'>') => {
+                if want.is_some() {
+                    return Err(Error::MissingRedirectTarget);
+                }
+                // `2>`: a lone "2" right before the operator names the descriptor.
+                let start = c.ends.last().copied().unwrap_or(0);
+                let fd = if in_word && &c.buf[start..] == b"2" && ch == b'>' {
+                    c.buf.truncate(start);
+                    in_word = false;
+                    2
+                } else {
+                    end_word(&mut c, &mut in_word, &mut want)?;
+                    if ch == b'<' {
+                        0
+                    } else {
+                        1
+                    }
+                };
+                let how = if ch == b'<' {
+                    Redir::In
+                } else if b.get(i + 1) == Some(&b'>') {
+                    i += 1;
+                    Redir::Append
+                } else {
+                    Redir::Out
+                };
+                want = Some((fd, how));
             }
             (None, b'\'' | b'"') => {
                 quote = Some(ch);
@@ -138,7 +203,10 @@ pub fn parse(line: &str, status: i32) -> Result<Command, Error> {
     if quote.is_some() {
         return Err(Error::UnterminatedQuote);
     }
-    end_word(&mut c, &mut in_word)?;
+    end_word(&mut c, &mut in_word, &mut want)?;
+    if want.is_some() {
+        return Err(Error::MissingRedirectTarget);
+    }
     if amp_at.is_some() {
         if c.is_empty() {
             return Err(Error::MisplacedAmpersand);
@@ -151,6 +219,37 @@ pub fn parse(line: &str, status: i32) -> Result<Command, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirections_take_the_next_word_and_leave_the_rest() {
+        let c = parse("echo hi >out 2> err < in >>log x", 0).unwrap();
+        assert_eq!(c.words().as_slice(), ["echo", "hi", "x"]);
+        let r: std::vec::Vec<_> = c.redirections().collect();
+        assert_eq!(
+            r,
+            [
+                (1, Redir::Out, "out"),
+                (2, Redir::Out, "err"),
+                (0, Redir::In, "in"),
+                (1, Redir::Append, "log"),
+            ]
+        );
+        // A quoted '>' is a word; "12>x" is not descriptor 12.
+        let c = parse("echo '>' 12>x", 0).unwrap();
+        assert_eq!(c.words().as_slice(), ["echo", ">", "12"]);
+        assert_eq!(c.redirections().next(), Some((1, Redir::Out, "x")));
+        assert_eq!(
+            parse("echo >", 0).unwrap_err(),
+            Error::MissingRedirectTarget
+        );
+        assert_eq!(
+            parse("echo > > x", 0).unwrap_err(),
+            Error::MissingRedirectTarget
+        );
+        let c = parse("cat </dev/null &", 0).unwrap();
+        assert!(c.background);
+        assert_eq!(c.words().as_slice(), ["cat"]);
+    }
 
     fn words(line: &str) -> std::vec::Vec<std::string::String> {
         parse(line, 0)

@@ -53,7 +53,19 @@ fn echo(b: &[u8]) {
 const BUILTINS: &[(&str, &str)] = &[
     ("help", "this list"),
     ("echo WORDS", "print the words"),
-    ("ls", "programs in the rom file system"),
+    (
+        "ls [-l] [PATH...]",
+        "list directories (mode, links, owner, group, size with -l)",
+    ),
+    ("cat FILE...", "print files"),
+    (
+        "xd FILE [LEN]",
+        "hex dump of a file's first LEN bytes (default 4096)",
+    ),
+    ("cd [DIR]", "change the working directory (default /)"),
+    ("pwd", "print the working directory"),
+    ("uname [-a]", "the system's name"),
+    ("date", "the date and time (UTC)"),
     ("ps", "tasks: pid, ppid, priority, state, pages, name"),
     ("free", "memory pages and kernel heap"),
     ("uptime", "time since boot"),
@@ -67,6 +79,10 @@ const BUILTINS: &[(&str, &str)] = &[
     (
         "PROG ARGS [&]",
         "run a program; & runs it in the background",
+    ),
+    (
+        "CMD <F >F >>F 2>F",
+        "redirect input, output (>> appends) or errors",
     ),
 ];
 
@@ -139,7 +155,23 @@ impl Shell {
         if cmd.is_empty() {
             return;
         }
+        let Some(redir) = Redirect::open(&cmd) else {
+            self.status = 1;
+            return;
+        };
         let w = cmd.words();
+        if w.is_empty() {
+            // Only redirections (`> FILE`): the files are opened (and closed) and that is all.
+            redir.close();
+            self.status = 0;
+            return;
+        }
+        if !is_builtin(w[0]) {
+            self.status = self.exec(w[0], &w[1..], cmd.background, &redir);
+            redir.close();
+            return;
+        }
+        let saved = redir.apply();
         self.status = match w[0] {
             "help" => help(),
             "echo" => {
@@ -154,7 +186,13 @@ impl Shell {
                 println!();
                 0
             }
-            "ls" => ls(),
+            "ls" => ls(&w[1..]),
+            "cat" => cat(&w[1..]),
+            "xd" => xd(&w[1..]),
+            "cd" => cd(&w[1..]),
+            "pwd" => pwd(),
+            "uname" => uname(&w[1..]),
+            "date" => date(),
             "ps" => ps(),
             "free" => free(),
             "uptime" => uptime(),
@@ -174,12 +212,13 @@ impl Shell {
                 Err(e) => fail("reboot", format_args!("restart"), e),
             },
             "exit" => sys::exit(w.get(1).and_then(|s| parse_int(s)).unwrap_or(0) as i32),
-            prog => self.exec(prog, &w[1..], cmd.background),
+            _ => unreachable!("builtins only"),
         };
+        redir.restore(saved);
     }
 
-    fn exec(&mut self, prog: &str, args: &[&str], background: bool) -> i32 {
-        let pid = match sys::spawn(prog, args) {
+    fn exec(&mut self, prog: &str, args: &[&str], background: bool, redir: &Redirect) -> i32 {
+        let pid = match sys::spawn_actions(prog, args, &redir.actions()) {
             Ok(p) => p,
             Err(Errno::ENOENT) => {
                 println!("nsh: {}: command not found", prog);
@@ -264,8 +303,415 @@ fn for_each_program(mut f: impl FnMut(&str)) {
     }
 }
 
-fn ls() -> i32 {
-    for_each_program(|name| println!("{}", name));
+/// The builtins (what `run` handles itself rather than spawning).
+fn is_builtin(w: &str) -> bool {
+    matches!(
+        w,
+        "help"
+            | "echo"
+            | "ls"
+            | "cat"
+            | "xd"
+            | "cd"
+            | "pwd"
+            | "uname"
+            | "date"
+            | "ps"
+            | "free"
+            | "uptime"
+            | "kill"
+            | "sleep"
+            | "wait"
+            | "dmesg"
+            | "poweroff"
+            | "reboot"
+            | "exit"
+    )
+}
+
+/// A command's redirections, opened: (the descriptor it replaces, the shell's descriptor
+/// open on the file, FD_CLOEXEC so no child inherits it by accident).
+struct Redirect(Vec<(usize, usize), 8>);
+
+impl Redirect {
+    /// Open every file, or print why one cannot be and close the others.
+    fn open(cmd: &parse::Command) -> Option<Redirect> {
+        use abi::fcntl::*;
+        let mut r = Redirect(Vec::new());
+        for (fd, how, name) in cmd.redirections() {
+            let flags = O_CLOEXEC
+                | match how {
+                    parse::Redir::In => O_RDONLY,
+                    parse::Redir::Out => O_WRONLY | O_CREAT | O_TRUNC,
+                    parse::Redir::Append => O_WRONLY | O_CREAT | O_APPEND,
+                };
+            match sys::open(name, flags) {
+                Ok(f) => {
+                    let _ = r.0.push((fd as usize, f));
+                }
+                Err(e) => {
+                    println!("nsh: {}: {}", name, e.text());
+                    r.close();
+                    return None;
+                }
+            }
+        }
+        Some(r)
+    }
+
+    /// The spawn actions that give a child these files.
+    fn actions(&self) -> Vec<k::SpawnAction, 8> {
+        self.0
+            .iter()
+            .map(|&(fd, f)| k::SpawnAction {
+                fd: f as i32,
+                newfd: fd as i32,
+            })
+            .collect()
+    }
+
+    /// Put the files in place for a builtin; returns the shell's own descriptors, saved.
+    fn apply(&self) -> Vec<(usize, Option<usize>), 8> {
+        let mut saved = Vec::new();
+        for &(fd, f) in &self.0 {
+            let keep = sys::fcntl(fd, abi::fcntl::F_DUPFD_CLOEXEC, 10).ok();
+            let _ = saved.push((fd, keep));
+            let _ = sys::dup3(f, fd, 0);
+        }
+        saved
+    }
+
+    /// Put the shell's descriptors back after a builtin, and close the files.
+    fn restore(self, saved: Vec<(usize, Option<usize>), 8>) {
+        for (fd, keep) in saved.into_iter().rev() {
+            match keep {
+                Some(k) => {
+                    let _ = sys::dup3(k, fd, 0);
+                    let _ = sys::close(k);
+                }
+                None => {
+                    let _ = sys::close(fd);
+                }
+            }
+        }
+        self.close();
+    }
+
+    fn close(self) {
+        for (_, f) in self.0 {
+            let _ = sys::close(f);
+        }
+    }
+}
+
+/// What `ls -l` and coreutils print for a mode: type letter and rwx triplets.
+fn mode_text(mode: u32) -> heapless::String<10> {
+    use abi::stat::*;
+    let mut s = heapless::String::new();
+    let _ = s.push(match mode & S_IFMT {
+        S_IFDIR => 'd',
+        S_IFCHR => 'c',
+        S_IFIFO => 'p',
+        _ => '-',
+    });
+    for shift in [6, 3, 0] {
+        let b = (mode >> shift) & 7;
+        let _ = s.push(if b & 4 != 0 { 'r' } else { '-' });
+        let _ = s.push(if b & 2 != 0 { 'w' } else { '-' });
+        let x = b & 1 != 0;
+        // The sticky bit shows in the others' x place, as `t` (or `T` without x).
+        let _ = s.push(match (shift, mode & 0o1000 != 0, x) {
+            (0, true, true) => 't',
+            (0, true, false) => 'T',
+            (_, _, true) => 'x',
+            _ => '-',
+        });
+    }
+    s
+}
+
+fn owner(id: u32) -> heapless::String<12> {
+    let mut s = heapless::String::new();
+    if id == 0 {
+        let _ = s.push_str("root");
+    } else {
+        let _ = core::fmt::Write::write_fmt(&mut s, format_args!("{}", id));
+    }
+    s
+}
+
+/// One `ls -l` line.
+fn ls_long(st: &abi::stat::Stat, name: &str) {
+    let size: heapless::String<24> = if st.st_mode & abi::stat::S_IFMT == abi::stat::S_IFCHR {
+        let (maj, min) = (
+            (st.st_rdev >> 8) & 0xfff,
+            (st.st_rdev & 0xff) | ((st.st_rdev >> 12) & !0xff),
+        );
+        let mut s = heapless::String::new();
+        let _ = core::fmt::Write::write_fmt(&mut s, format_args!("{}, {}", maj, min));
+        s
+    } else {
+        let mut s = heapless::String::new();
+        let _ = core::fmt::Write::write_fmt(&mut s, format_args!("{}", st.st_size));
+        s
+    };
+    println!(
+        "{} {} {} {} {:>8} {}",
+        mode_text(st.st_mode),
+        st.st_nlink,
+        owner(st.st_uid),
+        owner(st.st_gid),
+        size,
+        name
+    );
+}
+
+/// `ls [-l] [PATH...]`: a directory's names (not `.` and `..`), a file's own name.
+fn ls(args: &[&str]) -> i32 {
+    let long = args.first() == Some(&"-l");
+    let paths: &[&str] = if long { &args[1..] } else { args };
+    let paths: &[&str] = if paths.is_empty() { &["."] } else { paths };
+    let mut status = 0;
+    for (n, p) in paths.iter().enumerate() {
+        let st = match sys::stat(p) {
+            Ok(st) => st,
+            Err(e) => {
+                println!("ls: cannot access '{}': {}", p, e.text());
+                status = 2;
+                continue;
+            }
+        };
+        if st.st_mode & abi::stat::S_IFMT != abi::stat::S_IFDIR {
+            if long {
+                ls_long(&st, p);
+            } else {
+                println!("{}", p);
+            }
+            continue;
+        }
+        if paths.len() > 1 {
+            println!("{}{}:", if n > 0 { "\n" } else { "" }, p);
+        }
+        if let Err(e) = ls_dir(p, long) {
+            println!("ls: cannot open directory '{}': {}", p, e.text());
+            status = 2;
+        }
+    }
+    status
+}
+
+fn ls_dir(dir: &str, long: bool) -> Result<(), Errno> {
+    use abi::fcntl::*;
+    let fd = sys::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)?;
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = match sys::getdents64(fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = sys::close(fd);
+                return Err(e);
+            }
+        };
+        let mut off = 0;
+        while off + 19 <= n {
+            let len = u16::from_le_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            let raw = &buf[off + 19..(off + len).min(n)];
+            let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
+            let name = core::str::from_utf8(&raw[..end]).unwrap_or("?");
+            off += len.max(1);
+            if name == "." || name == ".." {
+                continue;
+            }
+            if !long {
+                println!("{}", name);
+                continue;
+            }
+            let mut path: heapless::String<512> = heapless::String::new();
+            let _ = core::fmt::Write::write_fmt(&mut path, format_args!("{}/{}", dir, name));
+            match sys::stat(&path) {
+                Ok(st) => ls_long(&st, name),
+                Err(e) => println!("ls: cannot access '{}': {}", path, e.text()),
+            }
+        }
+    }
+    let _ = sys::close(fd);
+    Ok(())
+}
+
+/// `cat FILE...` (standard input when none).
+fn cat(args: &[&str]) -> i32 {
+    let mut status = 0;
+    let stdin: &[&str] = &["-"];
+    for p in if args.is_empty() { stdin } else { args } {
+        let fd = if *p == "-" {
+            0
+        } else {
+            match sys::open(p, abi::fcntl::O_RDONLY | abi::fcntl::O_CLOEXEC) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    println!("cat: {}: {}", p, e.text());
+                    status = 1;
+                    continue;
+                }
+            }
+        };
+        let mut buf = [0u8; 512];
+        loop {
+            match sys::read(fd, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let _ = sys::write(1, &buf[..n]);
+                }
+                Err(e) => {
+                    println!("cat: {}: {}", p, e.text());
+                    status = 1;
+                    break;
+                }
+            }
+        }
+        if fd != 0 {
+            let _ = sys::close(fd);
+        }
+    }
+    status
+}
+
+/// `xd FILE [LEN]`: offset, sixteen bytes in hex, the same as text (NSH's `xd` layout), for
+/// the first LEN bytes (default 4096: `/dev/zero` never ends).
+fn xd(args: &[&str]) -> i32 {
+    let Some(p) = args.first() else {
+        println!("usage: xd FILE [LEN]");
+        return 2;
+    };
+    let limit = match args.get(1).map(|a| ulib::util::parse_size(a)) {
+        None => 4096,
+        Some(Some(n)) => n,
+        Some(None) => {
+            println!("xd: {}: not a length", args[1]);
+            return 2;
+        }
+    };
+    let fd = match sys::open(p, abi::fcntl::O_RDONLY | abi::fcntl::O_CLOEXEC) {
+        Ok(fd) => fd,
+        Err(e) => {
+            println!("xd: {}: {}", p, e.text());
+            return 1;
+        }
+    };
+    let mut off = 0usize;
+    let mut line = [0u8; 16];
+    let mut status = 0;
+    while off < limit {
+        let mut got = 0;
+        let want = (limit - off).min(16);
+        while got < want {
+            match sys::read(fd, &mut line[got..want]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => {
+                    println!("xd: {}: {}", p, e.text());
+                    status = 1;
+                    break;
+                }
+            }
+        }
+        if got == 0 {
+            break;
+        }
+        print!("{:08x}:", off);
+        for (i, b) in line.iter().enumerate() {
+            if i < got {
+                print!(" {:02x}", b);
+            } else {
+                print!("   ");
+            }
+        }
+        print!("  ");
+        for &b in &line[..got] {
+            print!(
+                "{}",
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            );
+        }
+        println!();
+        off += got;
+        if got < want || status != 0 {
+            break;
+        }
+    }
+    let _ = sys::close(fd);
+    status
+}
+
+fn cd(args: &[&str]) -> i32 {
+    let dir = args.first().copied().unwrap_or("/");
+    match sys::chdir(dir) {
+        Ok(()) => 0,
+        Err(e) => {
+            println!("cd: {}: {}", dir, e.text());
+            1
+        }
+    }
+}
+
+fn pwd() -> i32 {
+    let mut buf = [0u8; 256];
+    match sys::getcwd(&mut buf) {
+        Ok(n) => {
+            println!("{}", core::str::from_utf8(&buf[..n]).unwrap_or("?"));
+            0
+        }
+        Err(e) => {
+            println!("pwd: {}", e.text());
+            1
+        }
+    }
+}
+
+/// `uname [-a]`: system name; with -a also node, release, version and machine, as Linux's.
+fn uname(args: &[&str]) -> i32 {
+    if args.first() == Some(&"-a") {
+        println!("nx-rtos nx {} #1 aarch64", env!("CARGO_PKG_VERSION"));
+    } else {
+        println!("nx-rtos");
+    }
+    0
+}
+
+/// `date`: the wall clock in UTC, as `date` prints it.
+fn date() -> i32 {
+    let secs = sys::time();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    println!(
+        "{} {} {:2} {:02}:{:02}:{:02} UTC {}",
+        WD[days.rem_euclid(7) as usize],
+        MON[(m - 1) as usize],
+        d,
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        y
+    );
     0
 }
 
