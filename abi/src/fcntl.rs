@@ -34,6 +34,7 @@ pub const FD_CLOEXEC: usize = 1;
 pub const AT_FDCWD: isize = -100;
 pub const AT_SYMLINK_NOFOLLOW: usize = 0x100;
 pub const AT_EMPTY_PATH: usize = 0x1000;
+pub const AT_REMOVEDIR: usize = 0x200;
 
 /// getdents64 record types.
 pub const DT_CHR: u8 = 2;

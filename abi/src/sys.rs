@@ -4,10 +4,12 @@
 /// Syscall numbers. `svc #0`, number in x8, arguments in x0..x5, result in x0.
 pub mod nr {
     pub const GETCWD: usize = 17;
+    pub const UNLINKAT: usize = 35;
     pub const DUP: usize = 23;
     pub const DUP3: usize = 24;
     pub const FCNTL: usize = 25;
     pub const IOCTL: usize = 29;
+    pub const FTRUNCATE: usize = 46;
     pub const CHDIR: usize = 49;
     pub const OPENAT: usize = 56;
     pub const CLOSE: usize = 57;
@@ -17,6 +19,9 @@ pub mod nr {
     pub const READ: usize = 63;
     pub const NEWFSTATAT: usize = 79;
     pub const FSTAT: usize = 80;
+    pub const PREAD64: usize = 67;
+    pub const PWRITE64: usize = 68;
+    pub const UMASK: usize = 166;
     pub const WRITE: usize = 64;
     pub const EXIT: usize = 93;
     pub const EXIT_GROUP: usize = 94;

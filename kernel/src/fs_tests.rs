@@ -483,3 +483,53 @@ fn spawn_takes_a_path_and_descriptor_actions() {
     assert_eq!(s.k.tasks.iter().flatten().count(), tasks);
     assert_eq!(s.k.files.used(), used);
 }
+
+#[test]
+fn unlink_umask_pread_and_ftruncate() {
+    let mut s = one();
+    let unlink = |s: &mut Sys, p: &str, flags: usize| {
+        let at = path(s, p);
+        s.call(nr::UNLINKAT, &[AT_FDCWD as usize, at, flags])
+    };
+    assert_eq!(unlink(&mut s, "/bin/prog", 0), err(Errno::EROFS));
+    assert_eq!(unlink(&mut s, "/dev/null", 0), err(Errno::EROFS));
+    assert_eq!(unlink(&mut s, "/nosuch", 0), err(Errno::ENOENT));
+    assert_eq!(unlink(&mut s, "/dev", 0), err(Errno::EISDIR));
+    assert_eq!(unlink(&mut s, "/dev/shm", AT_REMOVEDIR), err(Errno::EROFS));
+    assert_eq!(
+        unlink(&mut s, "/bin/prog", AT_REMOVEDIR),
+        err(Errno::ENOTDIR)
+    );
+    assert_eq!(unlink(&mut s, "/dev/.", AT_REMOVEDIR), err(Errno::EINVAL));
+    assert_eq!(unlink(&mut s, "/dev/null", 1), err(Errno::EINVAL));
+    // umask: the old value back, inherited by children.
+    assert_eq!(s.call(nr::UMASK, &[0o077]), 0o022);
+    assert_eq!(s.call(nr::UMASK, &[0o7027]), 0o077);
+    let child = s.spawn_call("prog") as i32;
+    assert_eq!(s.k.task(s.k.slot_of(child).unwrap()).umask, 0o027);
+    // pread at an offset leaves the description's offset where it was.
+    let prog = open(&mut s, "/bin/prog", O_RDONLY) as usize;
+    assert_eq!(s.call(nr::PREAD64, &[prog, SCRATCH, 3, 1]), 3);
+    assert_eq!(&s.get::<[u8; 3]>(SCRATCH), b"ELF");
+    assert_eq!(s.call(nr::LSEEK, &[prog, 0, SEEK_CUR]), 0);
+    assert_eq!(
+        s.call(nr::PREAD64, &[prog, SCRATCH, 3, usize::MAX]),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(
+        s.call(nr::PWRITE64, &[prog, SCRATCH, 3, 0]),
+        err(Errno::EBADF)
+    );
+    assert_eq!(s.call(nr::PREAD64, &[0, SCRATCH, 3, 0]), err(Errno::ESPIPE));
+    let null = open(&mut s, "/dev/null", O_WRONLY) as usize;
+    assert_eq!(s.call(nr::PWRITE64, &[null, SCRATCH, 3, 100]), 3);
+    // ftruncate: nothing here has a size to set.
+    assert_eq!(s.call(nr::FTRUNCATE, &[null, 0]), err(Errno::EINVAL));
+    assert_eq!(s.call(nr::FTRUNCATE, &[prog, 0]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::FTRUNCATE, &[1, 0]), err(Errno::EINVAL));
+    assert_eq!(s.call(nr::FTRUNCATE, &[9, 0]), err(Errno::EBADF));
+    assert_eq!(
+        s.call(nr::FTRUNCATE, &[null, usize::MAX]),
+        err(Errno::EINVAL)
+    );
+}

@@ -116,6 +116,8 @@ pub struct Task {
     pub brk: usize,
     /// Working directory (a directory of the namespace).
     pub cwd: crate::fs::namespace::Vnode,
+    /// File mode creation mask (umask), inherited.
+    pub umask: u32,
     /// Order in which blocked tasks are served (console readers, futex waiters).
     pub seq: u64,
     /// Unfinished kernel work of the current syscall.
@@ -231,6 +233,7 @@ impl Kernel {
                 // and working directory.
                 let fds = self.fds_take(fds);
                 let cwd = parent.map_or(crate::fs::namespace::Vnode::Root, |p| self.task(p).cwd);
+                let umask = parent.map_or(0o022, |p| self.task(p).umask);
                 self.next_pid += 1;
                 let mut name = [0u8; TASK_NAME_LEN];
                 let n = path.len().min(TASK_NAME_LEN);
@@ -265,6 +268,7 @@ impl Kernel {
                     exit_status: 0,
                     brk: USER_HEAP,
                     cwd,
+                    umask,
                     seq: 0,
                     work: Some(Work::Load {
                         file: index,

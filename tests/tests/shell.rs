@@ -434,6 +434,15 @@ fn files_and_redirection_session() {
         n(q.cmd("cat < /nosuch")),
         "nsh: /nosuch: No such file or directory\n"
     );
+    assert_eq!(
+        n(q.cmd("rm /bin/hello /nosuch")),
+        "rm: cannot remove '/bin/hello': Read-only file system\n\
+         rm: cannot remove '/nosuch': No such file or directory\n"
+    );
+    assert_eq!(
+        n(q.cmd("rm /dev")),
+        "rm: cannot remove '/dev': Is a directory\n"
+    );
     // Redirections for builtins and programs; the shell's own output is back afterwards.
     assert_eq!(q.cmd("echo gone > /dev/null"), "");
     assert_eq!(q.cmd("hello a b > /dev/null"), "");

@@ -329,6 +329,19 @@ pub fn stat(path: &str) -> Result<abi::stat::Stat, Errno> {
     )?;
     Ok(st)
 }
+/// unlink(path): unlinkat(AT_FDCWD, path, 0).
+pub fn unlink(path: &str) -> Result<(), Errno> {
+    let p = cpath(path)?;
+    call(
+        nr::UNLINKAT,
+        &[abi::fcntl::AT_FDCWD as usize, p.as_ptr() as usize, 0],
+    )
+    .map(|_| ())
+}
+/// umask(mask): the previous mask.
+pub fn umask(mask: u32) -> u32 {
+    call(nr::UMASK, &[mask as usize]).unwrap_or(0) as u32
+}
 /// chdir(path).
 pub fn chdir(path: &str) -> Result<(), Errno> {
     let p = cpath(path)?;

@@ -50,11 +50,11 @@ pub struct File {
     /// Where the next read or write starts (a program file's byte, a directory's entry).
     pub offset: u64,
     /// Who opened it and when (what fstat reports for a pipe).
-    uid: u32,
-    gid: u32,
-    time: i64,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) time: i64,
     /// Descriptors (in every process) referring to it.
-    refs: u32,
+    pub(crate) refs: u32,
 }
 
 impl File {

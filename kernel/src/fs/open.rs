@@ -231,6 +231,100 @@ impl Kernel {
         Ok(out as isize)
     }
 
+    /// unlinkat(dirfd, path, flags): nothing here can be removed (EROFS), once the name is
+    /// found and its type matches the call (EISDIR for a directory without AT_REMOVEDIR,
+    /// ENOTDIR for a file with it, EINVAL for `.`).
+    pub fn sys_unlinkat(&mut self, me: usize, dirfd: usize, path: usize, flags: usize) -> R {
+        if flags & !AT_REMOVEDIR != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let env = self.task(me).env;
+        let mut buf = [0u8; PATH_MAX];
+        let n = uaccess::read_cstr(self.arch, &env, path, &mut buf)?;
+        let last = buf[..n].rsplit(|&b| b == b'/').find(|c| !c.is_empty());
+        let v = self.lookup_at(me, dirfd, path, false)?;
+        let rmdir = flags & AT_REMOVEDIR != 0;
+        if rmdir && last == Some(b".".as_slice()) {
+            return Err(Errno::EINVAL);
+        }
+        match (v.is_dir(), rmdir) {
+            (true, false) => Err(Errno::EISDIR),
+            (false, true) => Err(Errno::ENOTDIR),
+            _ => Err(Errno::EROFS),
+        }
+    }
+
+    /// umask(mask): the previous mask.
+    pub fn sys_umask(&mut self, me: usize, mask: usize) -> R {
+        let old = self.task(me).umask;
+        self.task_mut(me).umask = mask as u32 & 0o777;
+        Ok(old as isize)
+    }
+
+    /// pread64/pwrite64: at `off`, leaving the offset alone; ESPIPE where there is no
+    /// offset (console, pipes), EINVAL for a negative one.
+    pub fn sys_pread(
+        &mut self,
+        me: usize,
+        fd: usize,
+        buf: usize,
+        len: usize,
+        off: usize,
+        write: bool,
+    ) -> R {
+        let f = self.file_of(me, fd)?;
+        if matches!(
+            f.node,
+            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_)
+        ) {
+            return Err(Errno::ESPIPE);
+        }
+        if (off as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        if write {
+            if !f.writable() {
+                return Err(Errno::EBADF);
+            }
+            return self.node_write(f, buf, len);
+        }
+        if !f.readable() {
+            return Err(Errno::EBADF);
+        }
+        let at = File {
+            offset: off as u64,
+            ..f
+        };
+        let env = self.task(me).env;
+        match at.node {
+            Node::Prog(i) => {
+                if !uaccess::range_ok(buf, len) {
+                    return Err(Errno::EFAULT);
+                }
+                let bytes = self.romfs.get(i).map_or(&[][..], |(_, b)| b);
+                let from = off.min(bytes.len());
+                let n = len.min(READ_MAX).min(bytes.len() - from);
+                uaccess::copy_out(self.arch, &env, buf, &bytes[from..from + n])?;
+                Ok(n as isize)
+            }
+            _ => self.node_read(me, fd, at, buf, len),
+        }
+    }
+
+    /// ftruncate: only regular files that are open for writing have a size to set, and
+    /// nothing here is one (programs are read-only).
+    pub fn sys_ftruncate(&mut self, me: usize, fd: usize, len: usize) -> R {
+        let f = self.file_of(me, fd)?;
+        if (len as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        match f.node {
+            Node::Prog(_) if f.writable() => Err(Errno::EROFS),
+            _ if !f.writable() => Err(Errno::EBADF),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
     /// read(2) of what the namespace opened.
     pub(crate) fn node_read(&mut self, me: usize, fd: usize, f: File, buf: usize, len: usize) -> R {
         if !uaccess::range_ok(buf, len) {

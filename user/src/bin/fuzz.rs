@@ -484,6 +484,31 @@ const CALLS: &[Call] = &[
         weight: 1,
     },
     Call {
+        nr: nr::UNLINKAT,
+        args: &[Fd, Path, Int],
+        weight: 1,
+    },
+    Call {
+        nr: nr::UMASK,
+        args: &[Int],
+        weight: 1,
+    },
+    Call {
+        nr: nr::PREAD64,
+        args: &[Fd, Ptr, Len, Int],
+        weight: 1,
+    },
+    Call {
+        nr: nr::PWRITE64,
+        args: &[Fd, Ptr, Len, Int],
+        weight: 1,
+    },
+    Call {
+        nr: nr::FTRUNCATE,
+        args: &[Fd, Int],
+        weight: 1,
+    },
+    Call {
         nr: nr::IOCTL,
         args: &[Fd, Int, Ptr],
         weight: 3,

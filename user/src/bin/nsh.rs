@@ -62,6 +62,7 @@ const BUILTINS: &[(&str, &str)] = &[
         "xd FILE [LEN]",
         "hex dump of a file's first LEN bytes (default 4096)",
     ),
+    ("rm PATH...", "remove files"),
     ("cd [DIR]", "change the working directory (default /)"),
     ("pwd", "print the working directory"),
     ("uname [-a]", "the system's name"),
@@ -190,6 +191,7 @@ impl Shell {
             "cat" => cat(&w[1..]),
             "xd" => xd(&w[1..]),
             "cd" => cd(&w[1..]),
+            "rm" => rm(&w[1..]),
             "pwd" => pwd(),
             "uname" => uname(&w[1..]),
             "date" => date(),
@@ -313,6 +315,7 @@ fn is_builtin(w: &str) -> bool {
             | "cat"
             | "xd"
             | "cd"
+            | "rm"
             | "pwd"
             | "uname"
             | "date"
@@ -645,6 +648,22 @@ fn xd(args: &[&str]) -> i32 {
         }
     }
     let _ = sys::close(fd);
+    status
+}
+
+/// `rm PATH...`, with coreutils' messages.
+fn rm(args: &[&str]) -> i32 {
+    if args.is_empty() {
+        println!("rm: missing operand");
+        return 1;
+    }
+    let mut status = 0;
+    for p in args {
+        if let Err(e) = sys::unlink(p) {
+            println!("rm: cannot remove '{}': {}", p, e.text());
+            status = 1;
+        }
+    }
     status
 }
 
