@@ -19,6 +19,8 @@ pub mod nr {
     pub const READ: usize = 63;
     pub const NEWFSTATAT: usize = 79;
     pub const FSTAT: usize = 80;
+    pub const READV: usize = 65;
+    pub const WRITEV: usize = 66;
     pub const PREAD64: usize = 67;
     pub const PWRITE64: usize = 68;
     pub const UMASK: usize = 166;

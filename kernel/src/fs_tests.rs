@@ -533,3 +533,57 @@ fn unlink_umask_pread_and_ftruncate() {
         err(Errno::EINVAL)
     );
 }
+
+/// Put iovecs (address, length) at SCRATCH + 1536; returns their address.
+fn iovecs(s: &mut Sys, v: &[(usize, usize)]) -> usize {
+    let at = SCRATCH + 1536;
+    let mut b = std::vec::Vec::new();
+    for &(base, len) in v {
+        b.extend_from_slice(&(base as u64).to_le_bytes());
+        b.extend_from_slice(&(len as u64).to_le_bytes());
+    }
+    s.put(at, &b);
+    at
+}
+
+#[test]
+fn readv_and_writev_gather_and_scatter() {
+    let mut s = one();
+    let (r, w) = pipe(&mut s, 0);
+    s.put(SCRATCH, b"hello, world");
+    let iov = iovecs(&mut s, &[(SCRATCH, 5), (SCRATCH, 0), (SCRATCH + 5, 7)]);
+    assert_eq!(s.call(nr::WRITEV, &[w, iov, 3]), 12);
+    let dst = SCRATCH + 64;
+    let iov = iovecs(&mut s, &[(dst + 10, 3), (dst, 20)]);
+    assert_eq!(s.call(nr::READV, &[r, iov, 2]), 12);
+    assert_eq!(&s.get::<[u8; 3]>(dst + 10), b"hel");
+    assert_eq!(&s.get::<[u8; 9]>(dst), b"lo, world");
+    // Nothing more in the pipe: a readv whose first iovec finds it empty waits like read.
+    // With data for only part of it, it returns what there was rather than wait.
+    s.put(SCRATCH, b"ab");
+    assert_eq!(s.call(nr::WRITE, &[w, SCRATCH, 2]), 2);
+    let iov = iovecs(&mut s, &[(dst, 2), (dst + 2, 5)]);
+    assert_eq!(s.call(nr::READV, &[r, iov, 2]), 2, "short, not waiting");
+    // Errors: bad descriptor, too many iovecs, a bad iovec array, lengths that overflow.
+    assert_eq!(s.call(nr::WRITEV, &[9, iov, 1]), err(Errno::EBADF));
+    assert_eq!(s.call(nr::WRITEV, &[w, iov, 1025]), err(Errno::EINVAL));
+    assert_eq!(
+        s.call(nr::WRITEV, &[w, 0xffff_ff80_0000_0000, 1]),
+        err(Errno::EFAULT)
+    );
+    let iov = iovecs(
+        &mut s,
+        &[(SCRATCH, usize::MAX / 2), (SCRATCH, usize::MAX / 2)],
+    );
+    assert_eq!(s.call(nr::WRITEV, &[w, iov, 2]), err(Errno::EINVAL));
+    // A bad buffer in the second iovec: what the first moved is returned.
+    let iov = iovecs(&mut s, &[(SCRATCH, 2), (0xffff_ff80_0000_0000, 2)]);
+    assert_eq!(s.call(nr::WRITEV, &[w, iov, 2]), 2);
+    // /dev/zero through readv: bounded per call, a short count.
+    let z = open(&mut s, "/dev/zero", O_RDONLY) as usize;
+    let big: std::vec::Vec<(usize, usize)> = (0..64).map(|_| (SCRATCH - 8192, 4096)).collect();
+    let iov = iovecs(&mut s, &big);
+    let n = s.call(nr::READV, &[z, iov, 64]);
+    assert!((16 * 1024..64 * 4096).contains(&(n as usize)), "{n}");
+    assert_eq!(s.call(nr::READV, &[z, iov, 0]), 0);
+}

@@ -43,6 +43,8 @@ impl Kernel {
         let arch = self.arch;
         Some(match n {
             nr::WRITE => return self.sys_write(me, a[0], a[1], a[2]),
+            nr::READV => return self.sys_rwv(me, a[0], a[1], a[2], false),
+            nr::WRITEV => return self.sys_rwv(me, a[0], a[1], a[2], true),
             nr::READ => return self.sys_read(me, a[0], a[1], a[2]),
             nr::EXIT | nr::EXIT_GROUP => {
                 self.exit_task(me, sys::w_exited(a[0] as i32));
@@ -254,7 +256,7 @@ impl Kernel {
         Ok(0)
     }
 
-    fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
+    pub(crate) fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
         let f = match self.file_of(me, fd) {
             Ok(f) if f.writable() => f,
             Ok(_) => return Some(Err(Errno::EBADF)),
@@ -267,7 +269,7 @@ impl Kernel {
         }
     }
 
-    fn sys_read(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
+    pub(crate) fn sys_read(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
         let f = match self.file_of(me, fd) {
             Ok(f) if f.readable() => f,
             Ok(_) => return Some(Err(Errno::EBADF)),

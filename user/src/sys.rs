@@ -355,6 +355,15 @@ pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
 pub fn getdents64(fd: usize, buf: &mut [u8]) -> Result<usize, Errno> {
     call(nr::GETDENTS64, &[fd, buf.as_mut_ptr() as usize, buf.len()])
 }
+/// writev(fd, iovecs): bytes written (a short count is allowed).
+pub fn writev(fd: usize, bufs: &[&[u8]]) -> Result<usize, Errno> {
+    let mut iov: heapless::Vec<[usize; 2], 16> = heapless::Vec::new();
+    for b in bufs {
+        iov.push([b.as_ptr() as usize, b.len()])
+            .map_err(|_| Errno::EINVAL)?;
+    }
+    call(nr::WRITEV, &[fd, iov.as_ptr() as usize, iov.len()])
+}
 /// fstat(fd): what the descriptor is open on.
 pub fn fstat(fd: usize) -> Result<abi::stat::Stat, Errno> {
     let mut st = abi::stat::Stat::default();

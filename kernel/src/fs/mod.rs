@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod file;
+pub mod iov;
 pub mod namespace;
 pub mod open;
 pub mod pipe;

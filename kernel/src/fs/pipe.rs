@@ -24,6 +24,11 @@ pub struct Pipe {
 }
 
 impl Pipe {
+    /// Bytes buffered.
+    pub fn level(&self) -> usize {
+        self.len
+    }
+
     /// Copy user bytes [uva, uva+n) in at the tail; n must fit.
     fn push_from_user(
         &mut self,

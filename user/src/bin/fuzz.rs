@@ -489,6 +489,16 @@ const CALLS: &[Call] = &[
         weight: 1,
     },
     Call {
+        nr: nr::READV,
+        args: &[Fd, Ptr, Int],
+        weight: 2,
+    },
+    Call {
+        nr: nr::WRITEV,
+        args: &[Fd, Ptr, Int],
+        weight: 2,
+    },
+    Call {
         nr: nr::UMASK,
         args: &[Int],
         weight: 1,
@@ -1070,6 +1080,16 @@ impl Worker {
         // Nor lowering its own priority, which leaves it starved by its peers.
         if nr == nr::SETPRIORITY && (1..PRIO_DEFAULT as usize).contains(&a[2]) {
             a[2] = PRIO_DEFAULT as usize;
+        }
+        // readv and writev: none on what could wait (the console, pipes).
+        if nr == nr::READV || nr == nr::WRITEV {
+            if matches!(
+                self.fds.get(a[0]),
+                Some(Fd::Console | Fd::Read(_) | Fd::Write(_))
+            ) {
+                a[2] = 0;
+            }
+            return;
         }
         if nr != nr::READ && nr != nr::WRITE {
             return;

@@ -856,6 +856,19 @@ fn t_namespace_open_read_list() -> Res {
     for fd in [null, zero, prog, dir] {
         u::close(fd).map_err(ename)?;
     }
+    // writev gathers into one pipe write.
+    let (pr, pw) = u::pipe2(O_CLOEXEC).map_err(ename)?;
+    check!(
+        u::writev(pw, &[b"gath", b"", b"ered"]) == Ok(8),
+        "writev of three pieces"
+    );
+    let mut g = [0u8; 8];
+    check!(
+        u::read(pr, &mut g) == Ok(8) && &g == b"gathered",
+        "what writev wrote"
+    );
+    u::close(pr).map_err(ename)?;
+    u::close(pw).map_err(ename)?;
     // Spawn by path with the child's output into a pipe (a redirection).
     let (r, w) = u::pipe2(O_CLOEXEC).map_err(ename)?;
     let act = [sys::SpawnAction {

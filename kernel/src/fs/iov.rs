@@ -1,0 +1,137 @@
+//! readv and writev: the iovecs one after another through the descriptor's read or write,
+//! stopping short (as POSIX allows) rather than waiting once something has moved, and
+//! bounded per call.
+
+use abi::Errno;
+
+use crate::fs::file::Node;
+use crate::fs::pipe::PIPE_SIZE;
+use crate::{uaccess, Kernel};
+
+type R = Result<isize, Errno>;
+
+/// Most iovecs one call takes (Linux's IOV_MAX).
+pub const IOV_MAX: usize = 1024;
+/// Bytes one call moves at most beyond its first iovec: the copies run with interrupts
+/// masked; a short count is allowed.
+const IOV_BYTES: usize = 16 * 1024;
+/// iovecs copied in at a time.
+const CHUNK: usize = 64;
+
+impl Kernel {
+    /// The iovecs `[start, start + n)` of the array at `iov`, as (base, len) pairs in `raw`.
+    fn iov_chunk(
+        &self,
+        me: usize,
+        iov: usize,
+        start: usize,
+        n: usize,
+        raw: &mut [u8],
+    ) -> Result<(), Errno> {
+        let env = self.task(me).env;
+        let at = iov.checked_add(start * 16).ok_or(Errno::EFAULT)?;
+        uaccess::copy_in(self.arch, &env, at, &mut raw[..n * 16])
+    }
+
+    /// readv (65) and writev (66).
+    pub fn sys_rwv(
+        &mut self,
+        me: usize,
+        fd: usize,
+        iov: usize,
+        cnt: usize,
+        write: bool,
+    ) -> Option<R> {
+        match self.rwv_check(me, fd, iov, cnt) {
+            Ok(()) => {}
+            Err(e) => return Some(Err(e)),
+        }
+        let node = match self.file_of(me, fd) {
+            Ok(f) => f.node,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut raw = [0u8; CHUNK * 16];
+        let mut total: usize = 0;
+        let done = |total: usize, e: Errno| {
+            Some(if total > 0 {
+                Ok(total as isize)
+            } else {
+                Err(e)
+            })
+        };
+        for start in (0..cnt).step_by(CHUNK) {
+            let n = (cnt - start).min(CHUNK);
+            if let Err(e) = self.iov_chunk(me, iov, start, n, &mut raw) {
+                return done(total, e);
+            }
+            for v in raw[..n * 16].chunks_exact(16) {
+                let word = |k: usize| u64::from_le_bytes(v[k..k + 8].try_into().expect("8 bytes"));
+                let (base, len) = (word(0) as usize, word(8) as usize);
+                if len == 0 {
+                    continue;
+                }
+                if total > 0 && (total >= IOV_BYTES || self.would_wait(node, len, write)) {
+                    return Some(Ok(total as isize));
+                }
+                let r = if write {
+                    self.sys_write(me, fd, base, len)
+                } else {
+                    self.sys_read(me, fd, base, len)
+                };
+                match r {
+                    Some(Ok(k)) => {
+                        total += k as usize;
+                        if (k as usize) < len {
+                            return Some(Ok(total as isize));
+                        }
+                    }
+                    Some(Err(e)) => return done(total, e),
+                    // The first iovec with bytes waits (or continues as kernel work): the call
+                    // finishes as that read or write does.
+                    None => return None,
+                }
+            }
+        }
+        Some(Ok(total as isize))
+    }
+
+    /// Before anything moves: the descriptor, the count, the array, and lengths that add up
+    /// to what a result can hold (EINVAL otherwise, as Linux checks them).
+    fn rwv_check(&self, me: usize, fd: usize, iov: usize, cnt: usize) -> Result<(), Errno> {
+        self.file_of(me, fd)?;
+        if cnt > IOV_MAX {
+            return Err(Errno::EINVAL);
+        }
+        let mut raw = [0u8; CHUNK * 16];
+        let mut sum: usize = 0;
+        for start in (0..cnt).step_by(CHUNK) {
+            let n = (cnt - start).min(CHUNK);
+            self.iov_chunk(me, iov, start, n, &mut raw)?;
+            for v in raw[..n * 16].chunks_exact(16) {
+                let len = u64::from_le_bytes(v[8..16].try_into().expect("8 bytes")) as usize;
+                sum = sum
+                    .checked_add(len)
+                    .filter(|&s| s <= isize::MAX as usize)
+                    .ok_or(Errno::EINVAL)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a read or write of `len` on `node` would have to wait now.
+    fn would_wait(&self, node: Node, len: usize, write: bool) -> bool {
+        match node {
+            Node::PipeRead(p) if !write => self.pipes[p]
+                .as_ref()
+                .is_some_and(|x| x.level() == 0 && x.writers > 0),
+            Node::PipeWrite(p) if write => self.pipes[p]
+                .as_ref()
+                .is_some_and(|x| PIPE_SIZE - x.level() < len),
+            Node::Console if write => {
+                crate::fs::console::TX_USER.saturating_sub(self.console.tx.len()) < 2 * len
+            }
+            Node::Console => self.console.rx.is_empty(),
+            _ => false,
+        }
+    }
+}
