@@ -525,7 +525,11 @@ fn unlink_umask_pread_and_ftruncate() {
     assert_eq!(s.call(nr::PWRITE64, &[null, SCRATCH, 3, 100]), 3);
     // ftruncate: nothing here has a size to set.
     assert_eq!(s.call(nr::FTRUNCATE, &[null, 0]), err(Errno::EINVAL));
-    assert_eq!(s.call(nr::FTRUNCATE, &[prog, 0]), err(Errno::EBADF));
+    assert_eq!(
+        s.call(nr::FTRUNCATE, &[prog, 0]),
+        err(Errno::EINVAL),
+        "not writable"
+    );
     assert_eq!(s.call(nr::FTRUNCATE, &[1, 0]), err(Errno::EINVAL));
     assert_eq!(s.call(nr::FTRUNCATE, &[9, 0]), err(Errno::EBADF));
     assert_eq!(
@@ -586,4 +590,50 @@ fn readv_and_writev_gather_and_scatter() {
     let n = s.call(nr::READV, &[z, iov, 64]);
     assert!((16 * 1024..64 * 4096).contains(&(n as usize)), "{n}");
     assert_eq!(s.call(nr::READV, &[z, iov, 0]), 0);
+}
+
+/// Linux's order of checks where a call has several errors at once, and limits found by a
+/// review: many small iovecs are a short count, not one long masked stretch.
+#[test]
+fn errno_order_and_iovec_limits() {
+    let mut s = one();
+    let (r, w) = pipe(&mut s, 0);
+    assert_eq!(s.call(nr::DUP3, &[99, 99, 0]), err(Errno::EINVAL));
+    assert_eq!(s.call(nr::DUP3, &[99, 5, 0]), err(Errno::EBADF));
+    assert_eq!(
+        s.call(nr::PREAD64, &[r, SCRATCH, 1, usize::MAX]),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(s.call(nr::FTRUNCATE, &[99, usize::MAX]), err(Errno::EINVAL));
+    assert_eq!(
+        open(&mut s, "/nosuch/x", O_CREAT | O_WRONLY),
+        err(Errno::ENOENT)
+    );
+    assert_eq!(
+        open(&mut s, "/bin/prog/x", O_CREAT | O_WRONLY),
+        err(Errno::ENOTDIR)
+    );
+    assert_eq!(open(&mut s, "/dev", O_CREAT), err(Errno::EISDIR));
+    let at = path(&mut s, "");
+    assert_eq!(s.call(nr::OPENAT, &[r, at, 0, 0]), err(Errno::ENOENT));
+    assert_eq!(s.call(nr::OPENAT, &[99, at, 0, 0]), err(Errno::ENOENT));
+    // A directory's position can be read back.
+    let d = open(&mut s, "/dev", O_RDONLY) as usize;
+    assert!(s.call(nr::GETDENTS64, &[d, SCRATCH - 4096, 64]) > 0);
+    let pos = s.call(nr::LSEEK, &[d, 0, SEEK_CUR]);
+    assert!(pos > 0);
+    assert_eq!(s.call(nr::LSEEK, &[d, 0, SEEK_END]), err(Errno::EINVAL));
+    // readv on a write end: EBADF even with nothing to move.
+    assert_eq!(s.call(nr::READV, &[w, SCRATCH, 0]), err(Errno::EBADF));
+    // 100 one-byte iovecs: a short count after 32, the rest for the next call.
+    s.put(SCRATCH, b"x");
+    let v: std::vec::Vec<(usize, usize)> = (0..100).map(|_| (SCRATCH, 1)).collect();
+    let iov = iovecs(&mut s, &v);
+    assert_eq!(s.call(nr::WRITEV, &[w, iov, 100]), 32);
+    // F_SETFL changes O_APPEND too.
+    assert_eq!(s.call(nr::FCNTL, &[w, F_SETFL, O_APPEND as usize]), 0);
+    assert_eq!(
+        s.call(nr::FCNTL, &[w, F_GETFL, 0]),
+        (O_WRONLY | O_APPEND) as i64
+    );
 }

@@ -6,7 +6,7 @@ use abi::fcntl::{
     FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_ACCMODE, O_CLOEXEC,
     O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
-use abi::fcntl::{SEEK_CUR, SEEK_END, SEEK_SET};
+use abi::fcntl::{O_APPEND, SEEK_CUR, SEEK_END, SEEK_SET};
 use abi::stat::{makedev, Stat, S_IFCHR, S_IFIFO};
 use abi::sys::SpawnAction;
 use abi::Errno;
@@ -271,16 +271,14 @@ impl Kernel {
     }
 
     pub fn sys_dup3(&mut self, me: usize, old: usize, new: usize, flags: usize) -> R {
-        if flags & !(O_CLOEXEC as usize) != 0 {
+        // Linux's order: flags, the same number twice, the target's range, then the source.
+        if flags & !(O_CLOEXEC as usize) != 0 || old == new {
             return Err(Errno::EINVAL);
         }
-        self.file_of(me, old)?;
         if new >= MAX_FDS {
             return Err(Errno::EBADF);
         }
-        if old == new {
-            return Err(Errno::EINVAL);
-        }
+        self.file_of(me, old)?;
         let file = self.task(me).fds[old].expect("checked").file;
         self.file_ref(file);
         // Whatever `new` was is closed first, silently (as dup2 does).
@@ -316,7 +314,8 @@ impl Kernel {
             F_SETFL => {
                 // Only the status flags this kernel has change; the access mode never does.
                 let file = self.files.slots[d.file as usize].as_mut().expect("live");
-                file.flags = (file.flags & !O_NONBLOCK) | (arg as u32 & O_NONBLOCK);
+                let status = O_NONBLOCK | O_APPEND;
+                file.flags = (file.flags & !status) | (arg as u32 & status);
                 Ok(0)
             }
             _ => Err(Errno::EINVAL),
@@ -340,7 +339,8 @@ impl Kernel {
             _ => return Err(Errno::EINVAL),
         };
         let new = base.checked_add(off as i64).ok_or(Errno::EINVAL)?;
-        if new < 0 || (matches!(f.node, Node::Dir(_)) && whence != SEEK_SET) {
+        // A directory's offset is an entry index: set or read, not counted from the end.
+        if new < 0 || (matches!(f.node, Node::Dir(_)) && whence == SEEK_END) {
             return Err(Errno::EINVAL);
         }
         let d = self.task(me).fds[fd].expect("checked").file;

@@ -17,6 +17,9 @@ pub const IOV_MAX: usize = 1024;
 const IOV_BYTES: usize = 16 * 1024;
 /// iovecs copied in at a time.
 const CHUNK: usize = 64;
+/// iovecs with bytes one call serves at most once something has moved: each is a full read
+/// or write (descriptor, checks, copy, wake-ups).
+const IOV_CALLS: usize = 32;
 
 impl Kernel {
     /// The iovecs `[start, start + n)` of the array at `iov`, as (base, len) pairs in `raw`.
@@ -42,7 +45,7 @@ impl Kernel {
         cnt: usize,
         write: bool,
     ) -> Option<R> {
-        match self.rwv_check(me, fd, iov, cnt) {
+        match self.rwv_check(me, fd, iov, cnt, write) {
             Ok(()) => {}
             Err(e) => return Some(Err(e)),
         }
@@ -52,6 +55,7 @@ impl Kernel {
         };
         let mut raw = [0u8; CHUNK * 16];
         let mut total: usize = 0;
+        let mut calls = 0;
         let done = |total: usize, e: Errno| {
             Some(if total > 0 {
                 Ok(total as isize)
@@ -70,9 +74,14 @@ impl Kernel {
                 if len == 0 {
                     continue;
                 }
-                if total > 0 && (total >= IOV_BYTES || self.would_wait(node, len, write)) {
+                if total > 0
+                    && (total >= IOV_BYTES
+                        || calls >= IOV_CALLS
+                        || self.would_wait(node, len, write))
+                {
                     return Some(Ok(total as isize));
                 }
+                calls += 1;
                 let r = if write {
                     self.sys_write(me, fd, base, len)
                 } else {
@@ -97,8 +106,18 @@ impl Kernel {
 
     /// Before anything moves: the descriptor, the count, the array, and lengths that add up
     /// to what a result can hold (EINVAL otherwise, as Linux checks them).
-    fn rwv_check(&self, me: usize, fd: usize, iov: usize, cnt: usize) -> Result<(), Errno> {
-        self.file_of(me, fd)?;
+    fn rwv_check(
+        &self,
+        me: usize,
+        fd: usize,
+        iov: usize,
+        cnt: usize,
+        write: bool,
+    ) -> Result<(), Errno> {
+        let f = self.file_of(me, fd)?;
+        if !(if write { f.writable() } else { f.readable() }) {
+            return Err(Errno::EBADF);
+        }
         if cnt > IOV_MAX {
             return Err(Errno::EINVAL);
         }

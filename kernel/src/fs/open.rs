@@ -45,6 +45,9 @@ impl Kernel {
         let env = self.task(me).env;
         let mut buf = [0u8; PATH_MAX];
         let n = uaccess::read_cstr(self.arch, &env, path, &mut buf)?;
+        if n == 0 && !empty_ok {
+            return Err(Errno::ENOENT);
+        }
         let absolute = n > 0 && buf[0] == b'/';
         let base = if absolute {
             Vnode::Root
@@ -61,6 +64,34 @@ impl Kernel {
             return Ok(base);
         }
         namespace::resolve(&self.romfs, base, &buf[..n])
+    }
+
+    /// The directory a path's last name would be in.
+    fn parent_of(&self, me: usize, dirfd: usize, path: usize) -> Result<Vnode, Errno> {
+        let env = self.task(me).env;
+        let mut buf = [0u8; PATH_MAX];
+        let n = uaccess::read_cstr(self.arch, &env, path, &mut buf)?;
+        let p = &buf[..n];
+        let trimmed = p
+            .iter()
+            .rposition(|&b| b != b'/')
+            .map_or(&p[..0], |i| &p[..=i]);
+        let dir: &[u8] = match trimmed.iter().rposition(|&b| b == b'/') {
+            Some(0) => b"/",
+            Some(i) => &trimmed[..i],
+            None => b".",
+        };
+        let base = if dir.first() == Some(&b'/') {
+            Vnode::Root
+        } else if dirfd as isize == AT_FDCWD {
+            self.task(me).cwd
+        } else {
+            match self.file_of(me, dirfd)?.node {
+                Node::Dir(v) => v,
+                _ => return Err(Errno::ENOTDIR),
+            }
+        };
+        namespace::resolve(&self.romfs, base, dir)
     }
 
     /// The namespace name of an open descriptor (for AT_EMPTY_PATH).
@@ -88,12 +119,22 @@ impl Kernel {
             return Err(Errno::EINVAL);
         }
         let v = match self.lookup_at(me, dirfd, path, false) {
-            // Nothing can be created here: the namespace is read-only.
-            Err(Errno::ENOENT) if flags & O_CREAT != 0 => return Err(Errno::EROFS),
+            // Nothing can be created here (the namespace is read-only), if the directory the
+            // name would go in exists at all.
+            Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
+                return Err(match self.parent_of(me, dirfd, path) {
+                    Ok(d) if d.is_dir() => Errno::EROFS,
+                    Ok(_) => Errno::ENOTDIR,
+                    Err(e) => e,
+                })
+            }
             r => r?,
         };
         if flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
             return Err(Errno::EEXIST);
+        }
+        if v.is_dir() && flags & O_CREAT != 0 {
+            return Err(Errno::EISDIR);
         }
         let acc = flags & O_ACCMODE;
         let write = acc != O_RDONLY;
@@ -272,15 +313,16 @@ impl Kernel {
         off: usize,
         write: bool,
     ) -> R {
+        // Linux's order: the offset, the descriptor, then whether it has offsets at all.
+        if (off as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
         let f = self.file_of(me, fd)?;
         if matches!(
             f.node,
             Node::Console | Node::PipeRead(_) | Node::PipeWrite(_)
         ) {
             return Err(Errno::ESPIPE);
-        }
-        if (off as i64) < 0 {
-            return Err(Errno::EINVAL);
         }
         if write {
             if !f.writable() {
@@ -311,18 +353,15 @@ impl Kernel {
         }
     }
 
-    /// ftruncate: only regular files that are open for writing have a size to set, and
-    /// nothing here is one (programs are read-only).
+    /// ftruncate: only regular files open for writing have a size to set, and nothing here
+    /// is one: EINVAL (Linux's answer for a descriptor not open for writing too), after a
+    /// negative length (EINVAL) and a bad descriptor (EBADF).
     pub fn sys_ftruncate(&mut self, me: usize, fd: usize, len: usize) -> R {
-        let f = self.file_of(me, fd)?;
         if (len as i64) < 0 {
             return Err(Errno::EINVAL);
         }
-        match f.node {
-            Node::Prog(_) if f.writable() => Err(Errno::EROFS),
-            _ if !f.writable() => Err(Errno::EBADF),
-            _ => Err(Errno::EINVAL),
-        }
+        self.file_of(me, fd)?;
+        Err(Errno::EINVAL)
     }
 
     /// read(2) of what the namespace opened.

@@ -114,6 +114,8 @@ pub fn parse(line: &str, status: i32) -> Result<Command, Error> {
     let mut amp_at: Option<usize> = None;
     // A redirection waiting for its file name: (descriptor, how).
     let mut want: Option<(u8, Redir)> = None;
+    // Whether the word being read has quoted or escaped parts (`'2'>` is not `2>`).
+    let mut quoted = false;
     let end_word = |c: &mut Command,
                     in_word: &mut bool,
                     want: &mut Option<(u8, Redir)>|
@@ -145,30 +147,40 @@ pub fn parse(line: &str, status: i32) -> Result<Command, Error> {
                 i += 1;
             }
             (Some(_), _) => push(&mut c.buf, &[ch])?,
-            (None, b' ' | b'\t') => end_word(&mut c, &mut in_word, &mut want)?,
+            (None, b' ' | b'\t') => {
+                end_word(&mut c, &mut in_word, &mut want)?;
+                quoted = false;
+            }
             (None, b'#') if !in_word => break,
             (None, b'&') => {
                 end_word(&mut c, &mut in_word, &mut want)?;
                 amp_at = Some(i);
             }
             (None, b'<' | b'>') => {
-                if want.is_some() {
-                    return Err(Error::MissingRedirectTarget);
-                }
-                // `2>`: a lone "2" right before the operator names the descriptor.
+                // `2>`: a lone unquoted "2" right before the operator names the descriptor.
                 let start = c.ends.last().copied().unwrap_or(0);
-                let fd = if in_word && &c.buf[start..] == b"2" && ch == b'>' {
+                let fd = if in_word
+                    && !quoted
+                    && want.is_none()
+                    && &c.buf[start..] == b"2"
+                    && ch == b'>'
+                {
                     c.buf.truncate(start);
                     in_word = false;
                     2
                 } else {
+                    // The word before (`cat<a>b`: the file of the first redirection) ends here.
                     end_word(&mut c, &mut in_word, &mut want)?;
+                    if want.is_some() {
+                        return Err(Error::MissingRedirectTarget);
+                    }
                     if ch == b'<' {
                         0
                     } else {
                         1
                     }
                 };
+                quoted = false;
                 let how = if ch == b'<' {
                     Redir::In
                 } else if b.get(i + 1) == Some(&b'>') {
@@ -182,10 +194,12 @@ pub fn parse(line: &str, status: i32) -> Result<Command, Error> {
             (None, b'\'' | b'"') => {
                 quote = Some(ch);
                 in_word = true;
+                quoted = true;
             }
             (None, b'\\') if i + 1 < b.len() => {
                 push(&mut c.buf, &b[i + 1..i + 2])?;
                 in_word = true;
+                quoted = true;
                 i += 1;
             }
             (None, b'$') if b.get(i + 1) == Some(&b'?') => {
@@ -246,6 +260,15 @@ mod tests {
             parse("echo > > x", 0).unwrap_err(),
             Error::MissingRedirectTarget
         );
+        // Redirections written together; a quoted 2 is an argument.
+        let c = parse("cat<a>b", 0).unwrap();
+        assert_eq!(c.words().as_slice(), ["cat"]);
+        let r: std::vec::Vec<_> = c.redirections().collect();
+        assert_eq!(r, [(0, Redir::In, "a"), (1, Redir::Out, "b")]);
+        let c = parse("echo '2'>f x\\2>g", 0).unwrap();
+        assert_eq!(c.words().as_slice(), ["echo", "2", "x2"]);
+        let r: std::vec::Vec<_> = c.redirections().collect();
+        assert_eq!(r, [(1, Redir::Out, "f"), (1, Redir::Out, "g")]);
         let c = parse("cat </dev/null &", 0).unwrap();
         assert!(c.background);
         assert_eq!(c.words().as_slice(), ["cat"]);
