@@ -87,19 +87,6 @@ pub fn now_ns() -> u64 {
 pub fn time() -> i64 {
     clock(abi::sys::CLOCK_REALTIME).tv_sec
 }
-/// Spawn `path` with NUL-separated `args` (argv[0] first; empty = just the name).
-pub fn spawn_raw(path: &str, args: &[u8]) -> Result<i32, Errno> {
-    call(
-        nr::SPAWN,
-        &[
-            path.as_ptr() as usize,
-            path.len(),
-            args.as_ptr() as usize,
-            args.len(),
-        ],
-    )
-    .map(|p| p as i32)
-}
 /// Spawn `path` (a program of /bin by name, or a path) with argv = [path, args...].
 pub fn spawn(path: &str, args: &[&str]) -> Result<i32, Errno> {
     spawn_actions(path, args, &[])

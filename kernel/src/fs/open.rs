@@ -49,16 +49,9 @@ impl Kernel {
             return Err(Errno::ENOENT);
         }
         let absolute = n > 0 && buf[0] == b'/';
-        let base = if absolute {
-            Vnode::Root
-        } else if dirfd as isize == AT_FDCWD {
-            self.task(me).cwd
-        } else {
-            match self.file_of(me, dirfd)?.node {
-                Node::Dir(v) => v,
-                _ if n == 0 && empty_ok => return self.node_vnode(me, dirfd),
-                _ => return Err(Errno::ENOTDIR),
-            }
+        let base = match self.base_dir(me, dirfd, absolute) {
+            Err(Errno::ENOTDIR) if n == 0 && empty_ok => return self.node_vnode(me, dirfd),
+            r => r?,
         };
         if n == 0 && empty_ok {
             return Ok(base);
@@ -81,17 +74,23 @@ impl Kernel {
             Some(i) => &trimmed[..i],
             None => b".",
         };
-        let base = if dir.first() == Some(&b'/') {
-            Vnode::Root
-        } else if dirfd as isize == AT_FDCWD {
-            self.task(me).cwd
-        } else {
-            match self.file_of(me, dirfd)?.node {
-                Node::Dir(v) => v,
-                _ => return Err(Errno::ENOTDIR),
-            }
-        };
+        let base = self.base_dir(me, dirfd, dir.first() == Some(&b'/'))?;
         namespace::resolve(&self.romfs, base, dir)
+    }
+
+    /// Where a path starts: the root for an absolute one, else the working directory
+    /// (AT_FDCWD) or the directory `dirfd` is open on (ENOTDIR if it is not one).
+    fn base_dir(&self, me: usize, dirfd: usize, absolute: bool) -> Result<Vnode, Errno> {
+        if absolute {
+            return Ok(Vnode::Root);
+        }
+        if dirfd as isize == AT_FDCWD {
+            return Ok(self.task(me).cwd);
+        }
+        match self.file_of(me, dirfd)?.node {
+            Node::Dir(v) => Ok(v),
+            _ => Err(Errno::ENOTDIR),
+        }
     }
 
     /// The namespace name of an open descriptor (for AT_EMPTY_PATH).

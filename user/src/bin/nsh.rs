@@ -702,35 +702,13 @@ fn uname(args: &[&str]) -> i32 {
     0
 }
 
-/// `date`: the wall clock in UTC, as `date` prints it.
+/// `date`: the wall clock in UTC, as `date` prints it (`ctime` with the zone before the year).
 fn date() -> i32 {
-    let secs = sys::time();
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    println!(
-        "{} {} {:2} {:02}:{:02}:{:02} UTC {}",
-        WD[days.rem_euclid(7) as usize],
-        MON[(m - 1) as usize],
-        d,
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        y
-    );
+    let c = ulib::util::ctime(sys::time());
+    match c.rsplit_once(' ') {
+        Some((when, year)) => println!("{} UTC {}", when, year),
+        None => println!("{}", c),
+    }
     0
 }
 
