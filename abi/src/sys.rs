@@ -152,6 +152,10 @@ pub mod state {
     }
 }
 
+/// Pipe writes of at most this many bytes go in whole, never interleaved with another
+/// writer's (POSIX PIPE_BUF; Linux's value).
+pub const PIPE_BUF: usize = 4096;
+
 /// Most bytes of arguments spawn accepts (NUL-separated strings, argv[0] included).
 pub const ARG_MAX: usize = 512;
 /// Most arguments (argv[0] included) a program receives; argv[ARGV_MAX] is still NULL.

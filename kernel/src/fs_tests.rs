@@ -75,6 +75,11 @@ fn dup3_replaces_the_target_and_checks_its_arguments() {
     assert_eq!(s.call(nr::DUP3, &[w, r, O_CLOEXEC as usize]), r as i64);
     assert_eq!(s.call(nr::FCNTL, &[r, F_GETFD, 0]), FD_CLOEXEC as i64);
     s.put(SCRATCH, b"x");
+    let ign = abi::signal::SIG_IGN;
+    assert_eq!(
+        crate::tests::signals::sigaction(&mut s, abi::signal::SIGPIPE, ign, 0, 0),
+        0
+    );
     assert_eq!(s.call(nr::WRITE, &[w, SCRATCH, 1]), err(Errno::EPIPE));
     assert_eq!(s.call(nr::DUP3, &[w, w, 0]), err(Errno::EINVAL));
     assert_eq!(

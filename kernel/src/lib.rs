@@ -18,6 +18,7 @@ pub mod syscall;
 pub mod task;
 pub mod uaccess;
 pub mod up;
+pub mod wait;
 pub mod work;
 
 #[cfg(test)]
@@ -30,6 +31,8 @@ mod robust_tests;
 mod shm_tests;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod wait_tests;
 
 use alloc::boxed::Box;
 
@@ -79,8 +82,8 @@ pub struct Kernel {
     /// Earliest wake-up among blocked tasks, recomputed only when `sleepers_dirty`.
     pub next_sleeper: Option<u64>,
     pub sleepers_dirty: bool,
-    /// Futex waiters in arrival order: (physical address, task slot, block sequence).
-    pub futex_q: heapless::Vec<(phys::Pa, usize, u64), MAX_TASKS>,
+    /// Futex waiters, a queue per hash bucket of the word's physical address.
+    pub futex: [wait::WaitQueue; wait::FUTEX_BUCKETS],
     pub romfs: RomFs<'static>,
     /// Boxed: the ring is large and the kernel is built on the boot stack.
     pub log: Box<klog::KLog>,
@@ -110,8 +113,6 @@ pub struct Kernel {
     pub reclaim: Box<work::Reclaim>,
     /// Set by a syscall whose result comes later (its kernel work goes on).
     pub deferred: bool,
-    /// Set by a syscall that blocked and must run again when woken (x0 and pc rewound).
-    pub restart: bool,
     /// A syscall just ran: an interrupt window comes before any work step it left.
     pub work_fresh: bool,
     next_pid: i32,
@@ -140,7 +141,7 @@ impl Kernel {
             timers_dirty: true,
             next_sleeper: None,
             sleepers_dirty: true,
-            futex_q: heapless::Vec::new(),
+            futex: [wait::WaitQueue::new(); wait::FUTEX_BUCKETS],
             romfs,
             log: Box::new(klog::KLog::new()),
             console: Box::default(),
@@ -157,7 +158,6 @@ impl Kernel {
             next_pid: 1,
             reclaim: Box::default(),
             deferred: false,
-            restart: false,
             work_fresh: false,
             asids: [1, 0, 0, 0],
             block_seq: 0,

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use crate::phys::{zero_page, Pa, PAGE_SIZE};
 use crate::task::Attach;
 use crate::up::Access;
+use crate::wait::{WaitId, WaitQueue};
 use crate::work::Work;
 use crate::{uaccess, Kernel};
 use abi::layout::{
@@ -151,6 +152,8 @@ pub struct Segment {
     pub dest: bool,
     /// Still being built by shmget: invisible, but its key is taken.
     pub creating: bool,
+    /// shmget calls for its key waiting until it is built.
+    pub busy: WaitQueue,
 }
 
 /// The id table: SHMMNI slots, each with a sequence number that changes whenever its segment
@@ -199,6 +202,10 @@ impl ShmTable {
 
     pub fn get(&self, slot: usize) -> Option<&Segment> {
         self.slots[slot].as_ref()
+    }
+
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut Segment> {
+        self.slots.get_mut(slot)?.as_mut()
     }
 
     fn seg(&mut self, slot: usize) -> &mut Segment {
@@ -325,8 +332,10 @@ impl Kernel {
                 if self.shm.get(slot).is_some_and(|s| s.creating) {
                     // Another process is still building this key's segment: wait for it,
                     // then look again.
-                    self.block_current(crate::task::Block::ShmBusy { slot }, None);
-                    self.restart = true;
+                    if let Some(r) = self.wait_on(WaitId::ShmBusy(slot as u16), None) {
+                        return r;
+                    }
+                    self.deferred = true;
                     return Ok(0);
                 }
                 // Linux's order: EEXIST, then the size, then permission.
@@ -375,6 +384,7 @@ impl Kernel {
             nattch: 0,
             dest: false,
             creating: true,
+            busy: WaitQueue::new(),
         });
         crate::ktrace!(
             "shmget key={=i32} size={=usize} -> slot {=usize}",
@@ -405,7 +415,7 @@ impl Kernel {
                 let seg = self.shm.seg(slot);
                 seg.creating = false;
                 seg.ctime = now;
-                self.wake_all(crate::task::Block::ShmBusy { slot });
+                self.wake_all(WaitId::ShmBusy(slot as u16));
                 Some(Ok(self.shm.id(slot) as isize))
             }
             Err(e) => {
@@ -417,8 +427,9 @@ impl Kernel {
 
     /// Give up building segment `slot` (out of memory, or its creator died).
     pub(crate) fn shm_create_abort(&mut self, slot: usize) {
+        // The waiters first: their queue goes with the segment.
+        self.wake_all(WaitId::ShmBusy(slot as u16));
         self.shm.destroy(slot, &mut self.pg, &mut self.reclaim);
-        self.wake_all(crate::task::Block::ShmBusy { slot });
     }
 
     pub fn sys_shmat(&mut self, me: usize, id: i32, addr: usize, flg: i32) -> R {
@@ -735,25 +746,6 @@ impl Kernel {
         }
     }
 
-    /// Whether queue entry (slot, seq) is still a task blocked on the futex at `pa`.
-    fn futex_live(&self, slot: usize, pa: Pa, seq: u64) -> bool {
-        self.tasks[slot].as_ref().is_some_and(|t| {
-            t.state == crate::task::State::Blocked
-                && t.block == crate::task::Block::Futex { pa }
-                && t.seq == seq
-        })
-    }
-
-    /// Drop queue entries whose waiters are gone (timed out, killed).
-    fn futex_purge(&mut self) {
-        let q = core::mem::take(&mut self.futex_q);
-        for (pa, s, seq) in q {
-            if self.futex_live(s, pa, seq) {
-                let _ = self.futex_q.push((pa, s, seq));
-            }
-        }
-    }
-
     /// futex(uaddr, FUTEX_WAIT / FUTEX_WAKE, val, timeout): wait/wake keyed by the word's
     /// physical address, so processes that attached a segment at different addresses meet.
     /// Some(result) now, or None after blocking.
@@ -791,31 +783,15 @@ impl Kernel {
                 if u32::from_le_bytes(word) != val as u32 {
                     return Some(Err(Errno::EAGAIN));
                 }
-                self.block_current(crate::task::Block::Futex { pa }, wake_at);
-                let seq = self.task(me).seq;
-                if self.futex_q.is_full() {
-                    self.futex_purge();
-                }
-                // Room is certain after the purge: one live entry per blocked task at most.
-                let _ = self.futex_q.push((pa, me, seq));
-                None
+                self.wait_on(WaitId::Futex(pa), wake_at)
             }
             abi::sys::FUTEX_WAKE => {
                 let max = (val as u32).min(i32::MAX as u32) as usize;
+                // The word's bucket, highest priority first: those waiting on this word.
                 let mut woken = 0;
-                let mut i = 0;
-                while woken < max && i < self.futex_q.len() {
-                    let (qpa, s, seq) = self.futex_q[i];
-                    if qpa != pa {
-                        i += 1;
-                        continue;
-                    }
-                    self.futex_q.remove(i);
-                    // Entries of waiters that timed out or died are dropped on the way.
-                    if self.futex_live(s, pa, seq) {
-                        self.complete(s, 0);
-                        woken += 1;
-                    }
+                for s in self.waiters(WaitId::Futex(pa)).into_iter().take(max) {
+                    self.complete(s, 0);
+                    woken += 1;
                 }
                 Some(Ok(woken as isize))
             }

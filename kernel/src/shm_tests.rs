@@ -1109,7 +1109,7 @@ fn futex_queue_sheds_waiters_that_timed_out() {
         s.switch_to(child);
         assert_eq!(s.frame.x[0] as i64, err(Errno::ETIMEDOUT));
     }
-    assert!(s.k.futex_q.len() <= crate::task::MAX_TASKS);
+    assert!(s.k.futex.iter().all(|q| q.is_empty()));
     // A real waiter is still found and woken exactly once.
     s.call(nr::FUTEX, &[q, sys::FUTEX_WAIT, 0, 0]);
     s.run();
@@ -1324,6 +1324,8 @@ fn an_exit_tears_down_in_steps_at_its_own_priority() {
         steps += 1;
     }
     assert!(steps >= 3, "{steps} steps");
+    // Woken, the parent issues its wait4 again and reaps the child.
+    s.run();
     assert_eq!(s.cur_pid(), Some(1));
     assert_eq!(s.frame.x[0] as i32, c);
     assert_eq!(sys::wtermsig(s.get(SCRATCH)), 9);
@@ -1420,4 +1422,30 @@ fn a_signal_to_a_shmget_waiting_for_its_key_reruns_it_after_the_handler() {
         s.switch_to(b);
         assert_eq!(s.shmget(key as i32, PAGE_SIZE, 0o600) as u64, id);
     }
+}
+
+#[test]
+fn futex_wake_takes_the_highest_priority_waiter_first() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let kids: Vec<i32> = (0..3).map(|_| s.child()).collect();
+    // The last to wait is raised above the others (and above the parent, so it waits
+    // first and is woken by the parent's call below).
+    for &c in &kids {
+        s.switch_to(c);
+        let p = s.shmat(id, 0, 0) as usize;
+        s.call(nr::FUTEX, &[p, sys::FUTEX_WAIT, 0, 0]);
+        s.run();
+    }
+    s.switch_to(1);
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, kids[2] as usize, 120]), 0);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 1, 0]), 1);
+    let blocked = |s: &Sys, pid: i32| {
+        s.k.task(s.k.slot_of(pid).unwrap()).state == crate::task::State::Blocked
+    };
+    assert!(blocked(&s, kids[0]) && blocked(&s, kids[1]) && !blocked(&s, kids[2]));
+    // Among equals, the longest waiting.
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 1, 0]), 1);
+    assert!(!blocked(&s, kids[0]) && blocked(&s, kids[1]));
 }

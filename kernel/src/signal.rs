@@ -10,6 +10,7 @@ use abi::Errno;
 
 use crate::task::{Block, State, Work};
 use crate::up::TrapFrame;
+use crate::wait::OnSignal;
 use crate::{klog, uaccess, Kernel};
 
 type R = Result<isize, Errno>;
@@ -110,7 +111,10 @@ impl Kernel {
         let pid = self.task(slot).pid;
         let name = self.task(slot).name;
         let name = crate::task::name_str(&name);
-        klog!(self, "pid {} ({}): killed by signal {}", pid, name, sig);
+        // A writer whose reader went away ends quietly, as shells have it (`prog | head`).
+        if sig != abi::signal::SIGPIPE {
+            klog!(self, "pid {} ({}): killed by signal {}", pid, name, sig);
+        }
         self.exit_task(slot, abi::sys::w_signaled(sig as i32));
     }
 
@@ -127,12 +131,10 @@ impl Kernel {
             let t = self.task(slot);
             (t.block, t.work, t.wake_at)
         };
-        let moved = match (block, work) {
-            (Block::ConsoleWrite, Some(Work::ConsoleWrite { done, .. })) => done,
-            (Block::PipeWrite { done, .. }, _) => done,
+        let moved = match work {
+            Some(Work::ConsoleWrite { done, .. } | Work::PipeWrite { done, .. }) => done,
             _ => 0,
         };
-        self.task_mut(slot).work = None;
         match block {
             Block::None => {}
             Block::Sleep { rem } => {
@@ -147,19 +149,21 @@ impl Kernel {
                 }
                 self.complete(slot, eintr);
             }
-            Block::Futex { .. } => self.complete(slot, eintr),
-            // shmget waiting for another creator of its key backed up over the `svc` when it
-            // blocked: the handler runs, then the lookup again (the wait is the kernel's,
-            // not one shmget may fail with EINTR).
-            Block::ShmBusy { .. } => self.make_ready(slot),
-            _ if moved > 0 => self.complete(slot, moved as isize),
-            _ if restart => {
-                // The call never wrote x0, so it still holds the first argument: back up
-                // over the `svc` and it runs again.
-                self.task_mut(slot).frame.pc -= 4;
-                self.make_ready(slot);
+            // Calls that moved data return what they moved.
+            Block::On(_) if moved > 0 => {
+                self.task_mut(slot).work = None;
+                self.complete(slot, moved as isize);
             }
-            _ => self.complete(slot, eintr),
+            Block::On(id) => {
+                self.task_mut(slot).work = None;
+                match id.on_signal() {
+                    OnSignal::Eintr => self.complete(slot, eintr),
+                    OnSignal::Restartable if !restart => self.complete(slot, eintr),
+                    // The handler runs, then the call again from the start (it never wrote
+                    // x0, so x0 still holds the first argument).
+                    OnSignal::Restartable | OnSignal::Retry => self.wake(slot),
+                }
+            }
         }
     }
 
@@ -177,9 +181,13 @@ impl Kernel {
             return None; // a default action ends the task at delivery anyway
         }
         match w {
-            Work::ConsoleWrite { done, .. } if done > 0 => Some(Some(done as isize)),
-            Work::ConsoleWrite { .. } if act.flags & SA_RESTART != 0 => Some(None),
-            Work::ConsoleWrite { .. } => Some(Some(Errno::EINTR.to_ret())),
+            Work::ConsoleWrite { done, .. } | Work::PipeWrite { done, .. } if done > 0 => {
+                Some(Some(done as isize))
+            }
+            Work::ConsoleWrite { .. } | Work::PipeWrite { .. } if act.flags & SA_RESTART != 0 => {
+                Some(None)
+            }
+            Work::ConsoleWrite { .. } | Work::PipeWrite { .. } => Some(Some(Errno::EINTR.to_ret())),
             // Creating and freeing memory finish (in bounded steps) before the handler runs.
             Work::ShmCreate { .. }
             | Work::Reclaim { .. }

@@ -26,10 +26,7 @@ impl Kernel {
         let a = a.map(|v| v as usize);
         let r = self.dispatch(me, frame.x[8] as usize, a);
         self.work_fresh = true;
-        if core::mem::take(&mut self.restart) {
-            // Blocked to run again: back over the `svc`, x0 still the first argument.
-            frame.pc -= 4;
-        } else if !core::mem::take(&mut self.deferred) {
+        if !core::mem::take(&mut self.deferred) {
             match r {
                 Some(Ok(v)) => frame.x[0] = v as u64,
                 Some(Err(e)) => frame.x[0] = e.to_ret() as u64,
@@ -294,8 +291,10 @@ impl Kernel {
             return Some(Ok(0));
         }
         if self.console.rx.is_empty() {
-            self.block_current(Block::ConsoleRead { buf, len }, None);
-            return None;
+            if f.nonblock() {
+                return Some(Err(Errno::EAGAIN));
+            }
+            return self.wait_on(crate::wait::WaitId::ConsoleRead, None);
         }
         Some(self.console_take(me, buf, len))
     }
@@ -512,7 +511,7 @@ impl Kernel {
             State::Zombie => sys::state::ZOMBIE,
             State::Blocked => match t.block {
                 Block::Sleep { .. } => sys::state::SLEEPING,
-                Block::Child { .. } => sys::state::WAITING,
+                Block::On(crate::wait::WaitId::Children(_)) => sys::state::WAITING,
                 _ => sys::state::BLOCKED,
             },
         };

@@ -2,7 +2,7 @@
 //! and the scheduling decision made on every return to user mode.
 
 use crate::elf;
-use crate::phys::{page_round_down, page_round_up, write_phys, Pa, PAGE_SIZE};
+use crate::phys::{page_round_down, page_round_up, write_phys, PAGE_SIZE};
 use crate::up::{AddrEnv, Prot, TrapFrame};
 use crate::{klog, uaccess, Kernel};
 use abi::layout::{USER_HEAP, USER_STACK_SIZE, USER_STACK_TOP};
@@ -24,7 +24,8 @@ pub enum State {
     Zombie,
 }
 
-/// Why a blocked task is blocked, with what is needed to finish its syscall.
+/// Why a blocked task is blocked. What its syscall needs to finish is in its registers (the
+/// call runs again when woken) or in its `work`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Block {
     None,
@@ -32,37 +33,8 @@ pub enum Block {
     Sleep {
         rem: usize,
     },
-    /// wait4: pid (-1 = any) and where the status goes.
-    Child {
-        pid: i32,
-        status: usize,
-    },
-    ConsoleRead {
-        buf: usize,
-        len: usize,
-    },
-    /// Waiting for room in the console's transmit ring (the write goes on as `Work`).
-    ConsoleWrite,
-    /// shmget waiting for another process to finish building the segment with its key (the
-    /// call runs again when it is done).
-    ShmBusy {
-        slot: usize,
-    },
-    Futex {
-        pa: Pa,
-    },
-    PipeRead {
-        pipe: usize,
-        buf: usize,
-        len: usize,
-    },
-    /// A write that did not fit: `done` bytes are in so far.
-    PipeWrite {
-        pipe: usize,
-        buf: usize,
-        len: usize,
-        done: usize,
-    },
+    /// On the wait queue of an object.
+    On(crate::wait::WaitId),
 }
 
 pub use crate::work::Work;
@@ -126,6 +98,8 @@ pub struct Task {
     pub sig: crate::signal::Signals,
     /// File descriptors (console, pipe ends).
     pub fds: crate::fs::file::FdTable,
+    /// Its own wait4 waits here for a child to change state.
+    pub children: crate::wait::WaitQueue,
     /// Shared-memory attachments (at most SHMSEG).
     pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
 }
@@ -278,6 +252,7 @@ impl Kernel {
                     sig,
                     attach: heapless::Vec::new(),
                     fds,
+                    children: crate::wait::WaitQueue::new(),
                 });
                 self.make_ready(slot);
                 Ok(pid)
@@ -400,6 +375,7 @@ impl Kernel {
     }
 
     pub fn make_ready(&mut self, slot: usize) {
+        self.unqueue(slot);
         let (prio, timed) = {
             let t = self.task_mut(slot);
             t.state = State::Ready;
@@ -466,6 +442,7 @@ impl Kernel {
         if let Some(w) = self.task_mut(slot).work.take() {
             self.abandon_work(slot, w);
         }
+        self.unqueue(slot);
         self.fds_close_all(slot);
         // The rest (address space, attachments, freed segments) is the dying task's own
         // kernel work, done in bounded steps at its priority; it never returns to user mode.
@@ -551,20 +528,10 @@ impl Kernel {
                 }
             }
         }
-        let parent = if ppid > 0 { self.slot_of(ppid) } else { None };
-        match parent {
+        match if ppid > 0 { self.slot_of(ppid) } else { None } {
             None => self.tasks[slot] = None,
-            Some(p) => {
-                if let Block::Child {
-                    pid: want,
-                    status: uva,
-                } = self.task(p).block
-                {
-                    if want == -1 || want == pid {
-                        self.reap(p, slot, uva);
-                    }
-                }
-            }
+            // A parent in wait4 runs it again and finds the zombie.
+            Some(p) => self.wake_all(crate::wait::WaitId::Children(p as u8)),
         }
         self.timers_dirty = true;
     }
@@ -594,22 +561,6 @@ impl Kernel {
         };
         self.console_flush();
         self.arch.poweroff(code)
-    }
-
-    /// Deliver child `child`'s status to the blocked parent `p` and free the child's slot.
-    fn reap(&mut self, p: usize, child: usize, uva: usize) {
-        let (pid, status) = {
-            let c = self.task(child);
-            (c.pid, c.exit_status)
-        };
-        self.tasks[child] = None;
-        let env = self.task(p).env;
-        let ret = if uva != 0 && uaccess::write_val(self.arch, &env, uva, &status).is_err() {
-            Errno::EFAULT.to_ret()
-        } else {
-            pid as isize
-        };
-        self.complete(p, ret);
     }
 
     /// wait4 for the current task: Some(result) now, or None after blocking.
@@ -646,14 +597,8 @@ impl Kernel {
         if status_uva != 0 && !uaccess::range_ok(status_uva, 4) {
             return Some(Errno::EFAULT.to_ret());
         }
-        self.block_current(
-            Block::Child {
-                pid,
-                status: status_uva,
-            },
-            None,
-        );
-        None
+        self.wait_on(crate::wait::WaitId::Children(me as u8), None)
+            .map(|r| r.unwrap_or_else(|e| e.to_ret()))
     }
 
     /// kill(pid, sig) from `sender` (None: the kernel, e.g. Ctrl-C).

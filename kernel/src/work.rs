@@ -7,7 +7,6 @@
 use alloc::vec::Vec;
 
 use crate::phys::{Pa, PAGE_SIZE};
-use crate::task::Block;
 use crate::up::TrapFrame;
 use crate::Kernel;
 use abi::Errno;
@@ -28,6 +27,13 @@ pub const STEP_FREE: usize = 512;
 pub enum Work {
     /// A console write: `done` of `len` bytes at `buf` are in the transmit ring.
     ConsoleWrite { buf: usize, len: usize, done: usize },
+    /// A pipe write longer than the room there was: `done` of `len` bytes are in pipe `pipe`.
+    PipeWrite {
+        pipe: usize,
+        buf: usize,
+        len: usize,
+        done: usize,
+    },
     /// shmget building the segment in table slot `slot` (allocating and zeroing pages).
     ShmCreate { slot: usize },
     /// A large shmat mapping segment `seg` at `va`: `done` pages mapped so far.
@@ -142,6 +148,12 @@ impl Kernel {
     pub(crate) fn work_step(&mut self, slot: usize, w: Work, frame: &mut TrapFrame) {
         let r = match w {
             Work::ConsoleWrite { buf, len, done } => self.console_write_step(slot, buf, len, done),
+            Work::PipeWrite {
+                pipe,
+                buf,
+                len,
+                done,
+            } => self.pipe_write_step(slot, pipe, buf, len, done, false),
             Work::ShmCreate { slot: seg } => self.shm_create_step(slot, seg),
             Work::Reclaim { ret } => self.reclaim_step(slot, ret),
             Work::Load { file, seg, done } => {
@@ -204,6 +216,7 @@ impl Kernel {
             // The heap and a half-mapped attachment go with the address space; an attachment
             // still on the task's list is detached by exit.
             Work::ConsoleWrite { .. }
+            | Work::PipeWrite { .. }
             | Work::Reclaim { .. }
             | Work::ShmAttach { .. }
             | Work::Brk { .. }
@@ -211,18 +224,6 @@ impl Kernel {
             | Work::Exit { .. } => {}
             Work::ShmCreate { slot: seg } => self.shm_create_abort(seg),
             Work::ShmDetach { seg, ret, .. } => self.shm_detach_abandoned(slot, seg, ret),
-        }
-    }
-
-    /// Wake every task blocked with `block` (they retry their syscall).
-    pub(crate) fn wake_all(&mut self, block: Block) {
-        for s in 0..crate::task::MAX_TASKS {
-            let waiting = self.tasks[s]
-                .as_ref()
-                .is_some_and(|t| t.state == crate::task::State::Blocked && t.block == block);
-            if waiting {
-                self.resume(s);
-            }
         }
     }
 }

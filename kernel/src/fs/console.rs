@@ -4,7 +4,8 @@
 
 use heapless::Deque;
 
-use crate::task::{Block, State, Work, MAX_TASKS};
+use crate::task::{State, Work};
+use crate::wait::{WaitId, WaitQueue};
 use crate::{uaccess, Kernel};
 use abi::sys;
 use abi::Errno;
@@ -96,6 +97,10 @@ pub struct Console {
     pub tx_dropped: usize,
     /// The transmit interrupt is held off while tasks above CONSOLE_TX_PRIO run.
     pub tx_deferred: bool,
+    /// Readers waiting for input.
+    pub readq: WaitQueue,
+    /// Writers waiting for room in the ring.
+    pub writeq: WaitQueue,
 }
 
 impl Default for Console {
@@ -111,6 +116,8 @@ impl Console {
             tx: TxRing::new(),
             tx_dropped: 0,
             tx_deferred: false,
+            readq: WaitQueue::new(),
+            writeq: WaitQueue::new(),
         }
     }
 
@@ -215,16 +222,7 @@ impl Kernel {
         if self.console.tx.len() > TX_LOW {
             return;
         }
-        let mut writers: heapless::Vec<(u64, usize), MAX_TASKS> = (0..MAX_TASKS)
-            .filter_map(|s| {
-                let t = self.tasks[s].as_ref()?;
-                (t.state == State::Blocked && t.block == Block::ConsoleWrite).then_some((t.seq, s))
-            })
-            .collect();
-        writers.sort_unstable();
-        for (_, s) in writers {
-            self.resume(s);
-        }
+        self.wake_all(WaitId::ConsoleWrite);
     }
 
     /// Whether a task above CONSOLE_TX_PRIO is running or ready.
@@ -242,10 +240,10 @@ impl Kernel {
     /// CONSOLE_TX_PRIO, raised to the highest writer blocked on the ring (priority
     /// inheritance: a real-time writer must not wait for tasks between it and the default).
     fn console_tx_prio(&self) -> u8 {
-        self.tasks
-            .iter()
-            .flatten()
-            .filter(|t| t.state == State::Blocked && t.block == Block::ConsoleWrite)
+        self.console
+            .writeq
+            .slots()
+            .filter_map(|s| self.tasks[s].as_ref())
             .map(|t| t.prio)
             .fold(CONSOLE_TX_PRIO, u8::max)
     }
@@ -304,8 +302,7 @@ impl Kernel {
             return Some(Ok(len as isize));
         }
         self.task_mut(me).work = Some(Work::ConsoleWrite { buf, len, done });
-        self.block_current(Block::ConsoleWrite, None);
-        None
+        self.wait_on(WaitId::ConsoleWrite, None)
     }
 
     /// Move buffered console input into task `slot`'s buffer.
@@ -323,28 +320,11 @@ impl Kernel {
         Ok(n as isize)
     }
 
-    /// Give buffered input to blocked readers, the longest-waiting first.
+    /// Input arrived: readers waiting for it read it themselves, the first to run (the
+    /// highest priority, then the longest waiting) first.
     pub fn serve_console_readers(&mut self) {
-        while !self.console.rx.is_empty() {
-            let reader = (0..MAX_TASKS)
-                .filter_map(|s| {
-                    let t = self.tasks[s].as_ref()?;
-                    match t.block {
-                        Block::ConsoleRead { buf, len } if t.state == State::Blocked => {
-                            Some((t.seq, s, buf, len))
-                        }
-                        _ => None,
-                    }
-                })
-                .min();
-            let Some((_, s, buf, len)) = reader else {
-                return;
-            };
-            let ret = match self.console_take(s, buf, len) {
-                Ok(n) => n,
-                Err(e) => e.to_ret(),
-            };
-            self.complete(s, ret);
+        if !self.console.rx.is_empty() {
+            self.wake_all(WaitId::ConsoleRead);
         }
     }
 
