@@ -789,7 +789,10 @@ impl Kernel {
                 let max = (val as u32).min(i32::MAX as u32) as usize;
                 // The word's bucket, highest priority first: those waiting on this word.
                 let mut woken = 0;
-                for s in self.waiters(WaitId::Futex(pa)).into_iter().take(max) {
+                while woken < max {
+                    let Some(s) = self.next_waiter(WaitId::Futex(pa)) else {
+                        break;
+                    };
                     self.complete(s, 0);
                     woken += 1;
                 }

@@ -143,11 +143,32 @@ impl Kernel {
         }
     }
 
-    /// The tasks waiting on `id` in the order they are to be woken: highest priority first,
-    /// then the longest waiting (as POSIX asks of real-time waiters).
-    pub fn waiters(&mut self, id: WaitId) -> heapless::Vec<usize, MAX_TASKS> {
+    /// The task to wake next from `id`: the highest priority, then the longest waiting (as
+    /// POSIX asks of real-time waiters). A scan of the queue's bits, nothing copied: queues
+    /// are short and this runs on every futex wake.
+    pub fn next_waiter(&mut self, id: WaitId) -> Option<usize> {
+        let q = *self.queue_mut(id)?;
+        let mut best: Option<(u8, u64, usize)> = None;
+        for s in q.slots() {
+            let Some(t) = self.tasks[s].as_ref() else {
+                continue;
+            };
+            // A futex bucket holds waiters of other words too.
+            if t.state != State::Blocked || t.block != Block::On(id) {
+                continue;
+            }
+            if best.is_none_or(|(p, seq, _)| t.prio > p || (t.prio == p && t.seq < seq)) {
+                best = Some((t.prio, t.seq, s));
+            }
+        }
+        best.map(|(_, _, s)| s)
+    }
+
+    /// The tasks waiting on `id`, in the order they would be woken.
+    #[cfg(test)]
+    pub fn waiters(&mut self, id: WaitId) -> std::vec::Vec<usize> {
         let q = self.queue_mut(id).map_or(WaitQueue::new(), |q| *q);
-        let mut v: heapless::Vec<(u8, u64, usize), MAX_TASKS> = q
+        let mut v: std::vec::Vec<(u8, u64, usize)> = q
             .slots()
             .filter_map(|s| {
                 let t = self.tasks[s].as_ref()?;
@@ -171,7 +192,8 @@ impl Kernel {
     /// runs its call again (it backed up over nothing yet: x0 still holds the first
     /// argument), finding what it waited for or waiting again.
     pub fn wake_all(&mut self, id: WaitId) {
-        for s in self.waiters(id) {
+        // Waking takes the task off the queue, so this ends.
+        while let Some(s) = self.next_waiter(id) {
             self.wake(s);
         }
     }
