@@ -18,7 +18,6 @@ pub mod syscall;
 pub mod task;
 pub mod uaccess;
 pub mod up;
-pub mod wait;
 pub mod work;
 
 #[cfg(test)]
@@ -83,7 +82,7 @@ pub struct Kernel {
     pub next_sleeper: Option<u64>,
     pub sleepers_dirty: bool,
     /// Futex waiters, a queue per hash bucket of the word's physical address.
-    pub futex: [wait::WaitQueue; wait::FUTEX_BUCKETS],
+    pub futex: [sched::wait::WaitQueue; sched::wait::FUTEX_BUCKETS],
     pub romfs: RomFs<'static>,
     /// Boxed: the ring is large and the kernel is built on the boot stack.
     pub log: Box<klog::KLog>,
@@ -141,7 +140,7 @@ impl Kernel {
             timers_dirty: true,
             next_sleeper: None,
             sleepers_dirty: true,
-            futex: [wait::WaitQueue::new(); wait::FUTEX_BUCKETS],
+            futex: [sched::wait::WaitQueue::new(); sched::wait::FUTEX_BUCKETS],
             romfs,
             log: Box::new(klog::KLog::new()),
             console: Box::default(),

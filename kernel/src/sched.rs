@@ -1,6 +1,8 @@
 //! Ready queue: strict priority (higher first), FIFO within a priority so that a task whose
 //! time slice ends goes behind its peers (round-robin).
 
+pub mod wait;
+
 use heapless::Vec;
 
 use crate::task::MAX_TASKS;

@@ -9,9 +9,9 @@
 use alloc::vec::Vec;
 
 use crate::phys::{zero_page, Pa, PAGE_SIZE};
+use crate::sched::wait::{WaitId, WaitQueue};
 use crate::task::Attach;
 use crate::up::Access;
-use crate::wait::{WaitId, WaitQueue};
 use crate::work::Work;
 use crate::{uaccess, Kernel};
 use abi::layout::{

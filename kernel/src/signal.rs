@@ -8,9 +8,9 @@
 use abi::signal::*;
 use abi::Errno;
 
+use crate::sched::wait::OnSignal;
 use crate::task::{Block, State, Work};
 use crate::up::TrapFrame;
-use crate::wait::OnSignal;
 use crate::{klog, uaccess, Kernel};
 
 type R = Result<isize, Errno>;

@@ -294,7 +294,7 @@ impl Kernel {
             if f.nonblock() {
                 return Some(Err(Errno::EAGAIN));
             }
-            return self.wait_on(crate::wait::WaitId::ConsoleRead, None);
+            return self.wait_on(crate::sched::wait::WaitId::ConsoleRead, None);
         }
         Some(self.console_take(me, buf, len))
     }
@@ -511,7 +511,7 @@ impl Kernel {
             State::Zombie => sys::state::ZOMBIE,
             State::Blocked => match t.block {
                 Block::Sleep { .. } => sys::state::SLEEPING,
-                Block::On(crate::wait::WaitId::Children(_)) => sys::state::WAITING,
+                Block::On(crate::sched::wait::WaitId::Children(_)) => sys::state::WAITING,
                 _ => sys::state::BLOCKED,
             },
         };

@@ -34,7 +34,7 @@ pub enum Block {
         rem: usize,
     },
     /// On the wait queue of an object.
-    On(crate::wait::WaitId),
+    On(crate::sched::wait::WaitId),
 }
 
 pub use crate::work::Work;
@@ -99,7 +99,7 @@ pub struct Task {
     /// File descriptors (console, pipe ends).
     pub fds: crate::fs::file::FdTable,
     /// Its own wait4 waits here for a child to change state.
-    pub children: crate::wait::WaitQueue,
+    pub children: crate::sched::wait::WaitQueue,
     /// Shared-memory attachments (at most SHMSEG).
     pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
 }
@@ -252,7 +252,7 @@ impl Kernel {
                     sig,
                     attach: heapless::Vec::new(),
                     fds,
-                    children: crate::wait::WaitQueue::new(),
+                    children: crate::sched::wait::WaitQueue::new(),
                 });
                 self.make_ready(slot);
                 Ok(pid)
@@ -531,7 +531,7 @@ impl Kernel {
         match if ppid > 0 { self.slot_of(ppid) } else { None } {
             None => self.tasks[slot] = None,
             // A parent in wait4 runs it again and finds the zombie.
-            Some(p) => self.wake_all(crate::wait::WaitId::Children(p as u8)),
+            Some(p) => self.wake_all(crate::sched::wait::WaitId::Children(p as u8)),
         }
         self.timers_dirty = true;
     }
@@ -597,7 +597,7 @@ impl Kernel {
         if status_uva != 0 && !uaccess::range_ok(status_uva, 4) {
             return Some(Errno::EFAULT.to_ret());
         }
-        self.wait_on(crate::wait::WaitId::Children(me as u8), None)
+        self.wait_on(crate::sched::wait::WaitId::Children(me as u8), None)
             .map(|r| r.unwrap_or_else(|e| e.to_ret()))
     }
 

@@ -886,7 +886,7 @@ fn console_writes_block_on_a_full_ring_and_finish_in_steps() {
     let w = s.k.slot_of(writer).unwrap();
     assert_eq!(
         s.k.task(w).block,
-        crate::task::Block::On(crate::wait::WaitId::ConsoleWrite)
+        crate::task::Block::On(crate::sched::wait::WaitId::ConsoleWrite)
     );
     assert!(s.k.console.tx.len() > TX_USER / 2);
     // A kernel message still fits (the reserve) while user bytes cannot.
@@ -1416,7 +1416,7 @@ fn a_blocked_console_writer_is_woken_after_the_ring_drained_while_held_off() {
     let w = s.k.slot_of(writer).unwrap();
     assert_eq!(
         s.k.task(w).block,
-        crate::task::Block::On(crate::wait::WaitId::ConsoleWrite)
+        crate::task::Block::On(crate::sched::wait::WaitId::ConsoleWrite)
     );
     // The UART drains part of the ring (non-deferred): still above TX_LOW, writer blocked.
     for _ in 0..4 {

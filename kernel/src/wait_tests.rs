@@ -2,9 +2,9 @@
 //! the objects behind the queues (pipes, console, children, futex words) keep their rules.
 
 use crate::fs::pipe::PIPE_SIZE;
+use crate::sched::wait::WaitId;
 use crate::task::State;
 use crate::tests::{signals::sigaction, Sys, SCRATCH};
-use crate::wait::WaitId;
 use abi::layout::USER_HEAP;
 use abi::sys::{self, nr, PIPE_BUF};
 use abi::Errno;

@@ -4,8 +4,8 @@
 
 use heapless::Deque;
 
+use crate::sched::wait::{WaitId, WaitQueue};
 use crate::task::{State, Work};
-use crate::wait::{WaitId, WaitQueue};
 use crate::{uaccess, Kernel};
 use abi::sys;
 use abi::Errno;

@@ -8,8 +8,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::fs::file::{Node, MAX_FDS};
+use crate::sched::wait::{WaitId, WaitQueue};
 use crate::task::Work;
-use crate::wait::{WaitId, WaitQueue};
 use crate::{uaccess, Kernel};
 use abi::fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_WRONLY};
 use abi::sys::PIPE_BUF;
