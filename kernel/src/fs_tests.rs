@@ -642,3 +642,67 @@ fn errno_order_and_iovec_limits() {
         (O_WRONLY | O_APPEND) as i64
     );
 }
+
+#[test]
+fn every_kind_of_file_has_each_operation_or_its_errno() {
+    use crate::fs::ops::MapSource;
+    let mut s = one();
+    let (r, w) = pipe(&mut s, 0);
+    let null = open(&mut s, "/dev/null", O_RDWR) as usize;
+    let zero = open(&mut s, "/dev/zero", O_RDWR) as usize;
+    let dir = open(&mut s, "/bin", O_RDONLY | O_DIRECTORY) as usize;
+    let prog = open(&mut s, "/bin/prog", O_RDONLY) as usize;
+    let wfd = open(&mut s, "/dev/console", O_WRONLY) as usize;
+    // (descriptor, lseek, ioctl, mmap)
+    let enotty = err(Errno::ENOTTY);
+    let espipe = err(Errno::ESPIPE);
+    let cases = [
+        (0, espipe, 0, Err(Errno::ENODEV)),
+        (r, espipe, enotty, Err(Errno::ENODEV)),
+        (w, espipe, enotty, Err(Errno::ENODEV)),
+        (null, 0, enotty, Err(Errno::ENODEV)),
+        (zero, 0, enotty, Ok(MapSource::Anonymous)),
+        (dir, 0, enotty, Err(Errno::ENODEV)),
+        (prog, 0, enotty, Err(Errno::ENODEV)),
+    ];
+    for (fd, seek, ioctl, mmap) in cases {
+        assert_eq!(s.call(nr::LSEEK, &[fd, 0, SEEK_SET]), seek, "lseek {fd}");
+        assert_eq!(
+            s.call(nr::IOCTL, &[fd, sys::TIOCGPGRP, SCRATCH]),
+            ioctl,
+            "ioctl {fd}"
+        );
+        let f = s.k.open_of(s.k.current.unwrap(), fd).unwrap();
+        assert_eq!(f.file.node.ops().mmap(&s.k, f), mmap, "mmap {fd}");
+        // Nothing here is a regular file with a size to set.
+        assert_eq!(s.call(nr::FTRUNCATE, &[fd, 0]), err(Errno::EINVAL), "{fd}");
+        // Every kind reports what it is.
+        assert_eq!(s.call(nr::FSTAT, &[fd, SCRATCH]), 0);
+        let mode = s.get::<abi::stat::Stat>(SCRATCH).st_mode & abi::stat::S_IFMT;
+        let want = match fd {
+            _ if fd == r || fd == w => abi::stat::S_IFIFO,
+            _ if fd == dir => abi::stat::S_IFDIR,
+            _ if fd == prog => abi::stat::S_IFREG,
+            _ => abi::stat::S_IFCHR,
+        };
+        assert_eq!(mode, want, "fstat {fd}");
+    }
+    // A directory is not read with read(2); pread needs offsets; the write-only console
+    // description answers the terminal requests like the others.
+    assert_eq!(s.call(nr::READ, &[dir, SCRATCH, 8]), err(Errno::EISDIR));
+    assert_eq!(s.call(nr::PREAD64, &[r, SCRATCH, 8, 0]), espipe);
+    assert_eq!(
+        s.call(nr::PREAD64, &[dir, SCRATCH, 8, 0]),
+        err(Errno::EISDIR)
+    );
+    assert_eq!(s.call(nr::IOCTL, &[wfd, sys::TIOCGPGRP, SCRATCH]), 0);
+    // A directory's link count is the same whether asked by name or by descriptor.
+    assert_eq!(s.call(nr::FSTAT, &[dir, SCRATCH]), 0);
+    let by_fd = s.get::<abi::stat::Stat>(SCRATCH).st_nlink;
+    let p = path(&mut s, "/bin");
+    assert_eq!(
+        s.call(nr::NEWFSTATAT, &[AT_FDCWD as usize, p, SCRATCH, 0]),
+        0
+    );
+    assert_eq!(s.get::<abi::stat::Stat>(SCRATCH).st_nlink, by_fd);
+}

@@ -217,6 +217,19 @@ impl Kernel {
             self.terminate(slot, sig);
             return false;
         }
+        // A call woken to run again but not yet back in the kernel was interrupted before
+        // it moved anything: it runs again after the handler only as SA_RESTART says.
+        if let Some(id) = self.task_mut(slot).rerun.take() {
+            let again = match id.on_signal() {
+                OnSignal::Retry => true,
+                OnSignal::Eintr => false,
+                OnSignal::Restartable => act.flags & SA_RESTART != 0,
+            };
+            if !again {
+                frame.pc += 4;
+                frame.x[0] = Errno::EINTR.to_ret() as u64;
+            }
+        }
         let sf = SigFrame {
             info: SigInfo {
                 signo: sig as i32,

@@ -2,7 +2,6 @@
 //! argument is checked here; user memory is reached only through `uaccess`.
 
 use crate::fs::console::IO_CHUNK;
-use crate::fs::file::Node;
 use crate::task::{Block, State, MAX_ARGS, MAX_TASKS};
 use crate::up::TrapFrame;
 use crate::{uaccess, Kernel};
@@ -16,6 +15,8 @@ impl Kernel {
     /// waker to fill.
     pub fn syscall(&mut self, frame: &mut TrapFrame) {
         let Some(me) = self.current else { return };
+        // A call woken to run again is back in the kernel: it runs again.
+        self.task_mut(me).rerun = None;
         if frame.x[8] as usize == nr::RT_SIGRETURN {
             self.sys_sigreturn(me, frame);
             return;
@@ -119,8 +120,8 @@ impl Kernel {
             nr::GETDENTS64 => self.sys_getdents64(me, a[0], a[1], a[2]),
             nr::UNLINKAT => self.sys_unlinkat(me, a[0], a[1], a[2]),
             nr::UMASK => self.sys_umask(me, a[0]),
-            nr::PREAD64 => self.sys_pread(me, a[0], a[1], a[2], a[3], false),
-            nr::PWRITE64 => self.sys_pread(me, a[0], a[1], a[2], a[3], true),
+            nr::PREAD64 => return self.sys_pread(me, a[0], a[1], a[2], a[3], false),
+            nr::PWRITE64 => return self.sys_pread(me, a[0], a[1], a[2], a[3], true),
             nr::FTRUNCATE => self.sys_ftruncate(me, a[0], a[1]),
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
@@ -254,49 +255,27 @@ impl Kernel {
     }
 
     pub(crate) fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
-        let f = match self.file_of(me, fd) {
-            Ok(f) if f.writable() => f,
-            Ok(_) => return Some(Err(Errno::EBADF)),
-            Err(e) => return Some(Err(e)),
-        };
-        match f.node {
-            Node::Console => self.console_write(me, buf, len),
-            Node::PipeWrite(p) => self.pipe_write(me, p, buf, len, f.nonblock()),
-            _ => Some(self.node_write(f, buf, len)),
-        }
+        self.sys_rw(me, fd, buf, len, true)
     }
 
     pub(crate) fn sys_read(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
-        let f = match self.file_of(me, fd) {
-            Ok(f) if f.readable() => f,
-            Ok(_) => return Some(Err(Errno::EBADF)),
+        self.sys_rw(me, fd, buf, len, false)
+    }
+
+    /// read or write at the description's offset.
+    fn sys_rw(&mut self, me: usize, fd: usize, buf: usize, len: usize, write: bool) -> Option<R> {
+        let f = match self.open_of(me, fd) {
+            Ok(f) => f,
             Err(e) => return Some(Err(e)),
         };
-        match f.node {
-            Node::Console => {}
-            Node::PipeRead(p) => return self.pipe_read(me, p, buf, len, f.nonblock()),
-            _ => return Some(self.node_read(me, fd, f, buf, len)),
-        }
-        let env = self.task(me).env;
-        // The whole buffer must lie in the user range (arithmetic only); its pages are
-        // checked as far as one read can move, so a huge buffer costs no more than a small one.
-        if !uaccess::range_ok(buf, len) {
-            return Some(Err(Errno::EFAULT));
-        }
-        let n = len.min(IO_CHUNK);
-        if let Err(e) = uaccess::check(self.arch, &env, buf, n, crate::up::Access::Write) {
-            return Some(Err(e));
-        }
-        if len == 0 {
-            return Some(Ok(0));
-        }
-        if self.console.rx.is_empty() {
-            if f.nonblock() {
-                return Some(Err(Errno::EAGAIN));
-            }
-            return self.wait_on(crate::sched::wait::WaitId::ConsoleRead, None);
-        }
-        Some(self.console_take(me, buf, len))
+        let io = crate::fs::ops::Io { buf, len, at: None };
+        self.file_rw(me, f, io, write)
+    }
+
+    /// ioctl, through the descriptor: the node's requests (ENOTTY for all but a terminal).
+    fn sys_ioctl(&mut self, me: usize, fd: usize, req: usize, arg: usize) -> R {
+        let f = self.open_of(me, fd)?;
+        f.file.node.ops().ioctl(self, me, f, req, arg)
     }
 
     fn sys_nanosleep(&mut self, me: usize, req: usize, rem: usize) -> Option<R> {

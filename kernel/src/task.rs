@@ -100,6 +100,9 @@ pub struct Task {
     pub fds: crate::fs::file::FdTable,
     /// Its own wait4 waits here for a child to change state.
     pub children: crate::sched::wait::WaitQueue,
+    /// Woken from this queue to run its call again and not yet back in it: a caught signal
+    /// delivered first decides whether the call runs again or fails with EINTR.
+    pub rerun: Option<crate::sched::wait::WaitId>,
     /// Shared-memory attachments (at most SHMSEG).
     pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
 }
@@ -253,6 +256,7 @@ impl Kernel {
                     attach: heapless::Vec::new(),
                     fds,
                     children: crate::sched::wait::WaitQueue::new(),
+                    rerun: None,
                 });
                 self.make_ready(slot);
                 Ok(pid)

@@ -249,3 +249,36 @@ fn a_parent_in_wait4_is_woken_by_its_childs_exit_only() {
     assert_eq!(sys::wexitstatus(s.get(SCRATCH)), 4);
     assert_eq!(s.call(nr::WAIT4, &[usize::MAX, SCRATCH, 0, 0]), a as i64);
 }
+
+#[test]
+fn a_reader_woken_then_signalled_before_it_runs_gets_eintr_unless_sa_restart() {
+    use abi::signal::{SA_RESTART, SIGUSR1};
+    const HANDLER: u64 = 0x40_0000;
+    for (flags, want) in [(0, err(Errno::EINTR)), (SA_RESTART, 2)] {
+        let mut s = Sys::new();
+        s.k.spawn("prog", b"prog\0", None).unwrap();
+        s.run();
+        let c = s.spawn_call("prog") as i32;
+        assert_eq!(sigaction(&mut s, SIGUSR1, HANDLER, flags, 0), 0);
+        let pc = s.frame.pc;
+        s.call(nr::READ, &[0, SCRATCH, 8]);
+        s.run();
+        assert_eq!(s.cur_pid(), Some(c));
+        // Input wakes the reader; a signal comes before it has run again.
+        s.k.console_input(b"hi");
+        assert_eq!(s.call(nr::KILL, &[1, SIGUSR1]), 0);
+        s.call(nr::SCHED_YIELD, &[]);
+        s.run();
+        assert_eq!(s.cur_pid(), Some(1));
+        assert_eq!(s.frame.pc, HANDLER);
+        s.call(nr::RT_SIGRETURN, &[]);
+        if flags == 0 {
+            assert_eq!(s.frame.x[0] as i64, want, "EINTR: nothing was read");
+            assert_eq!(s.frame.pc, pc);
+        } else {
+            assert_eq!(s.frame.pc, pc - 4, "back at the svc");
+            s.run(); // issues the read again
+            assert_eq!(s.frame.x[0] as i64, want, "the input, read again");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 use heapless::Deque;
 
+use crate::fs::ops::{FileOps, Io, Open};
 use crate::sched::wait::{WaitId, WaitQueue};
 use crate::task::{State, Work};
 use crate::{uaccess, Kernel};
@@ -11,6 +12,46 @@ use abi::sys;
 use abi::Errno;
 
 type R = Result<isize, Errno>;
+
+/// The console's inode number (it is not a name of the namespace when opened at boot).
+const INO_CONSOLE: u64 = 2;
+
+/// The console as a file: a terminal (no offsets).
+pub struct ConsoleOps;
+
+impl FileOps for ConsoleOps {
+    fn read(&self, k: &mut Kernel, me: usize, f: Open, io: Io) -> Option<R> {
+        k.console_read(me, f, io)
+    }
+    /// As much as the ring takes now; the rest is kernel work the writer continues
+    /// (waiting while the ring is full) until every byte is in.
+    fn write(&self, k: &mut Kernel, me: usize, _f: Open, io: Io) -> Option<R> {
+        k.console_write_step(me, io.buf, io.len, 0)
+    }
+    /// Root's terminal, as /dev/console is.
+    fn stat(&self, k: &Kernel, f: Open) -> abi::stat::Stat {
+        let t = k.rtc_base as i64;
+        abi::stat::Stat {
+            st_uid: 0,
+            st_gid: 0,
+            st_rdev: abi::stat::makedev(5, 1),
+            st_atime: t,
+            st_mtime: t,
+            st_ctime: t,
+            ..k.file_stat(&f.file, INO_CONSOLE, abi::stat::S_IFCHR | 0o620)
+        }
+    }
+    fn ioctl(&self, k: &mut Kernel, me: usize, _f: Open, req: usize, arg: usize) -> R {
+        k.console_ioctl(me, req, arg)
+    }
+    fn would_wait(&self, k: &Kernel, _f: Open, len: usize, write: bool) -> bool {
+        if write {
+            TX_USER.saturating_sub(k.console.tx.len()) < 2 * len
+        } else {
+            k.console.rx.is_empty()
+        }
+    }
+}
 
 /// Longest piece of console input or output handled at once.
 pub const IO_CHUNK: usize = 256;
@@ -260,15 +301,6 @@ impl Kernel {
         }
     }
 
-    /// write(2) to the console: as much as the ring takes now; the rest is kernel work the
-    /// writer continues (blocking while the ring is full) until every byte is in.
-    pub(crate) fn console_write(&mut self, me: usize, buf: usize, len: usize) -> Option<R> {
-        if !uaccess::range_ok(buf, len) {
-            return Some(Err(Errno::EFAULT));
-        }
-        self.console_write_step(me, buf, len, 0)
-    }
-
     /// One bounded step of a console write: copy what fits (at most the ring's user part).
     /// Some(result) when the write is finished, None when the writer waits for room.
     pub(crate) fn console_write_step(
@@ -330,12 +362,7 @@ impl Kernel {
 
     /// Console ioctls: TIOCSCTTY takes the console for the caller's session, TIOCSPGRP and
     /// TIOCGPGRP set and read the foreground process (the one Ctrl-C interrupts).
-    /// ioctl, through the descriptor: the console's terminal requests; anything else open
-    /// is not a terminal.
-    pub(crate) fn sys_ioctl(&mut self, me: usize, fd: usize, req: usize, arg: usize) -> R {
-        if self.file_of(me, fd)?.node != crate::fs::file::Node::Console {
-            return Err(Errno::ENOTTY);
-        }
+    fn console_ioctl(&mut self, me: usize, req: usize, arg: usize) -> R {
         let env = self.task(me).env;
         match req {
             sys::TIOCGPGRP => uaccess::write_val(self.arch, &env, arg, &self.fg_pid).map(|_| 0),
@@ -357,6 +384,27 @@ impl Kernel {
             }
             _ => Err(Errno::ENOTTY),
         }
+    }
+
+    /// read(2) of the console: what input there is (up to IO_CHUNK), or a wait for some.
+    fn console_read(&mut self, me: usize, f: Open, io: Io) -> Option<R> {
+        let env = self.task(me).env;
+        // The pages are checked as far as one read can move, so a huge buffer costs no
+        // more than a small one.
+        let n = io.len.min(IO_CHUNK);
+        if let Err(e) = uaccess::check(self.arch, &env, io.buf, n, crate::up::Access::Write) {
+            return Some(Err(e));
+        }
+        if io.len == 0 {
+            return Some(Ok(0));
+        }
+        if self.console.rx.is_empty() {
+            if f.file.nonblock() {
+                return Some(Err(Errno::EAGAIN));
+            }
+            return self.wait_on(WaitId::ConsoleRead, None);
+        }
+        Some(self.console_take(me, io.buf, io.len))
     }
 
     /// TIOCSPGRP: only the console's controlling process (its session leader, the shell)

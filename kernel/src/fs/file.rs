@@ -2,22 +2,18 @@
 //! description: FD_CLOEXEC belongs to the descriptor; access mode, status flags and offset
 //! belong to the description, so `dup`'d and inherited descriptors share them.
 
+use abi::fcntl::O_APPEND;
 use abi::fcntl::{
     FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_ACCMODE, O_CLOEXEC,
     O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
-use abi::fcntl::{O_APPEND, SEEK_CUR, SEEK_END, SEEK_SET};
-use abi::stat::{makedev, Stat, S_IFCHR, S_IFIFO};
+use abi::stat::Stat;
 use abi::sys::SpawnAction;
 use abi::Errno;
 
 use crate::{uaccess, Kernel};
 
 use crate::fs::namespace::{Vnode, DEV_PSEUDO};
-
-/// Inode numbers of what the namespace does not name.
-const INO_CONSOLE: u64 = 2;
-const INO_PIPE: u64 = 0x1000;
 
 type R = Result<isize, Errno>;
 
@@ -322,77 +318,47 @@ impl Kernel {
         }
     }
 
-    /// lseek: program files and directories seek (a directory only back to an entry it gave);
-    /// `null` and `zero` stay at 0, as Linux's do; the console and pipes cannot (ESPIPE).
+    /// lseek: the node says where the offset goes (ESPIPE where there is none).
     pub fn sys_lseek(&mut self, me: usize, fd: usize, off: usize, whence: usize) -> R {
-        let f = self.file_of(me, fd)?;
-        let size = match f.node {
-            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_) => return Err(Errno::ESPIPE),
-            Node::Null | Node::Zero => return Ok(0),
-            Node::Prog(i) => self.romfs.get(i).map_or(0, |(_, b)| b.len()) as i64,
-            Node::Dir(_) => 0,
-        };
-        let base = match whence {
-            SEEK_SET => 0,
-            SEEK_CUR => f.offset as i64,
-            SEEK_END => size,
-            _ => return Err(Errno::EINVAL),
-        };
-        let new = base.checked_add(off as i64).ok_or(Errno::EINVAL)?;
-        // A directory's offset is an entry index: set or read, not counted from the end.
-        if new < 0 || (matches!(f.node, Node::Dir(_)) && whence == SEEK_END) {
-            return Err(Errno::EINVAL);
-        }
-        let d = self.task(me).fds[fd].expect("checked").file;
-        self.files.slots[d as usize].as_mut().expect("live").offset = new as u64;
+        let f = self.open_of(me, fd)?;
+        let new = f.file.node.ops().seek(self, f, off as i64, whence)?;
+        self.files.slots[f.id as usize]
+            .as_mut()
+            .expect("live")
+            .offset = new;
         Ok(new as isize)
     }
 
-    /// Move a description's offset on (after a read).
-    pub(crate) fn file_advance(&mut self, me: usize, fd: usize, by: usize) {
-        if let Some(d) = self.task(me).fds[fd] {
-            if let Some(f) = self.files.slots[d.file as usize].as_mut() {
-                f.offset += by as u64;
-            }
+    /// Move description `id`'s offset on (after a read).
+    pub(crate) fn file_advance(&mut self, id: u16, by: usize) {
+        if let Some(f) = self.files.slots[id as usize].as_mut() {
+            f.offset += by as u64;
         }
     }
 
     pub fn sys_fstat(&mut self, me: usize, fd: usize, uva: usize) -> R {
-        let f = self.file_of(me, fd)?;
-        let st = match f.node {
-            // The console is root's terminal, as /dev/console is.
-            Node::Console => Stat {
-                st_ino: INO_CONSOLE,
-                st_mode: S_IFCHR | 0o620,
-                st_rdev: makedev(5, 1),
-                st_atime: self.rtc_base as i64,
-                st_mtime: self.rtc_base as i64,
-                st_ctime: self.rtc_base as i64,
-                ..Stat::default()
-            },
-            Node::PipeRead(p) | Node::PipeWrite(p) => Stat {
-                st_ino: INO_PIPE + p as u64,
-                st_mode: S_IFIFO | 0o600,
-                st_uid: f.uid,
-                st_gid: f.gid,
-                st_atime: f.time,
-                st_mtime: f.time,
-                st_ctime: f.time,
-                ..Stat::default()
-            },
-            Node::Null => self.vnode_stat(Vnode::Null),
-            Node::Zero => self.vnode_stat(Vnode::Zero),
-            Node::Dir(v) => self.vnode_stat(v),
-            Node::Prog(i) => self.vnode_stat(Vnode::Prog(i)),
-        };
-        let st = Stat {
-            st_dev: DEV_PSEUDO,
-            st_nlink: 1,
-            st_blksize: 4096,
-            ..st
-        };
+        let f = self.open_of(me, fd)?;
+        let st = f.file.node.ops().stat(self, f);
         let env = self.task(me).env;
         uaccess::write_val(self.arch, &env, uva, &st).map(|_| 0)
+    }
+
+    /// fstat of what the namespace does not name (the console's own description, pipes):
+    /// what every description has.
+    pub(crate) fn file_stat(&self, f: &File, ino: u64, mode: u32) -> Stat {
+        Stat {
+            st_dev: DEV_PSEUDO,
+            st_ino: ino,
+            st_mode: mode,
+            st_nlink: 1,
+            st_uid: f.uid,
+            st_gid: f.gid,
+            st_blksize: 4096,
+            st_atime: f.time,
+            st_mtime: f.time,
+            st_ctime: f.time,
+            ..Stat::default()
+        }
     }
 
     /// What stat reports for a name of the namespace.
@@ -420,10 +386,6 @@ impl Kernel {
 
     /// The last description open on `node` is gone.
     fn node_closed(&mut self, node: Node) {
-        match node {
-            Node::Console | Node::Null | Node::Zero | Node::Dir(_) | Node::Prog(_) => {}
-            Node::PipeRead(p) => self.pipe_end_closed(p, false),
-            Node::PipeWrite(p) => self.pipe_end_closed(p, true),
-        }
+        node.ops().close(self, node);
     }
 }

@@ -4,8 +4,6 @@
 
 use abi::Errno;
 
-use crate::fs::file::Node;
-use crate::fs::pipe::PIPE_SIZE;
 use crate::{uaccess, Kernel};
 
 type R = Result<isize, Errno>;
@@ -49,8 +47,8 @@ impl Kernel {
             Ok(()) => {}
             Err(e) => return Some(Err(e)),
         }
-        let node = match self.file_of(me, fd) {
-            Ok(f) => f.node,
+        let f = match self.open_of(me, fd) {
+            Ok(f) => f,
             Err(e) => return Some(Err(e)),
         };
         let mut raw = [0u8; CHUNK * 16];
@@ -77,7 +75,7 @@ impl Kernel {
                 if total > 0
                     && (total >= IOV_BYTES
                         || calls >= IOV_CALLS
-                        || self.would_wait(node, len, write))
+                        || f.file.node.ops().would_wait(self, f, len, write))
                 {
                     return Some(Ok(total as isize));
                 }
@@ -135,22 +133,5 @@ impl Kernel {
             }
         }
         Ok(())
-    }
-
-    /// Whether a read or write of `len` on `node` would have to wait now.
-    fn would_wait(&self, node: Node, len: usize, write: bool) -> bool {
-        match node {
-            Node::PipeRead(p) if !write => self.pipes[p]
-                .as_ref()
-                .is_some_and(|x| x.level() == 0 && x.writers > 0),
-            Node::PipeWrite(p) if write => self.pipes[p]
-                .as_ref()
-                .is_some_and(|x| PIPE_SIZE - x.level() < len),
-            Node::Console if write => {
-                crate::fs::console::TX_USER.saturating_sub(self.console.tx.len()) < 2 * len
-            }
-            Node::Console => self.console.rx.is_empty(),
-            _ => false,
-        }
     }
 }

@@ -1,21 +1,19 @@
-//! Path calls (openat, newfstatat, chdir, getcwd, getdents64) and reads and writes of what
-//! the namespace opens (`/dev/null`, `/dev/zero`, `/bin` programs, directories).
+//! Path calls (openat, newfstatat, chdir, getcwd, getdents64), pread/pwrite and ftruncate,
+//! and the operations of the namespace's directories and `/bin` programs.
 
 use abi::fcntl::*;
 use abi::Errno;
 
-use crate::fs::file::{File, Node};
+use crate::fs::file::Node;
 use crate::fs::namespace::{self, Vnode, PATH_MAX};
+use crate::fs::ops::{seek_in, FileOps, Io, Open};
 use crate::{uaccess, Kernel};
 
 type R = Result<isize, Errno>;
 
-/// Bytes a read of `/dev/zero` or a program file moves at most per call: the copy runs with
-/// interrupts masked, and a short read is allowed (a few thousand instructions).
+/// Bytes a read of a program file moves at most per call: the copy runs with interrupts
+/// masked, and a short read is allowed (a few thousand instructions).
 const READ_MAX: usize = 16 * 1024;
-
-/// What `/dev/zero` reads as, a page at a time.
-static ZEROS: [u8; 4096] = [0; 4096];
 
 /// The open flags this kernel knows; any other bit is EINVAL.
 const OPEN_FLAGS: u32 = O_ACCMODE
@@ -233,6 +231,7 @@ impl Kernel {
     /// getdents64(fd, buf, len): as many `linux_dirent64` records as fit, 0 at the end,
     /// EINVAL when not even the next one fits.
     pub fn sys_getdents64(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> R {
+        let id = self.open_of(me, fd)?.id;
         let f = self.file_of(me, fd)?;
         let Node::Dir(dir) = f.node else {
             return Err(Errno::ENOTDIR);
@@ -267,7 +266,7 @@ impl Kernel {
             out += reclen;
             at += 1;
         }
-        self.file_advance(me, fd, at - f.offset as usize);
+        self.file_advance(id, at - f.offset as usize);
         Ok(out as isize)
     }
 
@@ -311,98 +310,119 @@ impl Kernel {
         len: usize,
         off: usize,
         write: bool,
-    ) -> R {
-        // Linux's order: the offset, the descriptor, then whether it has offsets at all.
+    ) -> Option<R> {
+        // Linux's order: the offset, the descriptor, whether it has offsets, the mode.
         if (off as i64) < 0 {
-            return Err(Errno::EINVAL);
+            return Some(Err(Errno::EINVAL));
         }
-        let f = self.file_of(me, fd)?;
-        if matches!(
-            f.node,
-            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_)
-        ) {
-            return Err(Errno::ESPIPE);
-        }
-        if write {
-            if !f.writable() {
-                return Err(Errno::EBADF);
-            }
-            return self.node_write(f, buf, len);
-        }
-        if !f.readable() {
-            return Err(Errno::EBADF);
-        }
-        let at = File {
-            offset: off as u64,
-            ..f
+        let f = match self.open_of(me, fd) {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
         };
-        let env = self.task(me).env;
-        match at.node {
-            Node::Prog(i) => {
-                if !uaccess::range_ok(buf, len) {
-                    return Err(Errno::EFAULT);
-                }
-                let bytes = self.romfs.get(i).map_or(&[][..], |(_, b)| b);
-                let from = off.min(bytes.len());
-                let n = len.min(READ_MAX).min(bytes.len() - from);
-                uaccess::copy_out(self.arch, &env, buf, &bytes[from..from + n])?;
-                Ok(n as isize)
-            }
-            _ => self.node_read(me, fd, at, buf, len),
+        let ops = f.file.node.ops();
+        if let Err(e) = ops.seek(self, f, 0, SEEK_CUR) {
+            return Some(Err(e));
         }
+        let io = Io {
+            buf,
+            len,
+            at: Some(off as u64),
+        };
+        self.file_rw(me, f, io, write)
     }
 
-    /// ftruncate: only regular files open for writing have a size to set, and nothing here
-    /// is one: EINVAL (Linux's answer for a descriptor not open for writing too), after a
-    /// negative length (EINVAL) and a bad descriptor (EBADF).
+    /// ftruncate: only regular files open for writing have a size to set (EINVAL for a
+    /// descriptor not open for writing, as Linux), after a negative length (EINVAL) and a
+    /// bad descriptor (EBADF).
     pub fn sys_ftruncate(&mut self, me: usize, fd: usize, len: usize) -> R {
         if (len as i64) < 0 {
             return Err(Errno::EINVAL);
         }
-        self.file_of(me, fd)?;
-        Err(Errno::EINVAL)
+        let f = self.open_of(me, fd)?;
+        if !f.file.writable() {
+            return Err(Errno::EINVAL);
+        }
+        f.file.node.ops().truncate(self, f, len as u64)
     }
 
-    /// read(2) of what the namespace opened.
-    pub(crate) fn node_read(&mut self, me: usize, fd: usize, f: File, buf: usize, len: usize) -> R {
-        if !uaccess::range_ok(buf, len) {
-            return Err(Errno::EFAULT);
-        }
-        let env = self.task(me).env;
-        let n = match f.node {
-            Node::Null => 0,
-            Node::Zero => {
-                let n = len.min(READ_MAX);
-                let mut done = 0;
-                while done < n {
-                    let k = (n - done).min(ZEROS.len());
-                    uaccess::copy_out(self.arch, &env, buf + done, &ZEROS[..k])?;
-                    done += k;
-                }
-                n
-            }
-            Node::Prog(i) => {
-                let bytes = self.romfs.get(i).map_or(&[][..], |(_, b)| b);
-                let from = (f.offset as usize).min(bytes.len());
-                let n = len.min(READ_MAX).min(bytes.len() - from);
-                uaccess::copy_out(self.arch, &env, buf, &bytes[from..from + n])?;
-                self.file_advance(me, fd, n);
-                n
-            }
-            Node::Dir(_) => return Err(Errno::EISDIR),
-            Node::Console | Node::PipeRead(_) | Node::PipeWrite(_) => return Err(Errno::EBADF),
+    /// A read or write through description `f`: the access mode (EBADF) and the user range
+    /// (EFAULT) checked, then the node's operation.
+    pub(crate) fn file_rw(&mut self, me: usize, f: Open, io: Io, write: bool) -> Option<R> {
+        let allowed = if write {
+            f.file.writable()
+        } else {
+            f.file.readable()
         };
-        Ok(n as isize)
-    }
-
-    /// write(2) to what the namespace opened: `null` and `zero` take everything.
-    pub(crate) fn node_write(&mut self, f: File, buf: usize, len: usize) -> R {
-        if !uaccess::range_ok(buf, len) {
-            return Err(Errno::EFAULT);
+        if !allowed {
+            return Some(Err(Errno::EBADF));
         }
-        match f.node {
-            Node::Null | Node::Zero => Ok(len as isize),
-            _ => Err(Errno::EBADF),
+        if !uaccess::range_ok(io.buf, io.len) {
+            return Some(Err(Errno::EFAULT));
+        }
+        let ops = f.file.node.ops();
+        if write {
+            ops.write(self, me, f, io)
+        } else {
+            ops.read(self, me, f, io)
+        }
+    }
+}
+
+/// Directories of the namespace: listed with getdents64, whose position the offset is.
+pub struct DirOps;
+
+impl FileOps for DirOps {
+    fn read(&self, _k: &mut Kernel, _me: usize, _f: Open, _io: Io) -> Option<R> {
+        Some(Err(Errno::EISDIR))
+    }
+    /// An entry index: set or read, not counted from the end.
+    fn seek(&self, _k: &Kernel, f: Open, off: i64, whence: usize) -> Result<u64, Errno> {
+        if whence == SEEK_END {
+            return Err(Errno::EINVAL);
+        }
+        seek_in(f, off, whence, 0)
+    }
+    fn stat(&self, k: &Kernel, f: Open) -> abi::stat::Stat {
+        match f.file.node {
+            Node::Dir(v) => k.vnode_stat(v),
+            _ => abi::stat::Stat::default(),
+        }
+    }
+}
+
+/// The programs of `/bin`: read-only files of the rom file system.
+pub struct ProgOps;
+
+impl ProgOps {
+    fn bytes(k: &Kernel, f: Open) -> &'static [u8] {
+        match f.file.node {
+            Node::Prog(i) => k.romfs.get(i).map_or(&[][..], |(_, b)| b),
+            _ => &[],
+        }
+    }
+}
+
+impl FileOps for ProgOps {
+    fn read(&self, k: &mut Kernel, me: usize, f: Open, io: Io) -> Option<R> {
+        let bytes = Self::bytes(k, f);
+        let from = (io.at.unwrap_or(f.file.offset) as usize).min(bytes.len());
+        let n = io.len.min(READ_MAX).min(bytes.len() - from);
+        let env = k.task(me).env;
+        if let Err(e) = uaccess::copy_out(k.arch, &env, io.buf, &bytes[from..from + n]) {
+            return Some(Err(e));
+        }
+        if io.at.is_none() {
+            k.file_advance(f.id, n);
+        }
+        Some(Ok(n as isize))
+    }
+    fn seek(&self, k: &Kernel, f: Open, off: i64, whence: usize) -> Result<u64, Errno> {
+        seek_in(f, off, whence, Self::bytes(k, f).len() as u64)
+    }
+    fn stat(&self, k: &Kernel, f: Open) -> abi::stat::Stat {
+        match f.file.node {
+            Node::Prog(i) => k.vnode_stat(Vnode::Prog(i)),
+            _ => abi::stat::Stat::default(),
         }
     }
 }

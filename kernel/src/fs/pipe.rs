@@ -8,6 +8,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::fs::file::{Node, MAX_FDS};
+use crate::fs::ops::{FileOps, Io, Open};
 use crate::sched::wait::{WaitId, WaitQueue};
 use crate::task::Work;
 use crate::{uaccess, Kernel};
@@ -70,6 +71,53 @@ impl Pipe {
 }
 
 type R = Result<isize, Errno>;
+
+/// Inode numbers of pipes (the pipe's index added).
+const INO_PIPE: u64 = 0x1000;
+
+/// Either end of a pipe as a file: no offsets; the last end closed wakes the other side.
+pub struct PipeOps;
+
+impl FileOps for PipeOps {
+    fn read(&self, k: &mut Kernel, me: usize, f: Open, io: Io) -> Option<R> {
+        match f.file.node {
+            Node::PipeRead(p) => k.pipe_read(me, p, io.buf, io.len, f.file.nonblock()),
+            _ => Some(Err(Errno::EBADF)),
+        }
+    }
+    fn write(&self, k: &mut Kernel, me: usize, f: Open, io: Io) -> Option<R> {
+        match f.file.node {
+            Node::PipeWrite(p) => k.pipe_write_step(me, p, io.buf, io.len, 0, f.file.nonblock()),
+            _ => Some(Err(Errno::EBADF)),
+        }
+    }
+    /// Opened by whoever made it, when they made it.
+    fn stat(&self, k: &Kernel, f: Open) -> abi::stat::Stat {
+        let p = match f.file.node {
+            Node::PipeRead(p) | Node::PipeWrite(p) => p,
+            _ => 0,
+        };
+        k.file_stat(&f.file, INO_PIPE + p as u64, abi::stat::S_IFIFO | 0o600)
+    }
+    fn close(&self, k: &mut Kernel, node: Node) {
+        match node {
+            Node::PipeRead(p) => k.pipe_end_closed(p, false),
+            Node::PipeWrite(p) => k.pipe_end_closed(p, true),
+            _ => {}
+        }
+    }
+    fn would_wait(&self, k: &Kernel, f: Open, len: usize, write: bool) -> bool {
+        match (f.file.node, write) {
+            (Node::PipeRead(p), false) => k.pipes[p]
+                .as_ref()
+                .is_some_and(|x| x.level() == 0 && x.writers > 0),
+            (Node::PipeWrite(p), true) => k.pipes[p]
+                .as_ref()
+                .is_some_and(|x| PIPE_SIZE - x.level() < len),
+            _ => false,
+        }
+    }
+}
 
 impl Kernel {
     pub fn sys_pipe2(&mut self, me: usize, fds_uva: usize, flags: usize) -> R {
@@ -152,24 +200,10 @@ impl Kernel {
         }
     }
 
-    /// write(2) on pipe `p`. Up to PIPE_BUF bytes go in at once or not at all (never
+    /// write(2) on pipe `p`: up to PIPE_BUF bytes go in at once or not at all (never
     /// interleaved with another writer's); more go in as room appears, the rest of the call
     /// continuing as the writer's own kernel work. Some(result) now, None when it waits.
-    pub fn pipe_write(
-        &mut self,
-        me: usize,
-        p: usize,
-        buf: usize,
-        len: usize,
-        nonblock: bool,
-    ) -> Option<R> {
-        if !uaccess::range_ok(buf, len) {
-            return Some(Err(Errno::EFAULT));
-        }
-        self.pipe_write_step(me, p, buf, len, 0, nonblock)
-    }
-
-    /// One step of a pipe write with `done` bytes in so far: at most a pipe's worth copied.
+    /// A step of it with `done` bytes in so far: at most a pipe's worth copied.
     pub(crate) fn pipe_write_step(
         &mut self,
         me: usize,
@@ -241,11 +275,8 @@ impl Kernel {
         nonblock: bool,
     ) -> Option<R> {
         let env = self.task(me).env;
-        // The whole buffer must lie in the user range (arithmetic only); its pages are
-        // checked as far as one read can move, so a huge buffer costs no more than a small one.
-        if !uaccess::range_ok(buf, len) {
-            return Some(Err(Errno::EFAULT));
-        }
+        // Its pages are checked as far as one read can move, so a huge buffer costs no
+        // more than a small one.
         let n = len.min(PIPE_SIZE);
         if let Err(e) = uaccess::check(self.arch, &env, buf, n, crate::up::Access::Write) {
             return Some(Err(e));

@@ -201,8 +201,12 @@ impl Kernel {
     /// Wake the blocked task `slot` to continue (see `wake_all`).
     pub fn wake(&mut self, slot: usize) {
         debug_assert_ne!(self.current, Some(slot), "the running task's frame is live");
-        if self.task(slot).work.is_none() {
-            self.task_mut(slot).frame.pc -= 4;
+        let t = self.task_mut(slot);
+        if t.work.is_none() {
+            t.frame.pc -= 4;
+            if let Block::On(id) = t.block {
+                t.rerun = Some(id);
+            }
         }
         self.make_ready(slot);
     }
