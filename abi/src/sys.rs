@@ -216,6 +216,9 @@ pub struct MemInfo {
     /// The longest the kernel ran with interrupts masked since boot, or since the last
     /// `meminfo` that asked for a reset (MEMINFO_RESET_MASKED), in nanoseconds.
     pub max_masked_ns: u64,
+    /// Open file descriptions in use, and the system-wide limit (ENFILE past it).
+    pub files_used: u64,
+    pub files_max: u64,
 }
 
 /// `meminfo` flag: start the longest-masked-stretch measurement again after reading it.

@@ -15,8 +15,6 @@ impl Kernel {
     /// waker to fill.
     pub fn syscall(&mut self, frame: &mut TrapFrame) {
         let Some(me) = self.current else { return };
-        // A call woken to run again is back in the kernel: it runs again.
-        self.task_mut(me).rerun = None;
         if frame.x[8] as usize == nr::RT_SIGRETURN {
             self.sys_sigreturn(me, frame);
             return;
@@ -37,7 +35,10 @@ impl Kernel {
     }
 
     fn dispatch(&mut self, me: usize, n: usize, a: [usize; 6]) -> Option<R> {
-        let env = self.task(me).env;
+        let t = self.task_mut(me);
+        // A call woken to run again is back: a signal can no longer cut it short that way.
+        t.rerun = None;
+        let env = t.env;
         let arch = self.arch;
         Some(match n {
             nr::WRITE => return self.sys_write(me, a[0], a[1], a[2]),
@@ -158,6 +159,8 @@ impl Kernel {
                     kernel_bss: self.image[3],
                     shm_pages: self.shm.pages as u64,
                     max_masked_ns: arch.max_masked_ns(a[1] & sys::MEMINFO_RESET_MASKED != 0),
+                    files_used: self.files.used() as u64,
+                    files_max: crate::fs::file::MAX_FILES as u64,
                 };
                 uaccess::write_val(arch, &env, a[0], &m).map(|_| 0)
             }

@@ -282,3 +282,29 @@ fn a_reader_woken_then_signalled_before_it_runs_gets_eintr_unless_sa_restart() {
         }
     }
 }
+
+#[test]
+fn a_signal_after_the_call_ran_again_leaves_it_alone() {
+    use abi::signal::SIGUSR1;
+    const HANDLER: u64 = 0x40_0000;
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    let c = s.spawn_call("prog") as i32;
+    assert_eq!(sigaction(&mut s, SIGUSR1, HANDLER, 0, 0), 0);
+    s.frame.pc = 0x40_0100;
+    s.call(nr::READ, &[0, SCRATCH, 8]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(c));
+    s.k.console_input(b"hi");
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run(); // pid 1 reads again and gets the input
+    assert_eq!(s.cur_pid(), Some(1));
+    assert_eq!((s.frame.pc, s.frame.x[0]), (0x40_0100, 2));
+    // Later, in user mode, a signal: the handler returns to where the task was.
+    s.k.kill(None, 1, SIGUSR1).unwrap();
+    s.run();
+    assert_eq!(s.frame.pc, HANDLER);
+    s.call(nr::RT_SIGRETURN, &[]);
+    assert_eq!((s.frame.pc, s.frame.x[0]), (0x40_0100, 2));
+}

@@ -174,6 +174,54 @@ impl Qemu {
     }
 }
 
+/// What the system holds at a shell prompt beyond its tasks: pages (the kernel's own and
+/// the shared-memory objects') and open file descriptions. A test that ends with more than
+/// it began with leaked something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub pages: u64,
+    pub files: u64,
+}
+
+impl Qemu {
+    /// Type `free` at the prompt and read what is held.
+    pub fn held(&mut self) -> Held {
+        let at = self.out.len();
+        self.type_str("free\r");
+        let start = self.expect_from(at, "Tasks hold ", 20);
+        let end = self.expect_from(start, "nsh> ", 20);
+        let text = self.out[at..end].to_string();
+        let field = |label: &str, col: usize| -> u64 {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} line in {text:?}"));
+            line.split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .nth(col)
+                .unwrap_or_else(|| panic!("no number {col} in {line:?}"))
+        };
+        Held {
+            pages: field("Pages:", 1) - field("Tasks hold", 0),
+            files: field("Files:", 1),
+        }
+    }
+
+    /// Wait for the system to settle (exits torn down, the log quiet), then check that it
+    /// holds what it held at `base`.
+    pub fn assert_held(&mut self, base: Held) {
+        let mut now = self.held();
+        for _ in 0..20 {
+            if now == base {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            now = self.held();
+        }
+        panic!("held {now:?} after the test, {base:?} before");
+    }
+}
+
 impl Drop for Qemu {
     fn drop(&mut self) {
         let _ = Command::new("kill")

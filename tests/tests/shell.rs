@@ -1,13 +1,42 @@
 //! Integration tests that type at the serial console shell as a person would and read the
 //! replies: the IPC utilities, error paths, line editing, Ctrl-C, pastes, jobs.
 
-use systest::Qemu;
+use systest::{Held, Qemu};
 
-/// A booted system at its first prompt.
-fn shell() -> Qemu {
+/// A booted system at its first prompt, with what it holds there noted: when the test ends
+/// (without failing), the pages and open file descriptions must be back to that.
+fn shell() -> Session {
     let mut q = Qemu::boot(&[], 120);
     q.expect("nsh> ", 60);
-    q
+    let base = q.held();
+    Session { q, base }
+}
+
+struct Session {
+    q: Qemu,
+    base: Held,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Qemu;
+    fn deref(&self) -> &Qemu {
+        &self.q
+    }
+}
+
+impl std::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut Qemu {
+        &mut self.q
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let base = self.base;
+            self.q.assert_held(base);
+        }
+    }
 }
 
 impl ShellExt for Qemu {

@@ -757,6 +757,21 @@ fn free() -> i32 {
         m.heap_used,
         m.heap_total - m.heap_used
     );
+    println!(
+        "Files: {:10} {:10} {:10}   (open file descriptions)",
+        m.files_max,
+        m.files_used,
+        m.files_max - m.files_used
+    );
+    // What the tasks hold (as ps counts it), one bounded call per task: what is used beyond
+    // it is the kernel's own and the shared-memory segments'.
+    let mut held = 0;
+    let mut i = 0;
+    while let Some((next, t)) = sys::taskinfo(i) {
+        held += t.pages;
+        i = next;
+    }
+    println!("Tasks hold {held} pages.");
     0
 }
 
