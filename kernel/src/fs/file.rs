@@ -143,14 +143,7 @@ impl Kernel {
 
     /// The description behind descriptor `fd` of task `me`.
     pub fn file_of(&self, me: usize, fd: usize) -> Result<File, Errno> {
-        let d = self
-            .task(me)
-            .fds
-            .get(fd)
-            .copied()
-            .flatten()
-            .ok_or(Errno::EBADF)?;
-        self.files.get(d.file).copied().ok_or(Errno::EBADF)
+        self.open_of(me, fd).map(|o| o.file)
     }
 
     /// The lowest free descriptor number at or above `from`.
