@@ -402,12 +402,6 @@ impl Kernel {
         self.make_ready(slot);
     }
 
-    /// Wake a blocked task whose syscall is not finished: it continues its `work` when it
-    /// next runs.
-    pub fn resume(&mut self, slot: usize) {
-        self.make_ready(slot);
-    }
-
     /// Block the current task (its syscall finishes later through `complete`).
     pub fn block_current(&mut self, block: Block, wake_at: Option<u64>) {
         let slot = self.current.expect("a current task");

@@ -183,11 +183,6 @@ impl Kernel {
         v.into_iter().map(|(_, _, s)| s).collect()
     }
 
-    /// Whether any task waits on `id`.
-    pub fn has_waiters(&mut self, id: WaitId) -> bool {
-        self.queue_mut(id).is_some_and(|q| !q.is_empty())
-    }
-
     /// Wake every task waiting on `id`: each continues the kernel work its call left, or
     /// runs its call again (it backed up over nothing yet: x0 still holds the first
     /// argument), finding what it waited for or waiting again.
