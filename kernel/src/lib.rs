@@ -9,10 +9,10 @@ extern crate std;
 pub mod elf;
 pub mod fs;
 pub mod klog;
+pub mod mm;
 pub mod pgalloc;
 pub mod phys;
 pub mod sched;
-pub mod shm;
 pub mod signal;
 pub mod syscall;
 pub mod task;
@@ -101,7 +101,7 @@ pub struct Kernel {
     /// anyway the system powers off. 0 while there is none (host tests).
     pub init_pid: i32,
     /// System V shared-memory segments.
-    pub shm: shm::ShmTable,
+    pub shm: mm::shm::ShmTable,
     /// Monotonic time at which the first user program was started.
     pub boot_ns: u64,
     /// Kernel image section sizes (text, rodata, data, bss), reported by the board.
@@ -145,7 +145,7 @@ impl Kernel {
             log: Box::new(klog::KLog::new()),
             console: Box::default(),
             heap_stats,
-            shm: shm::ShmTable::new(),
+            shm: mm::shm::ShmTable::new(),
             fg_pid: 0,
             console_sid: 0,
             init_pid: 0,
@@ -169,7 +169,7 @@ impl Kernel {
         use core::mem::size_of;
         let tables = MAX_TASKS * size_of::<Option<Task>>()
             + size_of::<klog::KLog>()
-            + abi::shm::SHMMNI * size_of::<Option<shm::Segment>>()
+            + abi::shm::SHMMNI * size_of::<Option<mm::shm::Segment>>()
             + size_of::<fs::console::Console>()
             + size_of::<fs::file::Files>()
             + size_of::<work::Reclaim>();

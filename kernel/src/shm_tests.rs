@@ -4,8 +4,8 @@
 use std::vec;
 use std::vec::Vec;
 
+use crate::mm::shm::BLOCK_PAGES;
 use crate::phys::PAGE_SIZE;
-use crate::shm::BLOCK_PAGES;
 use crate::tests::{Sys, SCRATCH};
 use crate::up::{Access, Prot};
 use abi::layout::{
@@ -480,7 +480,7 @@ fn window_holds_32_attachments_of_shmmax() {
     // The window's size promises 32 SHMMAX attachments; 2 MiB alignment must not cost one.
     let mut attach: std::vec::Vec<crate::task::Attach> = std::vec::Vec::new();
     for i in 0..32 {
-        let va = crate::shm::window_place(&attach, SHMMAX)
+        let va = crate::mm::shm::window_place(&attach, SHMMAX)
             .unwrap_or_else(|e| panic!("attachment {i}: {e:?}"));
         assert_eq!(va % (2 << 20), 0);
         assert!(va >= SHM_WINDOW && va + SHMMAX <= STACK_GUARD);
@@ -492,7 +492,7 @@ fn window_holds_32_attachments_of_shmmax() {
         });
     }
     assert_eq!(
-        crate::shm::window_place(&attach, SHMMAX),
+        crate::mm::shm::window_place(&attach, SHMMAX),
         Err(Errno::ENOMEM)
     );
 }
