@@ -45,3 +45,12 @@ pub const DT_REG: u8 = 8;
 pub const SEEK_SET: usize = 0;
 pub const SEEK_CUR: usize = 1;
 pub const SEEK_END: usize = 2;
+
+/// File seals (memfd_create with MFD_ALLOW_SEALING), fcntl F_ADD_SEALS / F_GET_SEALS.
+pub const F_ADD_SEALS: usize = 1033;
+pub const F_GET_SEALS: usize = 1034;
+pub const F_SEAL_SEAL: u32 = 0x01;
+pub const F_SEAL_SHRINK: u32 = 0x02;
+pub const F_SEAL_GROW: u32 = 0x04;
+pub const F_SEAL_WRITE: u32 = 0x08;
+pub const F_SEAL_FUTURE_WRITE: u32 = 0x10;

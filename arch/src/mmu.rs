@@ -185,13 +185,8 @@ pub fn map(
     prot: Prot,
     owned: bool,
 ) -> Result<(), Errno> {
-    let (w, x) = match prot {
-        Prot::Read => (false, false),
-        Prot::ReadWrite => (true, false),
-        Prot::ReadExec => (false, true),
-    };
     let mut t = Tree { root: env.root };
-    let attrs = ttbl::user_attrs(w, x, owned);
+    let attrs = prot_attrs(prot, owned);
     match t.map_in_table(va, pages, attrs) {
         Some(r) => r?,
         None => t.map(pg, va, pages, attrs)?,
@@ -199,6 +194,45 @@ pub fn map(
     // New entries replace invalid ones, so only ordering is needed before user access.
     dsb_ishst();
     Ok(())
+}
+
+fn prot_attrs(prot: Prot, owned: bool) -> u64 {
+    match prot {
+        Prot::None => ttbl::user_none_attrs(owned),
+        Prot::Read => ttbl::user_attrs(false, false, owned),
+        Prot::ReadWrite => ttbl::user_attrs(true, false, owned),
+        Prot::ReadExec => ttbl::user_attrs(false, true, owned),
+    }
+}
+
+/// Change the access of what is mapped in a range (mprotect), then invalidate it by VA and
+/// ASID (the whole ASID past TLBI_VA_LIMIT entries).
+pub fn protect(
+    env: &AddrEnv,
+    pg: &mut PageAlloc,
+    va: usize,
+    npages: usize,
+    prot: Prot,
+) -> Result<(), Errno> {
+    let mut t = Tree { root: env.root };
+    let mut runs: heapless::Vec<(usize, usize, usize), 32> = heapless::Vec::new();
+    let mut total = 0;
+    let mut whole_asid = false;
+    let r = t.protect(
+        pg,
+        va,
+        npages,
+        prot_attrs(prot, false),
+        &mut |v, n, step| {
+            total += n;
+            if total > TLBI_VA_LIMIT || runs.push((v, n, step)).is_err() {
+                whole_asid = true;
+            }
+        },
+    );
+    dsb_ishst();
+    invalidate(env.asid, &runs, whole_asid);
+    r
 }
 
 /// NuttX `up_shmat`: map a list of shared physical pages at `va` in `env` (user, non-global,
@@ -249,15 +283,21 @@ fn unmap_inner(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize, free
         }
     });
     dsb_ishst();
+    invalidate(env.asid, &runs, whole_asid);
+}
+
+/// Drop the TLB entries of `runs` (va, count, step) in `asid`, or the whole ASID; then wait
+/// for it to complete.
+fn invalidate(asid: u16, runs: &[(usize, usize, usize)], whole_asid: bool) {
     if whole_asid {
-        tlbi_asid(env.asid);
+        tlbi_asid(asid);
     } else {
-        let asid = (env.asid as usize) << 48;
-        for &(v, n, step) in &runs {
+        let asid = (asid as usize) << 48;
+        for &(v, n, step) in runs {
             let (mut arg, inc) = (asid | (v >> 12), step >> 12);
             for _ in 0..n {
                 // SAFETY: invalidates every cached walk level for one VA in this ASID (tables
-                // may have been freed too), inner shareable.
+                // may have been freed or split too), inner shareable.
                 unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
                 arg += inc;
             }

@@ -118,6 +118,16 @@ impl Arch for Aarch64 {
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         mmu::up_shmdt(env, pg, va, npages)
     }
+    fn protect(
+        &self,
+        env: &AddrEnv,
+        pg: &mut PageAlloc,
+        va: usize,
+        npages: usize,
+        prot: Prot,
+    ) -> Result<(), Errno> {
+        mmu::protect(env, pg, va, npages, prot)
+    }
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
         mmu::translate(env, va, access)
     }

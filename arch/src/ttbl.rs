@@ -31,6 +31,16 @@ pub mod desc {
 }
 use desc::*;
 
+/// The access bits `protect` rewrites; the address and OWNED stay.
+pub const PROT_BITS: u64 = AP_EL0 | AP_RO | UXN;
+
+/// Attributes for a user mapping with no access at all from EL0 (PROT_NONE): the entry stays
+/// valid, so the page and its ownership are kept, but only EL1 could reach it, and the
+/// kernel's user-copy routines refuse pages without EL0 access.
+pub fn user_none_attrs(owned: bool) -> u64 {
+    (user_attrs(false, false, owned) & !AP_EL0) | AP_RO | UXN
+}
+
 /// Attributes for a user mapping (non-global, never executable at EL1).
 pub fn user_attrs(write: bool, exec: bool, owned: bool) -> u64 {
     let mut a = VALID | ATTR_NORMAL | SH_INNER | AF | NG | PXN | AP_EL0;
@@ -306,6 +316,61 @@ impl Tree {
                 pg.free_zeroed(t2);
             }
         }
+    }
+
+    /// Give the valid entries in `npages` from `va` the access bits of `attrs` (PROT_BITS of
+    /// it), keeping their pages and ownership; what is not mapped stays so. A block only
+    /// partly in the range is split first (ENOMEM if no table page can be had: then the
+    /// entries before it have changed, the rest not). `changed(va, n, step)` as for unmap.
+    pub fn protect(
+        &mut self,
+        pg: &mut PageAlloc,
+        va: usize,
+        npages: usize,
+        attrs: u64,
+        changed: &mut dyn FnMut(usize, usize, usize),
+    ) -> Result<(), Errno> {
+        let bits = attrs & PROT_BITS;
+        let end = va + npages * PAGE_SIZE;
+        let mut v = va;
+        while v < end {
+            let e1 = table(self.root)[idx(v, 1)];
+            let next_l1 = (v & !(L1_BLOCK - 1)) + L1_BLOCK;
+            if !is_table(e1) {
+                v = next_l1;
+                continue;
+            }
+            let t2 = (e1 & ADDR) as usize;
+            while v < end && v < next_l1 {
+                let next_l2 = (v & !(L2_BLOCK - 1)) + L2_BLOCK;
+                let e2 = &mut table(t2)[idx(v, 2)];
+                if *e2 & VALID == 0 {
+                    v = next_l2;
+                    continue;
+                }
+                if !is_table(*e2) {
+                    if v.is_multiple_of(L2_BLOCK) && end >= next_l2 {
+                        *e2 = (*e2 & !PROT_BITS) | bits;
+                        changed(v, 1, L2_BLOCK);
+                        v = next_l2;
+                        continue;
+                    }
+                    split(pg, e2)?;
+                }
+                let t3 = (*e2 & ADDR) as usize;
+                let stop = end.min(next_l2);
+                let first = idx(v, 3);
+                let n = (stop - v) / PAGE_SIZE;
+                for e in table(t3)[first..first + n].iter_mut() {
+                    if *e & VALID != 0 {
+                        *e = (*e & !PROT_BITS) | bits;
+                    }
+                }
+                changed(v, n, PAGE_SIZE);
+                v = stop;
+            }
+        }
+        Ok(())
     }
 
     /// The L2 entry covering `va` if it points at an L3 table.
@@ -764,6 +829,68 @@ mod tests {
         assert_eq!(t2.lookup(UVA + PAGE_SIZE).unwrap().size, PAGE_SIZE);
         t.unmap(&mut pg, UVA, ENTRIES + 2, false, &mut |_, _, _| {});
         assert_eq!(t.table_pages(), 1);
+    }
+
+    #[test]
+    fn protect_rewrites_access_keeps_pages_and_splits_a_block() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        let run = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
+        let pages: Vec<Pa> = (0..ENTRIES).map(|k| run + k * PAGE_SIZE).collect();
+        let va = 0x4000_0000;
+        t.map(&mut pg, va, &pages, user_attrs(true, false, true))
+            .unwrap();
+        // One page in the middle loses all access: the block becomes a table.
+        let mut seen = 0;
+        t.protect(
+            &mut pg,
+            va + 5 * PAGE_SIZE,
+            1,
+            user_none_attrs(false),
+            &mut |_, n, _| seen += n,
+        )
+        .unwrap();
+        assert_eq!(seen, 1);
+        let l = t.lookup(va + 5 * PAGE_SIZE).unwrap();
+        assert_eq!(l.size, PAGE_SIZE);
+        assert_eq!(l.pa, run + 5 * PAGE_SIZE);
+        assert_eq!(l.attrs & AP_EL0, 0);
+        assert_ne!(l.attrs & OWNED, 0, "ownership kept");
+        let n = t.lookup(va + 6 * PAGE_SIZE).unwrap();
+        assert_ne!(n.attrs & AP_EL0, 0);
+        assert_eq!(n.attrs & AP_RO, 0);
+        // Read-only over the whole range, unmapped pages past it untouched.
+        t.protect(
+            &mut pg,
+            va,
+            ENTRIES + 4,
+            user_attrs(false, false, false),
+            &mut |_, _, _| {},
+        )
+        .unwrap();
+        assert_ne!(t.lookup(va + 5 * PAGE_SIZE).unwrap().attrs & AP_RO, 0);
+        assert_ne!(t.lookup(va + 5 * PAGE_SIZE).unwrap().attrs & AP_EL0, 0);
+        assert!(t.lookup(va + (ENTRIES + 1) * PAGE_SIZE).is_none());
+        // A whole block keeps being one.
+        let run2 = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
+        let p2: Vec<Pa> = (0..ENTRIES).map(|k| run2 + k * PAGE_SIZE).collect();
+        let vb = va + L2_BLOCK;
+        t.map(&mut pg, vb, &p2, user_attrs(true, false, false))
+            .unwrap();
+        t.protect(
+            &mut pg,
+            vb,
+            ENTRIES,
+            user_attrs(false, true, false),
+            &mut |_, _, _| {},
+        )
+        .unwrap();
+        let b = t.lookup(vb).unwrap();
+        assert_eq!(b.size, L2_BLOCK);
+        assert_eq!(b.attrs & UXN, 0);
+        assert_ne!(b.attrs & AP_RO, 0);
+        t.destroy(&mut pg);
+        pg.free_run(run2, ENTRIES);
     }
 
     #[test]

@@ -156,9 +156,26 @@ impl Arch for FakeArch {
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         self.unmap_pages(env, pg, va, npages)
     }
+    fn protect(
+        &self,
+        env: &AddrEnv,
+        _pg: &mut PageAlloc,
+        va: usize,
+        npages: usize,
+        prot: Prot,
+    ) -> Result<(), Errno> {
+        let mut g = self.inner.lock().unwrap();
+        let space = g.spaces.get_mut(&env.root).expect("live env");
+        for i in 0..npages {
+            if let Some(m) = space.get_mut(&(va + i * PAGE_SIZE)) {
+                m.prot = prot;
+            }
+        }
+        Ok(())
+    }
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
         let m = self.mapping(env, va)?;
-        if access == Access::Write && m.prot != Prot::ReadWrite {
+        if m.prot == Prot::None || access == Access::Write && m.prot != Prot::ReadWrite {
             return None;
         }
         Some(m.pa + va % PAGE_SIZE)

@@ -102,6 +102,8 @@ pub struct Kernel {
     pub init_pid: i32,
     /// System V shared-memory segments.
     pub shm: mm::shm::ShmTable,
+    /// Shared-memory objects (every front end's).
+    pub objs: mm::shm::object::Objects,
     /// Monotonic time at which the first user program was started.
     pub boot_ns: u64,
     /// Kernel image section sizes (text, rodata, data, bss), reported by the board.
@@ -146,6 +148,7 @@ impl Kernel {
             console: Box::default(),
             heap_stats,
             shm: mm::shm::ShmTable::new(),
+            objs: Default::default(),
             fg_pid: 0,
             console_sid: 0,
             init_pid: 0,
@@ -170,6 +173,7 @@ impl Kernel {
         let tables = MAX_TASKS * size_of::<Option<Task>>()
             + size_of::<klog::KLog>()
             + abi::shm::SHMMNI * size_of::<Option<mm::shm::Segment>>()
+            + mm::shm::object::MAX_OBJECTS * size_of::<Option<mm::shm::ShmObj>>()
             + size_of::<fs::console::Console>()
             + size_of::<fs::file::Files>()
             + size_of::<work::Reclaim>();

@@ -375,7 +375,11 @@ fn sa_big_segments_get_aligned_contiguous_runs() {
         IPC_CREAT | 0o600,
     );
     let slot = id as usize % SHMMNI;
-    let pages = s.k.shm.get(slot).unwrap().obj.pages().to_vec();
+    let pages =
+        s.k.objs
+            .obj(s.k.shm.get(slot).unwrap().obj)
+            .pages()
+            .to_vec();
     assert_eq!(pages.len(), BLOCK_PAGES + 3);
     assert_eq!(pages[0] % (BLOCK_PAGES * PAGE_SIZE), 0, "2 MiB-aligned run");
     assert!((0..BLOCK_PAGES).all(|k| pages[k] == pages[0] + k * PAGE_SIZE));
@@ -478,23 +482,26 @@ fn sa_attach_limit_is_emfile() {
 #[test]
 fn window_holds_32_attachments_of_shmmax() {
     // The window's size promises 32 SHMMAX attachments; 2 MiB alignment must not cost one.
-    let mut attach: std::vec::Vec<crate::task::Attach> = std::vec::Vec::new();
+    let mut attach = crate::mm::vm::Regions::new();
     for i in 0..32 {
-        let va = crate::mm::shm::window_place(&attach, SHMMAX)
+        let va = crate::mm::vm::place(&attach, SHMMAX)
             .unwrap_or_else(|e| panic!("attachment {i}: {e:?}"));
         assert_eq!(va % (2 << 20), 0);
         assert!(va >= SHM_WINDOW && va + SHMMAX <= STACK_GUARD);
-        attach.push(crate::task::Attach {
+        let r = crate::mm::vm::Region {
             va,
             npages: SHMMAX / PAGE_SIZE,
-            slot: 0,
-            rdonly: false,
-        });
+            prot: 3,
+            max: 3,
+            kind: crate::mm::vm::Kind::Obj {
+                obj: 0,
+                off: 0,
+                sysv: Some(0),
+            },
+        };
+        crate::mm::vm::insert(&mut attach, r).unwrap();
     }
-    assert_eq!(
-        crate::mm::shm::window_place(&attach, SHMMAX),
-        Err(Errno::ENOMEM)
-    );
+    assert_eq!(crate::mm::vm::place(&attach, SHMMAX), Err(Errno::ENOMEM));
 }
 
 #[test]
@@ -960,7 +967,7 @@ fn sx_exit_detaches_everything() {
     let _ = s.shmat(id3, 0, 0);
     let c4 = s.child();
     let slot = s.k.slot_of(c4).unwrap();
-    assert!(s.k.task(slot).attach.is_empty());
+    assert!(!s.k.task(slot).regions.iter().any(crate::mm::shm::is_sysv));
     assert_eq!(s.stat(id3).shm_nattch, 1);
 }
 
@@ -1155,7 +1162,13 @@ fn a_big_segment_is_built_and_freed_in_bounded_steps() {
     assert_eq!(s.k.pg.used(), base + pages);
     // Every page reads as zero.
     let slot = id as usize % SHMMNI;
-    for &p in s.k.shm.get(slot).unwrap().obj.pages().iter().step_by(61) {
+    for &p in
+        s.k.objs
+            .obj(s.k.shm.get(slot).unwrap().obj)
+            .pages()
+            .iter()
+            .step_by(61)
+    {
         let mut b = [1u8; PAGE_SIZE];
         crate::phys::read_phys(p, &mut b);
         assert!(b.iter().all(|&x| x == 0));
@@ -1244,7 +1257,12 @@ fn a_big_attach_and_detach_map_in_steps_and_a_failure_half_way_changes_nothing()
     s.arch.inner.lock().unwrap().shmat_fails_after = None;
     assert_eq!(s.stat(id), before, "SA-22");
     assert_eq!(s.k.pg.used(), tables);
-    assert!(s.k.task(s.k.current.unwrap()).attach.is_empty());
+    assert!(!s
+        .k
+        .task(s.k.current.unwrap())
+        .regions
+        .iter()
+        .any(crate::mm::shm::is_sysv));
     // A real attach takes several steps, then every page is there.
     syscall_only(&mut s, nr::SHMAT, &[id as usize, 0, 0]);
     assert!(has_work(&s));

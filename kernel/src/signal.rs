@@ -191,8 +191,8 @@ impl Kernel {
             // Creating and freeing memory finish (in bounded steps) before the handler runs.
             Work::ShmCreate { .. }
             | Work::Reclaim { .. }
-            | Work::ShmAttach { .. }
-            | Work::ShmDetach { .. }
+            | Work::MapRegion { .. }
+            | Work::Unmap { .. }
             | Work::Brk { .. }
             | Work::Load { .. }
             | Work::Exit { .. } => None,

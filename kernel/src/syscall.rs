@@ -458,6 +458,7 @@ impl Kernel {
             return self.brk_continue(me, target, end, result, old);
         }
         self.task_mut(me).brk = target;
+        self.heap_region_to(me, goal);
         Some(Ok(result as isize))
     }
 

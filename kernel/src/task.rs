@@ -50,16 +50,6 @@ pub enum Next {
     Again,
 }
 
-/// One shared-memory attachment of a process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Attach {
-    pub va: usize,
-    pub npages: usize,
-    /// Segment slot in the shm table (kept alive by this attachment).
-    pub slot: usize,
-    pub rdonly: bool,
-}
-
 pub struct Task {
     pub pid: i32,
     pub ppid: i32,
@@ -103,14 +93,51 @@ pub struct Task {
     /// Woken from this queue to run its call again and not yet back in it: a caught signal
     /// delivered first decides whether the call runs again or fails with EINTR.
     pub rerun: Option<crate::sched::wait::WaitId>,
-    /// Shared-memory attachments (at most SHMSEG).
-    pub attach: heapless::Vec<Attach, { abi::shm::SHMSEG }>,
+    /// What is mapped where: program, stack, heap, attachments, mmap mappings.
+    pub regions: crate::mm::vm::Regions,
 }
 
 impl Task {
     pub fn name(&self) -> &str {
         name_str(&self.name)
     }
+}
+
+/// A new process's regions: its program's segments and its stack (the heap comes with brk).
+fn initial_regions(image: &elf::Image) -> crate::mm::vm::Regions {
+    use crate::mm::vm::{Kind, Region};
+    use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
+    let mut regions = crate::mm::vm::Regions::new();
+    let rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
+    for sg in image.segments.iter() {
+        // A page two segments share belongs to the first.
+        let floor = regions.last().map_or(0, |r: &Region| r.end());
+        let start = page_round_down(sg.vaddr).max(floor);
+        let end = page_round_up(sg.vaddr + sg.memsz);
+        if end <= start {
+            continue;
+        }
+        let prot = PROT_READ
+            | if sg.write { PROT_WRITE } else { 0 }
+            | if sg.exec && !sg.write { PROT_EXEC } else { 0 };
+        let r = Region {
+            va: start,
+            npages: (end - start) / PAGE_SIZE,
+            prot,
+            max: rwx,
+            kind: Kind::Program,
+        };
+        let _ = crate::mm::vm::insert(&mut regions, r);
+    }
+    let stack = Region {
+        va: USER_STACK_TOP - USER_STACK_SIZE,
+        npages: USER_STACK_SIZE / PAGE_SIZE,
+        prot: PROT_READ | PROT_WRITE,
+        max: rwx,
+        kind: Kind::Stack,
+    };
+    let _ = crate::mm::vm::insert(&mut regions, stack);
+    regions
 }
 
 /// A NUL-padded task name as text.
@@ -190,6 +217,7 @@ impl Kernel {
         };
         match self.load_stack(&env, args) {
             Ok((pages, sp, argc, argv)) => {
+                let regions = initial_regions(&image);
                 let pid = self.next_pid;
                 let (ppid, sid, uid, gid, prio, sig) = match parent {
                     Some(p) => {
@@ -253,7 +281,7 @@ impl Kernel {
                         done: 0,
                     }),
                     sig,
-                    attach: heapless::Vec::new(),
+                    regions,
                     fds,
                     children: crate::sched::wait::WaitQueue::new(),
                     rerun: None,
@@ -487,7 +515,7 @@ impl Kernel {
             }
             ExitStage::Segments => {
                 // After the tables (and TLB entries) are gone: pages freed now are unreachable.
-                self.shm_exit(slot);
+                self.regions_exit(slot);
                 ExitStage::Reclaim
             }
             ExitStage::Reclaim => {

@@ -29,6 +29,8 @@ pub struct AddrEnv {
 /// User access rights of a mapping. Writable mappings are never executable (W^X).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prot {
+    /// PROT_NONE: mapped, but no access from user mode (nor through the kernel's copies).
+    None,
     Read,
     ReadWrite,
     ReadExec,
@@ -67,6 +69,17 @@ pub trait Arch: Sync {
     ) -> Result<(), Errno>;
     /// Unmap `npages` at `va` (freeing owned pages and emptied tables) and invalidate the TLB.
     fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize);
+    /// Give the pages mapped in `npages` from `va` the access `prot` (pages and ownership
+    /// stay; what is not mapped stays so), splitting blocks partly covered, and invalidate
+    /// the TLB. ENOMEM if a split needs a table page that cannot be had.
+    fn protect(
+        &self,
+        env: &AddrEnv,
+        pg: &mut PageAlloc,
+        va: usize,
+        npages: usize,
+        prot: Prot,
+    ) -> Result<(), Errno>;
     /// Physical address behind a user address, if mapped with the access allowed at EL0.
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa>;
     /// Map a list of shared physical pages at `va` (NuttX `up_shmat`), RW or read-only:

@@ -36,14 +36,15 @@ pub enum Work {
     },
     /// shmget building the segment in table slot `slot` (allocating and zeroing pages).
     ShmCreate { slot: usize },
-    /// A large shmat mapping segment `seg` at `va`: `done` pages mapped so far.
-    ShmAttach { seg: usize, va: usize, done: usize },
-    /// A large shmdt (or a failed shmat undone): `left` pages at `va` still to unmap; then
-    /// the segment's bookkeeping, and the call returns `ret`.
-    ShmDetach {
-        seg: usize,
+    /// A large shmat or mmap mapping the region that starts at `va`: `done` pages mapped
+    /// so far.
+    MapRegion { va: usize, done: usize },
+    /// A large shmdt or munmap (or a failed map undone): `left` pages at `va` still to
+    /// unmap (`owned`: freeing private pages among them); then the call returns `ret`.
+    Unmap {
         va: usize,
         left: usize,
+        owned: bool,
         ret: isize,
     },
     /// brk moving the heap's mapped end from `end` towards `target` (then returning
@@ -72,7 +73,7 @@ pub enum Work {
 pub enum ExitStage {
     /// Freeing the address space's tables and private pages.
     Space,
-    /// Dropping the shared-memory attachments (bookkeeping only).
+    /// Dropping the regions' references and attachments (bookkeeping only).
     Segments,
     /// Freeing the pages of segments that went with them.
     Reclaim,
@@ -170,10 +171,13 @@ impl Kernel {
                 result,
                 old,
             } => self.brk_step(slot, target, end, result, old),
-            Work::ShmAttach { seg, va, done } => self.shm_attach_step(slot, seg, va, done),
-            Work::ShmDetach { seg, va, left, ret } => {
-                self.shm_detach_step(slot, seg, va, left, ret)
-            }
+            Work::MapRegion { va, done } => self.region_map_step(slot, va, done),
+            Work::Unmap {
+                va,
+                left,
+                owned,
+                ret,
+            } => self.unmap_range(slot, va, left, owned, ret),
         };
         if let Some(r) = r {
             frame.x[0] = match r {
@@ -211,19 +215,20 @@ impl Kernel {
     }
 
     /// The task `slot` ends with work unfinished: undo what the work held.
-    pub(crate) fn abandon_work(&mut self, slot: usize, w: Work) {
+    pub(crate) fn abandon_work(&mut self, _slot: usize, w: Work) {
         match w {
-            // The heap and a half-mapped attachment go with the address space; an attachment
-            // still on the task's list is detached by exit.
+            // The heap and a half-mapped region go with the address space (the region is
+            // still on the task's list, and exit drops it); an unmap did its bookkeeping
+            // before it started.
             Work::ConsoleWrite { .. }
             | Work::PipeWrite { .. }
             | Work::Reclaim { .. }
-            | Work::ShmAttach { .. }
+            | Work::MapRegion { .. }
+            | Work::Unmap { .. }
             | Work::Brk { .. }
             | Work::Load { .. }
             | Work::Exit { .. } => {}
             Work::ShmCreate { slot: seg } => self.shm_create_abort(seg),
-            Work::ShmDetach { seg, ret, .. } => self.shm_detach_abandoned(slot, seg, ret),
         }
     }
 }

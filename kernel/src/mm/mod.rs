@@ -1,3 +1,5 @@
 //! Memory management beyond the page allocator: shared-memory objects and their front ends.
 
+pub mod map;
 pub mod shm;
+pub mod vm;

@@ -26,6 +26,8 @@ pub enum WaitId {
     Children(u8),
     /// shmget on System V slot `s` (another process is still building its segment).
     ShmBusy(u16),
+    /// A resize of shared-memory object `o` (another is being built).
+    ObjBusy(u16),
     /// FUTEX_WAIT on the word at this physical address (queued in its hash bucket).
     Futex(Pa),
 }
@@ -46,7 +48,7 @@ impl WaitId {
     pub fn on_signal(self) -> OnSignal {
         match self {
             WaitId::Futex(_) => OnSignal::Eintr,
-            WaitId::ShmBusy(_) => OnSignal::Retry,
+            WaitId::ShmBusy(_) | WaitId::ObjBusy(_) => OnSignal::Retry,
             _ => OnSignal::Restartable,
         }
     }
@@ -118,6 +120,7 @@ impl Kernel {
                 .as_mut()
                 .map(|t| &mut t.children),
             WaitId::ShmBusy(s) => self.shm.get_mut(s as usize).map(|x| &mut x.busy),
+            WaitId::ObjBusy(o) => self.objs.get_mut(o).map(|x| &mut x.busy),
             WaitId::Futex(pa) => Some(&mut self.futex[futex_bucket(pa)]),
         }
     }

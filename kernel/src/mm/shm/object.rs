@@ -11,17 +11,62 @@ use abi::Errno;
 pub const BLOCK_PAGES: usize = 512;
 /// What a search for a free 2 MiB run counts for against a step's budget (in pages zeroed).
 const BLOCK_SEARCH_COST: usize = 16;
-/// A shared-memory object: physical pages that belong to no address space. Every front end
-/// (System V today; POSIX shm_open and anonymous objects later) holds one. It is built a
-/// bounded piece at a time (`fill`), since zeroing 64 MiB takes far longer than the kernel
-/// may keep interrupts masked.
+/// Objects system-wide (ENFILE past it, as FreeBSD's shm_open when its table is full).
+pub const MAX_OBJECTS: usize = 256;
+/// Longest name an object keeps: a POSIX name without its slash, or a memfd's.
+pub const OBJ_NAME_MAX: usize = 255;
+
+/// Which front end made an object (what `pmap` and `/proc`-style listings call it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjKind {
+    /// A System V segment's.
+    Sysv,
+    /// shm_open with a name (in `/dev/shm`, or unlinked and still referenced).
+    Posix,
+    /// shm_open(SHM_ANON).
+    Anon,
+    /// memfd_create.
+    Memfd,
+    /// An open of `/dev/shmem/new`.
+    Shmem,
+    /// Private memory of one mapping: MAP_ANONYMOUS, `/dev/zero`, or a MAP_PRIVATE copy.
+    Private,
+}
+
+/// A shared-memory object: physical pages that belong to no address space, and a reference
+/// count. Every front end holds references: a System V segment, a name, an open
+/// description, each mapping; the pages go back when the last reference does (FreeBSD's
+/// garbage collection). It is built a bounded piece at a time (`fill`), since zeroing
+/// 64 MiB takes far longer than the kernel may keep interrupts masked.
 pub struct ShmObj {
     pages: Vec<Pa>,
     /// Pages [0, zeroed) are zeroed; the rest of `pages` is allocated but not yet.
     zeroed: usize,
     want: usize,
+    /// Pages [0, ready) are the object's content; past it a growth is being built.
+    ready: usize,
     /// A search for a free 2 MiB run failed: the rest comes page by page.
     no_runs: bool,
+    pub kind: ObjKind,
+    pub refs: u32,
+    /// Size in bytes (what fstat and read/write see); its pages are `ready`.
+    pub size: u64,
+    /// `/dev/shmem/new`: whether the first mmap has fixed the size.
+    pub sized: bool,
+    /// Permission bits, owner and group.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// F_SEAL_* bits (memfd).
+    pub seals: u32,
+    pub mtime: i64,
+    pub ctime: i64,
+    /// POSIX name (without the slash) or memfd name.
+    pub name: heapless::Vec<u8, OBJ_NAME_MAX>,
+    /// The name is in the `/dev/shm` table (holding a reference).
+    pub named: bool,
+    /// A resize being built: other resizes wait here.
+    pub busy: crate::sched::wait::WaitQueue,
 }
 
 impl ShmObj {
@@ -33,7 +78,21 @@ impl ShmObj {
             pages,
             zeroed: 0,
             want: npages,
+            ready: 0,
             no_runs: false,
+            kind: ObjKind::Sysv,
+            refs: 0,
+            size: 0,
+            sized: true,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            seals: 0,
+            mtime: 0,
+            ctime: 0,
+            name: heapless::Vec::new(),
+            named: false,
+            busy: crate::sched::wait::WaitQueue::new(),
         })
     }
 
@@ -69,6 +128,7 @@ impl ShmObj {
             }
             let left = self.want - self.pages.len();
             if left == 0 {
+                self.ready = self.want;
                 return Ok(true);
             }
             if left >= BLOCK_PAGES && !self.no_runs {
@@ -87,23 +147,164 @@ impl ShmObj {
             }
             budget = budget.saturating_sub(1);
         }
+        if self.zeroed == self.want {
+            self.ready = self.want;
+        }
         Ok(self.is_complete())
     }
 
     pub fn is_complete(&self) -> bool {
-        self.zeroed == self.want
+        self.zeroed == self.want && self.ready == self.want
     }
 
+    /// The object's pages (a growth being built not included).
     pub fn pages(&self) -> &[Pa] {
-        &self.pages
+        &self.pages[..self.ready]
     }
 
+    /// Pages the object has (a growth being built not included).
     pub fn npages(&self) -> usize {
-        self.want
+        self.ready
+    }
+
+    /// Start growing to `npages` (then `fill` until complete). ENOMEM if the page list
+    /// cannot be had; nothing changes then.
+    pub fn grow_to(&mut self, npages: usize) -> Result<(), Errno> {
+        let more = npages.saturating_sub(self.pages.len());
+        self.pages
+            .try_reserve_exact(more)
+            .map_err(|_| Errno::ENOMEM)?;
+        self.want = npages;
+        self.no_runs = false;
+        Ok(())
+    }
+
+    /// Keep only the first `npages` pages (a shrink, or a growth given up): the rest are
+    /// returned, for the reclaim queue.
+    pub fn shrink_to(&mut self, npages: usize) -> Vec<Pa> {
+        let cut = npages.min(self.pages.len());
+        let gone = self.pages.split_off(cut);
+        self.want = cut;
+        self.ready = self.ready.min(cut);
+        self.zeroed = self.zeroed.min(cut);
+        gone
     }
 
     /// The page list, for the reclaim queue (only when nothing maps the object any more).
     pub fn into_pages(self) -> Vec<Pa> {
         self.pages
+    }
+}
+
+/// The table of objects: every object is reached by its index, which regions, open
+/// descriptions, names and System V segments keep.
+pub struct Objects {
+    slots: alloc::boxed::Box<[Option<ShmObj>]>,
+    /// Pages held by all objects.
+    pub pages: usize,
+}
+
+impl Default for Objects {
+    fn default() -> Self {
+        Objects {
+            slots: (0..MAX_OBJECTS).map(|_| None).collect(),
+            pages: 0,
+        }
+    }
+}
+
+impl Objects {
+    pub fn get(&self, id: u16) -> Option<&ShmObj> {
+        self.slots.get(id as usize)?.as_ref()
+    }
+    pub fn get_mut(&mut self, id: u16) -> Option<&mut ShmObj> {
+        self.slots.get_mut(id as usize)?.as_mut()
+    }
+    /// The object `id`, which the caller holds a reference to.
+    pub fn obj(&self, id: u16) -> &ShmObj {
+        self.get(id).expect("a referenced object")
+    }
+    pub fn obj_mut(&mut self, id: u16) -> &mut ShmObj {
+        self.get_mut(id).expect("a referenced object")
+    }
+    /// Objects in use.
+    pub fn used(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+    /// Every object with its index.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, &ShmObj)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.as_ref().map(|o| (i as u16, o)))
+    }
+}
+
+impl crate::Kernel {
+    /// A new object of `kind` with no pages yet and one reference (the caller's), owned by
+    /// the current task. ENFILE when the table is full, ENOMEM without heap for its list.
+    pub fn obj_new(&mut self, kind: ObjKind, npages: usize) -> Result<u16, Errno> {
+        let i = self
+            .objs
+            .slots
+            .iter()
+            .position(|o| o.is_none())
+            .ok_or(Errno::ENFILE)?;
+        let mut o = ShmObj::with_capacity(npages)?;
+        let now = self.wall_seconds();
+        let (uid, gid) = self.current.map_or((0, 0), |c| {
+            let t = self.task(c);
+            (t.uid, t.gid)
+        });
+        o.kind = kind;
+        o.refs = 1;
+        o.uid = uid;
+        o.gid = gid;
+        o.mode = 0o600;
+        o.mtime = now;
+        o.ctime = now;
+        if kind != ObjKind::Sysv {
+            o.want = 0;
+        }
+        self.objs.slots[i] = Some(o);
+        Ok(i as u16)
+    }
+
+    pub fn obj_ref(&mut self, id: u16) {
+        self.objs.obj_mut(id).refs += 1;
+    }
+
+    /// Drop a reference; the last one gives the pages back (through the reclaim queue, so
+    /// that the caller's syscall frees them in steps).
+    pub fn obj_unref(&mut self, id: u16) {
+        let o = self.objs.obj_mut(id);
+        o.refs -= 1;
+        if o.refs > 0 {
+            return;
+        }
+        let o = self.objs.slots[id as usize].take().expect("live");
+        self.wake_all(crate::sched::wait::WaitId::ObjBusy(id));
+        let pages = o.into_pages();
+        self.objs.pages -= pages.len();
+        self.reclaim.push(pages, &mut self.pg);
+    }
+
+    /// Allocate and zero pages of object `id` for about `budget` pages' worth of work, as
+    /// `ShmObj::fill`, keeping the table's page count.
+    pub fn obj_fill(&mut self, id: u16, budget: usize) -> Result<bool, Errno> {
+        let o = self.objs.slots[id as usize].as_mut().expect("live");
+        let before = o.pages.len();
+        let r = o.fill(&mut self.pg, budget);
+        let after = o.pages.len();
+        self.objs.pages += after - before;
+        r
+    }
+
+    /// Cut object `id` to `npages` (shrink, or a growth given up): the pages past it go to
+    /// the reclaim queue.
+    pub fn obj_shrink(&mut self, id: u16, npages: usize) {
+        let gone = self.objs.obj_mut(id).shrink_to(npages);
+        self.objs.pages -= gone.len();
+        self.reclaim.push(gone, &mut self.pg);
     }
 }

@@ -6,17 +6,14 @@
 //! its key is free at once and its pages go when the last attachment does. Ids carry a
 //! sequence number, so a stale id never reaches a newer segment.
 
-use super::object::{ShmObj, BLOCK_PAGES};
+use super::object::ObjKind;
+use crate::mm::vm::{self, Kind, Region};
 use crate::phys::PAGE_SIZE;
 use crate::sched::wait::{WaitId, WaitQueue};
-use crate::task::Attach;
 use crate::up::Access;
-use crate::work::Work;
 use crate::{uaccess, Kernel};
-use abi::layout::{
-    SHM_WINDOW, SHM_WINDOW_END, STACK_GUARD, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN,
-    USER_STACK_TOP,
-};
+use abi::layout::{STACK_GUARD, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN, USER_STACK_TOP};
+use abi::mman::{PROT_READ, PROT_WRITE};
 use abi::shm::*;
 use abi::Errno;
 
@@ -26,11 +23,11 @@ type R = Result<isize, Errno>;
 pub const STEP_MAP: usize = 1024;
 /// Pages unmapped per step of a large shmdt.
 pub const STEP_UNMAP: usize = 2048;
-const BLOCK: usize = BLOCK_PAGES * PAGE_SIZE;
 
 /// A System V segment: the object plus its `shmid_ds` bookkeeping.
 pub struct Segment {
-    pub obj: ShmObj,
+    /// The object (this segment holds one reference to it).
+    pub obj: u16,
     pub key: i32,
     pub uid: u32,
     pub gid: u32,
@@ -121,20 +118,6 @@ impl ShmTable {
             .unwrap_or(0)
     }
 
-    /// Remove the segment; its pages go to the reclaim queue (freed in steps).
-    fn destroy(
-        &mut self,
-        slot: usize,
-        pg: &mut crate::pgalloc::PageAlloc,
-        reclaim: &mut crate::work::Reclaim,
-    ) {
-        if let Some(s) = self.slots[slot].take() {
-            self.pages -= s.obj.npages();
-            reclaim.push(s.obj.into_pages(), pg);
-            self.seq[slot] = (self.seq[slot] + 1) % SEQ_LIMIT;
-        }
-    }
-
     fn ds(&self, slot: usize) -> ShmidDs {
         let s = self.slots[slot].as_ref().expect("live segment");
         ShmidDs {
@@ -181,37 +164,14 @@ fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
     a < b + blen && b < a + alen
 }
 
-/// The highest free place in a process's attach window (top-down first fit) for `len` bytes,
-/// given its attachments; segments of 2 MiB or more start on a 2 MiB boundary so their aligned
-/// runs map as blocks. ENOMEM when no hole is big enough.
-pub fn window_place(attach: &[Attach], len: usize) -> Result<usize, Errno> {
-    let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
-    let Some(mut va) = SHM_WINDOW_END.checked_sub(len) else {
-        return Err(Errno::ENOMEM);
-    };
-    loop {
-        va &= !(align - 1);
-        if va < SHM_WINDOW {
-            return Err(Errno::ENOMEM);
-        }
-        match attach
-            .iter()
-            .filter(|a| overlaps(va, len, a.va, a.npages * PAGE_SIZE))
-            .map(|a| a.va)
-            .min()
-        {
-            None => return Ok(va),
-            Some(below) => match below.checked_sub(len) {
-                Some(v) => va = v,
-                None => return Err(Errno::ENOMEM),
-            },
-        }
-    }
+/// Whether a region is (a piece of) a System V attachment.
+pub fn is_sysv(r: &Region) -> bool {
+    matches!(r.kind, Kind::Obj { sysv: Some(_), .. })
 }
 
 /// Ranges an explicit attach address may not touch: the heap's reserve and the stack with
 /// its guard gap (the program image is caught by the mapping itself).
-const RESERVED: [(usize, usize); 2] = [
+pub const RESERVED: [(usize, usize); 2] = [
     (USER_HEAP, USER_HEAP_MAX),
     (STACK_GUARD, USER_STACK_TOP - STACK_GUARD),
 ];
@@ -262,7 +222,12 @@ impl Kernel {
         if self.shm.pages + npages > SHMALL {
             return Err(Errno::ENOMEM);
         }
-        let obj = ShmObj::with_capacity(npages)?;
+        let obj = self.obj_new(ObjKind::Sysv, npages)?;
+        {
+            let o = self.objs.obj_mut(obj);
+            o.size = size as u64;
+            o.mode = (flg & 0o777) as u32;
+        }
         self.shm.pages += npages;
         self.shm.slots[slot] = Some(Segment {
             obj,
@@ -301,8 +266,8 @@ impl Kernel {
 
     /// One step of building segment `slot` for task `me`: Some(result) when shmget is done.
     pub(crate) fn shm_create_step(&mut self, me: usize, slot: usize) -> Option<R> {
-        let seg = self.shm.slots[slot].as_mut().expect("segment being built");
-        match seg.obj.fill(&mut self.pg, crate::work::STEP_ZERO) {
+        let obj = self.shm.get(slot).expect("segment being built").obj;
+        match self.obj_fill(obj, crate::work::STEP_ZERO) {
             Ok(false) => {
                 self.task_mut(me).work = Some(crate::work::Work::ShmCreate { slot });
                 None
@@ -326,7 +291,17 @@ impl Kernel {
     pub(crate) fn shm_create_abort(&mut self, slot: usize) {
         // The waiters first: their queue goes with the segment.
         self.wake_all(WaitId::ShmBusy(slot as u16));
-        self.shm.destroy(slot, &mut self.pg, &mut self.reclaim);
+        self.shm_destroy(slot);
+    }
+
+    /// Remove segment `slot` from the table: its reference to the object goes (the pages
+    /// with it unless a mapping still holds one), and its id is never valid again.
+    fn shm_destroy(&mut self, slot: usize) {
+        if let Some(s) = self.shm.slots[slot].take() {
+            self.shm.pages -= s.segsz.div_ceil(PAGE_SIZE);
+            self.shm.seq[slot] = (self.shm.seq[slot] + 1) % SEQ_LIMIT;
+            self.obj_unref(s.obj);
+        }
     }
 
     pub fn sys_shmat(&mut self, me: usize, id: i32, addr: usize, flg: i32) -> R {
@@ -335,21 +310,26 @@ impl Kernel {
         }
         let slot = self.shm.lookup(id)?;
         let rdonly = flg & SHM_RDONLY != 0;
-        let (uid, gid, pid, env) = {
+        let (uid, gid, pid) = {
             let t = self.task(me);
-            (t.uid, t.gid, t.pid, t.env)
+            (t.uid, t.gid, t.pid)
         };
         let seg = self.shm.get(slot).expect("live");
         if !perm_ok(seg, uid, gid, if rdonly { 0o444 } else { 0o666 }) {
             return Err(Errno::EACCES);
         }
-        if self.task(me).attach.is_full() {
+        let obj = seg.obj;
+        let regions = &self.task(me).regions;
+        if regions.iter().filter(|r| is_sysv(r)).count() >= SHMSEG {
             return Err(Errno::EMFILE);
         }
-        let npages = seg.obj.npages();
+        if regions.is_full() {
+            return Err(Errno::ENOMEM);
+        }
+        let npages = self.objs.obj(obj).npages();
         let len = npages * PAGE_SIZE;
         let va = if addr == 0 {
-            window_place(&self.task(me).attach, len)?
+            vm::place(regions, len)?
         } else {
             let va = if flg & SHM_RND != 0 {
                 addr & !(SHMLBA - 1)
@@ -361,11 +341,7 @@ impl Kernel {
             let in_range = va >= USER_MIN && va.checked_add(len).is_some_and(|e| e <= USER_END);
             if !in_range
                 || RESERVED.iter().any(|&(b, l)| overlaps(va, len, b, l))
-                || self
-                    .task(me)
-                    .attach
-                    .iter()
-                    .any(|a| overlaps(va, len, a.va, a.npages * PAGE_SIZE))
+                || vm::any_in(regions, va, len)
             {
                 return Err(Errno::EINVAL);
             }
@@ -378,100 +354,28 @@ impl Kernel {
             va,
             npages
         );
-        if npages > STEP_MAP {
-            // Mapped in steps. The attachment is recorded (and counted) first, so that an
-            // IPC_RMID meanwhile cannot free the pages and an exit meanwhile undoes it.
-            let _ = self.task_mut(me).attach.push(Attach {
-                va,
-                npages,
-                slot,
-                rdonly,
-            });
-            self.shm.seg(slot).nattch += 1;
-            self.task_mut(me).work = Some(Work::ShmAttach {
-                seg: slot,
-                va,
-                done: 0,
-            });
-            self.deferred = true;
-            return Ok(0);
-        }
-        let seg = self.shm.get(slot).expect("live");
-        self.arch
-            .up_shmat(&env, &mut self.pg, seg.obj.pages(), va, rdonly)?;
-        let _ = self.task_mut(me).attach.push(Attach {
+        let prot = if rdonly {
+            PROT_READ
+        } else {
+            PROT_READ | PROT_WRITE
+        };
+        // The attachment is recorded (and counted) first, so that an IPC_RMID meanwhile
+        // cannot free the pages and an exit meanwhile undoes it.
+        let r = Region {
             va,
             npages,
-            slot,
-            rdonly,
-        });
+            prot,
+            max: prot,
+            kind: Kind::Obj {
+                obj,
+                off: 0,
+                sysv: Some(slot as u16),
+            },
+        };
+        vm::insert(&mut self.task_mut(me).regions, r).expect("room checked");
+        self.obj_ref(obj);
         self.shm.seg(slot).nattch += 1;
-        self.shm_attached(slot, pid);
-        Ok(va as isize)
-    }
-
-    fn shm_attached(&mut self, slot: usize, pid: i32) {
-        let now = self.wall_seconds();
-        let s = self.shm.seg(slot);
-        s.atime = now;
-        s.lpid = pid;
-    }
-
-    /// One step of a large shmat: map the next STEP_MAP pages.
-    pub(crate) fn shm_attach_step(
-        &mut self,
-        me: usize,
-        seg: usize,
-        va: usize,
-        done: usize,
-    ) -> Option<R> {
-        let env = self.task(me).env;
-        let a = *self
-            .task(me)
-            .attach
-            .iter()
-            .find(|a| a.va == va)
-            .expect("the attachment being mapped");
-        let n = (a.npages - done).min(STEP_MAP);
-        let pages = &self.shm.get(seg).expect("attached segment").obj.pages()[done..done + n];
-        let r = self
-            .arch
-            .up_shmat(&env, &mut self.pg, pages, va + done * PAGE_SIZE, a.rdonly);
-        if let Err(e) = r {
-            // Undo what was mapped (in steps too), then fail with nothing changed.
-            let i = self
-                .task(me)
-                .attach
-                .iter()
-                .position(|x| x.va == va)
-                .expect("attached");
-            self.task_mut(me).attach.swap_remove(i);
-            return self.shm_detach_step(me, seg, va, done, e.to_ret());
-        }
-        if done + n < a.npages {
-            self.task_mut(me).work = Some(Work::ShmAttach {
-                seg,
-                va,
-                done: done + n,
-            });
-            return None;
-        }
-        let pid = self.task(me).pid;
-        self.shm_attached(seg, pid);
-        Some(Ok(va as isize))
-    }
-
-    pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
-        let i = self
-            .task(me)
-            .attach
-            .iter()
-            .position(|a| a.va == addr)
-            .ok_or(Errno::EINVAL)?;
-        let a = self.task_mut(me).attach.swap_remove(i);
-        let pid = self.task(me).pid;
-        crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", pid, addr);
-        match self.shm_detach_step(me, a.slot, a.va, a.npages, 0) {
+        match self.region_map_step(me, va, 0) {
             Some(r) => r,
             None => {
                 self.deferred = true;
@@ -480,80 +384,73 @@ impl Kernel {
         }
     }
 
-    /// One step of unmapping `left` pages at `va` (a shmdt, or a failed shmat undone when
-    /// `ret` is an error); at the end the segment's bookkeeping follows and the call
-    /// returns `ret`.
-    pub(crate) fn shm_detach_step(
-        &mut self,
-        me: usize,
-        seg: usize,
-        va: usize,
-        left: usize,
-        ret: isize,
-    ) -> Option<R> {
-        let env = self.task(me).env;
-        let n = left.min(STEP_UNMAP);
-        if n > 0 {
-            self.arch.up_shmdt(&env, &mut self.pg, va, n);
-        }
-        if n < left {
-            self.task_mut(me).work = Some(Work::ShmDetach {
-                seg,
-                va: va + n * PAGE_SIZE,
-                left: left - n,
-                ret,
-            });
-            return None;
-        }
-        self.shm_unmapped(me, seg, ret);
-        let r = if ret < 0 {
-            Err(Errno((-ret) as i32))
-        } else {
-            Ok(ret)
+    /// An attachment of `slot` is complete.
+    pub(crate) fn shm_attached(&mut self, slot: usize, pid: i32) {
+        let now = self.wall_seconds();
+        let s = self.shm.seg(slot);
+        s.atime = now;
+        s.lpid = pid;
+    }
+
+    /// shmdt(addr): the attachment that starts at `addr` goes, with every piece of it that
+    /// mprotect or munmap left (Linux: the segment's mappings within its size from there).
+    pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
+        let r = *self
+            .task(me)
+            .regions
+            .iter()
+            .find(|r| {
+                r.va == addr
+                    && matches!(
+                        r.kind,
+                        Kind::Obj {
+                            off: 0,
+                            sysv: Some(_),
+                            ..
+                        }
+                    )
+            })
+            .ok_or(Errno::EINVAL)?;
+        let Kind::Obj { obj, sysv, .. } = r.kind else {
+            unreachable!("matched above")
         };
-        self.after_reclaim(me, r)
-    }
-
-    /// The mapping of an attachment of `seg` is gone: a detach (`ret` >= 0) updates dtime and
-    /// lpid; an attach that failed (`ret` < 0) leaves the times as they were.
-    fn shm_unmapped(&mut self, me: usize, seg: usize, ret: isize) {
-        if ret >= 0 {
-            let pid = self.task(me).pid;
-            self.shm_detached(seg, pid);
-        } else {
-            let s = self.shm.seg(seg);
-            s.nattch -= 1;
-            if s.nattch == 0 && s.dest {
-                self.shm.destroy(seg, &mut self.pg, &mut self.reclaim);
+        let pid = self.task(me).pid;
+        crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", pid, addr);
+        let len = self.objs.obj(obj).npages() * PAGE_SIZE;
+        let end = addr.saturating_add(len);
+        let regions = &mut self.task_mut(me).regions;
+        let mut gone: heapless::Vec<Region, { vm::MAX_REGIONS }> = heapless::Vec::new();
+        regions.retain(|x| {
+            let piece = matches!(x.kind, Kind::Obj { obj: o, sysv: s, .. } if o == obj && s == sysv)
+                && x.va >= addr
+                && x.end() <= end;
+            if piece {
+                let _ = gone.push(*x);
             }
+            !piece
+        });
+        for x in &gone {
+            self.region_dropped(me, x, true);
         }
+        self.unmap_range(me, addr, len / PAGE_SIZE, false, 0)
+            .unwrap_or_else(|| {
+                self.deferred = true;
+                Ok(0)
+            })
     }
 
-    /// An exit with a shmdt or failed shmat half done: the attachment was already off the
-    /// list, so its count is dropped here (the address space goes with the task anyway).
-    pub(crate) fn shm_detach_abandoned(&mut self, me: usize, seg: usize, ret: isize) {
-        self.shm_unmapped(me, seg, ret);
-    }
-
-    /// Bookkeeping after an attachment of `slot` went away (by shmdt or process exit).
-    fn shm_detached(&mut self, slot: usize, pid: i32) {
+    /// Bookkeeping after an attachment (piece) of `slot` went away: by shmdt, munmap or
+    /// exit (`detach`: dtime and lpid change), or an attach that failed (they do not).
+    pub(crate) fn shm_detached(&mut self, slot: usize, pid: i32, detach: bool) {
         let now = self.wall_seconds();
         let s = self.shm.seg(slot);
         s.nattch -= 1;
-        s.dtime = now;
-        s.lpid = pid;
-        if s.nattch == 0 && s.dest {
-            self.shm.destroy(slot, &mut self.pg, &mut self.reclaim);
+        if detach {
+            s.dtime = now;
+            s.lpid = pid;
         }
-    }
-
-    /// Process exit: drop every attachment. The address space is already gone, so only the
-    /// bookkeeping is left.
-    pub fn shm_exit(&mut self, task_slot: usize) {
-        let pid = self.task(task_slot).pid;
-        let attach = core::mem::take(&mut self.task_mut(task_slot).attach);
-        for a in &attach {
-            self.shm_detached(a.slot, pid);
+        if s.nattch == 0 && s.dest {
+            self.shm_destroy(slot);
         }
     }
 
@@ -635,7 +532,7 @@ impl Kernel {
                 s.dest = true;
                 s.key = IPC_PRIVATE;
                 if s.nattch == 0 {
-                    self.shm.destroy(slot, &mut self.pg, &mut self.reclaim);
+                    self.shm_destroy(slot);
                 }
                 Ok(0)
             }

@@ -1,0 +1,187 @@
+//! Mapping regions into a process and out again, in bounded steps: what shmat, mmap,
+//! munmap, shmdt and exit share (the page-table side of `vm`'s region list).
+
+use crate::mm::shm::{STEP_MAP, STEP_UNMAP};
+use crate::mm::vm::{self, prot_of, Kind, Region};
+use crate::phys::PAGE_SIZE;
+use crate::up::Prot;
+use crate::work::Work;
+use crate::Kernel;
+use abi::Errno;
+
+type R = Result<isize, Errno>;
+
+impl Kernel {
+    /// Map pages [from, from + n) of region `r` of task `me` with the region's access: the
+    /// pages its object has there (a range past the object's end stays unmapped, and a
+    /// touch of it is SIGBUS).
+    pub(crate) fn region_map_pages(
+        &mut self,
+        me: usize,
+        r: &Region,
+        from: usize,
+        n: usize,
+    ) -> Result<(), Errno> {
+        let Kind::Obj { obj, off, .. } = r.kind else {
+            return Ok(());
+        };
+        let env = self.task(me).env;
+        let pages = self.objs.obj(obj).pages();
+        let first = off + from;
+        let last = (off + from + n).min(pages.len());
+        if first >= last {
+            return Ok(());
+        }
+        let va = r.va + from * PAGE_SIZE;
+        let pages = &pages[first..last];
+        match prot_of(r.prot) {
+            // System V's own entry point for what it has always mapped.
+            Prot::Read => self.arch.up_shmat(&env, &mut self.pg, pages, va, true),
+            Prot::ReadWrite => self.arch.up_shmat(&env, &mut self.pg, pages, va, false),
+            p => self.arch.map_pages(&env, &mut self.pg, va, pages, p, false),
+        }
+    }
+
+    /// One step of mapping the region that starts at `va` (its first `done` pages are
+    /// mapped): Some(result) when the call is over. A failure takes the region off the list
+    /// and undoes what was mapped, so nothing has changed when the call fails.
+    pub(crate) fn region_map_step(&mut self, me: usize, va: usize, done: usize) -> Option<R> {
+        let r = *self
+            .task(me)
+            .regions
+            .iter()
+            .find(|r| r.va == va)
+            .expect("the region being mapped");
+        let n = (r.npages - done).min(STEP_MAP);
+        if let Err(e) = self.region_map_pages(me, &r, done, n) {
+            let i = self
+                .task(me)
+                .regions
+                .iter()
+                .position(|x| x.va == va)
+                .expect("listed");
+            self.task_mut(me).regions.remove(i);
+            self.region_dropped(me, &r, false);
+            return self.unmap_range(me, va, done, false, e.to_ret());
+        }
+        if done + n < r.npages {
+            self.task_mut(me).work = Some(Work::MapRegion { va, done: done + n });
+            return None;
+        }
+        if let Kind::Obj {
+            sysv: Some(slot), ..
+        } = r.kind
+        {
+            let pid = self.task(me).pid;
+            self.shm_attached(slot as usize, pid);
+        }
+        Some(Ok(va as isize))
+    }
+
+    /// A region is off task `me`'s list: drop what it held. `detach` is false for an attach
+    /// that failed (System V's times stay then).
+    pub(crate) fn region_dropped(&mut self, me: usize, r: &Region, detach: bool) {
+        match r.kind {
+            Kind::Obj { obj, sysv, .. } => {
+                if let Some(slot) = sysv {
+                    let pid = self.task(me).pid;
+                    self.shm_detached(slot as usize, pid, detach);
+                }
+                self.obj_unref(obj);
+            }
+            _ => {
+                let t = self.task_mut(me);
+                t.user_pages = t.user_pages.saturating_sub(r.npages);
+            }
+        }
+    }
+
+    /// One step of unmapping `left` pages at `va` of task `me` (`owned`: private pages among
+    /// them are freed); at the end the call returns `ret`, once the reclaim queue is drained.
+    pub(crate) fn unmap_range(
+        &mut self,
+        me: usize,
+        va: usize,
+        left: usize,
+        owned: bool,
+        ret: isize,
+    ) -> Option<R> {
+        let env = self.task(me).env;
+        let n = left.min(STEP_UNMAP);
+        if n > 0 {
+            if owned {
+                self.arch.unmap_pages(&env, &mut self.pg, va, n);
+            } else {
+                self.arch.up_shmdt(&env, &mut self.pg, va, n);
+            }
+        }
+        if n < left {
+            self.task_mut(me).work = Some(Work::Unmap {
+                va: va + n * PAGE_SIZE,
+                left: left - n,
+                owned,
+                ret,
+            });
+            return None;
+        }
+        let r = if ret < 0 {
+            Err(Errno((-ret) as i32))
+        } else {
+            Ok(ret)
+        };
+        self.after_reclaim(me, r)
+    }
+
+    /// Process exit: drop every region (the address space itself is already gone, so only
+    /// the references and the bookkeeping are left).
+    pub fn regions_exit(&mut self, slot: usize) {
+        let regions = core::mem::take(&mut self.task_mut(slot).regions);
+        for r in &regions {
+            self.region_dropped(slot, r, true);
+        }
+    }
+
+    /// The heap's regions now end at `end` (brk moved the mapped end there).
+    pub(crate) fn heap_region_to(&mut self, me: usize, end: usize) {
+        use abi::layout::{USER_HEAP, USER_HEAP_MAX};
+        use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
+        let regions = &mut self.task_mut(me).regions;
+        let heap = |r: &Region| r.kind == Kind::Heap;
+        let cur = regions
+            .iter()
+            .filter(|r| heap(r))
+            .map(|r| r.end())
+            .max()
+            .unwrap_or(USER_HEAP);
+        if end < cur {
+            // At the top end of the heap: no piece is left on both sides, so no slot needed.
+            vm::carve(
+                regions,
+                end,
+                USER_HEAP + USER_HEAP_MAX - end,
+                &mut |_, _| {},
+            );
+            return;
+        }
+        if end == cur {
+            return;
+        }
+        let rw = PROT_READ | PROT_WRITE;
+        if let Some(last) = regions
+            .iter_mut()
+            .find(|r| r.kind == Kind::Heap && r.end() == cur && r.prot == rw)
+        {
+            last.npages += (end - cur) / PAGE_SIZE;
+            return;
+        }
+        let r = Region {
+            va: cur,
+            npages: (end - cur) / PAGE_SIZE,
+            prot: rw,
+            max: rw | PROT_EXEC,
+            kind: Kind::Heap,
+        };
+        // A full list only leaves the heap out of pmap's listing and mprotect's reach.
+        let _ = vm::insert(regions, r);
+    }
+}

@@ -1,0 +1,272 @@
+//! Address-space regions (DESIGN.md 3b): each process's one sorted list of what is mapped
+//! where (program, stack, heap, System V attachments, mmap mappings), the placement of
+//! kernel-chosen addresses, and the carving that munmap and mprotect do on it.
+
+use crate::phys::PAGE_SIZE;
+use crate::up::Prot;
+use abi::layout::{SHM_WINDOW, SHM_WINDOW_END};
+use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
+use abi::Errno;
+
+/// Regions per process: SHMSEG attachments plus room for the program, stack, heap and mmap
+/// mappings. A call that would need more fails with ENOMEM (as Linux's map count).
+pub const MAX_REGIONS: usize = 96;
+
+/// Pages in a 2 MiB block.
+const BLOCK: usize = super::shm::BLOCK_PAGES * PAGE_SIZE;
+
+/// What is behind a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A program segment: private pages owned by the address space.
+    Program,
+    Stack,
+    /// The brk heap.
+    Heap,
+    /// Pages `off..` of shared-memory object `obj` (which this region holds a reference
+    /// to); `sysv` is the segment's table slot for a System V attachment.
+    Obj {
+        obj: u16,
+        off: usize,
+        sysv: Option<u16>,
+    },
+}
+
+/// A mapped range of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub va: usize,
+    pub npages: usize,
+    /// PROT_* bits the range has now.
+    pub prot: u32,
+    /// PROT_* bits mprotect may give it (a read-only attach or descriptor never gets write).
+    pub max: u32,
+    pub kind: Kind,
+}
+
+impl Region {
+    pub fn end(&self) -> usize {
+        self.va + self.npages * PAGE_SIZE
+    }
+    pub fn contains(&self, va: usize) -> bool {
+        self.va <= va && va < self.end()
+    }
+    /// The object and page offset behind `va` (inside the region), if an object backs it.
+    pub fn obj_page(&self, va: usize) -> Option<(u16, usize)> {
+        match self.kind {
+            Kind::Obj { obj, off, .. } => Some((obj, off + (va - self.va) / PAGE_SIZE)),
+            _ => None,
+        }
+    }
+    /// The part of the region from `va` on: same backing, offset moved on.
+    fn tail(&self, va: usize) -> Region {
+        let skip = (va - self.va) / PAGE_SIZE;
+        let kind = match self.kind {
+            Kind::Obj { obj, off, sysv } => Kind::Obj {
+                obj,
+                off: off + skip,
+                sysv,
+            },
+            k => k,
+        };
+        Region {
+            va,
+            npages: self.npages - skip,
+            kind,
+            ..*self
+        }
+    }
+    /// Whether the pages are the address space's own (freed when unmapped).
+    pub fn owned(&self) -> bool {
+        !matches!(self.kind, Kind::Obj { .. })
+    }
+}
+
+/// The access a set of PROT_* bits gives (write implies read, as on Linux; the caller has
+/// refused write with exec).
+pub fn prot_of(bits: u32) -> Prot {
+    if bits & PROT_WRITE != 0 {
+        Prot::ReadWrite
+    } else if bits & PROT_EXEC != 0 {
+        Prot::ReadExec
+    } else if bits & PROT_READ != 0 {
+        Prot::Read
+    } else {
+        Prot::None
+    }
+}
+
+pub type Regions = heapless::Vec<Region, MAX_REGIONS>;
+
+fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
+    a < b + blen && b < a + alen
+}
+
+/// Whether any region overlaps [va, va + len).
+pub fn any_in(regions: &[Region], va: usize, len: usize) -> bool {
+    regions
+        .iter()
+        .any(|r| overlaps(va, len, r.va, r.npages * PAGE_SIZE))
+}
+
+/// The region holding `va`.
+pub fn find(regions: &[Region], va: usize) -> Option<&Region> {
+    regions.iter().find(|r| r.contains(va))
+}
+
+/// The highest free place in the window (top-down first fit, below the stack's guard gap)
+/// for `len` bytes; ranges of 2 MiB or more start on a 2 MiB boundary so that aligned runs
+/// map as blocks. ENOMEM when no hole is big enough.
+pub fn place(regions: &[Region], len: usize) -> Result<usize, Errno> {
+    let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
+    let Some(mut va) = SHM_WINDOW_END.checked_sub(len) else {
+        return Err(Errno::ENOMEM);
+    };
+    loop {
+        va &= !(align - 1);
+        if va < SHM_WINDOW {
+            return Err(Errno::ENOMEM);
+        }
+        match regions
+            .iter()
+            .filter(|r| overlaps(va, len, r.va, r.npages * PAGE_SIZE))
+            .map(|r| r.va)
+            .min()
+        {
+            None => return Ok(va),
+            Some(below) => match below.checked_sub(len) {
+                Some(v) => va = v,
+                None => return Err(Errno::ENOMEM),
+            },
+        }
+    }
+}
+
+/// Add a region where nothing is mapped, keeping the list sorted. ENOMEM when full.
+pub fn insert(regions: &mut Regions, r: Region) -> Result<(), Errno> {
+    let at = regions
+        .iter()
+        .position(|x| x.va > r.va)
+        .unwrap_or(regions.len());
+    regions.insert(at, r).map_err(|_| Errno::ENOMEM)
+}
+
+/// Split the regions so that `va` is a boundary; ENOMEM when the list is full.
+pub fn split_at(regions: &mut Regions, va: usize) -> Result<bool, Errno> {
+    let Some(i) = regions.iter().position(|r| r.va < va && va < r.end()) else {
+        return Ok(false);
+    };
+    if regions.is_full() {
+        return Err(Errno::ENOMEM);
+    }
+    let r = regions[i];
+    regions[i].npages = (va - r.va) / PAGE_SIZE;
+    let _ = regions.insert(i + 1, r.tail(va));
+    Ok(true)
+}
+
+/// Slots `carve` needs free: one when a region reaches past both ends of the range.
+pub fn carve_needs(regions: &[Region], va: usize, len: usize) -> usize {
+    regions
+        .iter()
+        .any(|r| r.va < va && r.end() > va + len)
+        .into()
+}
+
+/// Take the parts of the regions inside [va, va + len) off the list and hand each to
+/// `each`, together with whether it came from splitting (a new piece of a region that
+/// stays). The caller has checked `carve_needs` against the room left.
+pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(Region, bool)) {
+    let end = va + len;
+    let mut i = 0;
+    while i < regions.len() {
+        let r = regions[i];
+        if !overlaps(va, len, r.va, r.npages * PAGE_SIZE) {
+            i += 1;
+            continue;
+        }
+        let lo = r.va.max(va);
+        let hi = r.end().min(end);
+        let mut cut = r.tail(lo);
+        cut.npages = (hi - lo) / PAGE_SIZE;
+        let keep_left = r.va < lo;
+        let keep_right = hi < r.end();
+        match (keep_left, keep_right) {
+            (false, false) => {
+                regions.remove(i);
+                each(cut, false);
+                continue;
+            }
+            (true, false) => regions[i].npages = (lo - r.va) / PAGE_SIZE,
+            (false, true) => regions[i] = r.tail(hi),
+            (true, true) => {
+                regions[i].npages = (lo - r.va) / PAGE_SIZE;
+                let _ = regions.insert(i + 1, r.tail(hi));
+                i += 1;
+            }
+        }
+        each(cut, keep_left && keep_right);
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn obj(va: usize, npages: usize, o: u16) -> Region {
+        Region {
+            va,
+            npages,
+            prot: PROT_READ | PROT_WRITE,
+            max: PROT_READ | PROT_WRITE,
+            kind: Kind::Obj {
+                obj: o,
+                off: 0,
+                sysv: None,
+            },
+        }
+    }
+
+    #[test]
+    fn carving_the_middle_splits_and_keeps_offsets() {
+        let mut rs = Regions::new();
+        insert(&mut rs, obj(0x10_0000, 8, 1)).unwrap();
+        insert(&mut rs, obj(0x8_0000, 2, 2)).unwrap();
+        assert_eq!(rs[0].va, 0x8_0000, "kept sorted");
+        assert_eq!(carve_needs(&rs, 0x10_0000 + PAGE_SIZE, PAGE_SIZE), 1);
+        let mut cut = Vec::new();
+        carve(
+            &mut rs,
+            0x10_0000 + PAGE_SIZE,
+            2 * PAGE_SIZE,
+            &mut |r, s| cut.push((r, s)),
+        );
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].0.npages, 2);
+        assert_eq!(cut[0].0.obj_page(0x10_0000 + PAGE_SIZE), Some((1, 1)));
+        assert!(cut[0].1, "a piece was split off");
+        assert_eq!(rs.len(), 3);
+        assert_eq!(rs[1].npages, 1);
+        assert_eq!(rs[2].va, 0x10_0000 + 3 * PAGE_SIZE);
+        assert_eq!(rs[2].obj_page(rs[2].va), Some((1, 3)));
+        // A range over several regions and a hole takes them whole.
+        let mut n = 0;
+        carve(&mut rs, 0, 0x20_0000, &mut |_, _| n += 1);
+        assert_eq!(n, 3);
+        assert!(rs.is_empty());
+    }
+
+    #[test]
+    fn placement_is_top_down_and_aligns_big_ranges() {
+        let mut rs = Regions::new();
+        let a = place(&rs, PAGE_SIZE).unwrap();
+        assert_eq!(a + PAGE_SIZE, SHM_WINDOW_END);
+        insert(&mut rs, obj(a, 1, 0)).unwrap();
+        let b = place(&rs, BLOCK).unwrap();
+        assert_eq!(b % BLOCK, 0);
+        assert!(b + BLOCK <= a);
+        assert!(split_at(&mut rs, a).is_ok());
+    }
+}
