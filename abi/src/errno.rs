@@ -28,6 +28,7 @@ errnos! {
     ESRCH = 3, "No such process";
     EINTR = 4, "Interrupted system call";
     EIO = 5, "Input/output error";
+    ENXIO = 6, "No such device or address";
     E2BIG = 7, "Argument list too long";
     ENOEXEC = 8, "Exec format error";
     EBADF = 9, "Bad file descriptor";
@@ -46,6 +47,7 @@ errnos! {
     EMFILE = 24, "Too many open files";
     ENOTTY = 25, "Inappropriate ioctl for device";
     ENOSPC = 28, "No space left on device";
+    EFBIG = 27, "File too large";
     ESPIPE = 29, "Illegal seek";
     EROFS = 30, "Read-only file system";
     EPIPE = 32, "Broken pipe";
@@ -53,6 +55,7 @@ errnos! {
     ENOSYS = 38, "Function not implemented";
     ENAMETOOLONG = 36, "File name too long";
     EIDRM = 43, "Identifier removed";
+    EOPNOTSUPP = 95, "Operation not supported";
     ETIMEDOUT = 110, "Connection timed out";
 }
 

@@ -56,6 +56,12 @@ pub mod nr {
     pub const SHMAT: usize = 196;
     pub const SHMDT: usize = 197;
     pub const BRK: usize = 214;
+    pub const MUNMAP: usize = 215;
+    pub const MMAP: usize = 222;
+    pub const MPROTECT: usize = 226;
+    pub const MSYNC: usize = 227;
+    pub const MADVISE: usize = 233;
+    pub const MEMFD_CREATE: usize = 279;
     pub const WAIT4: usize = 260;
     // Calls with no Linux equivalent live above Linux's range.
     /// spawn(path, path_len, args, args_len, actions, n_actions) -> pid; args are

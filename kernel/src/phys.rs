@@ -63,6 +63,13 @@ pub fn write_phys(pa: Pa, data: &[u8]) {
     unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p2v(pa), data.len()) }
 }
 
+/// Copy a whole page (pages the caller owns, distinct).
+pub fn copy_page(dst: Pa, src: Pa) {
+    // SAFETY: both are whole pages the caller owns, reached through the linear map; they
+    // are different pages, so the ranges do not overlap.
+    unsafe { core::ptr::copy_nonoverlapping(p2v(src), p2v(dst), PAGE_SIZE) }
+}
+
 /// Copy bytes out of physical memory.
 pub fn read_phys(pa: Pa, out: &mut [u8]) {
     // SAFETY: the caller owns [pa, pa+len); the linear map covers all RAM.

@@ -192,6 +192,7 @@ impl Kernel {
             Work::ShmCreate { .. }
             | Work::Reclaim { .. }
             | Work::MapRegion { .. }
+            | Work::Fill { .. }
             | Work::Unmap { .. }
             | Work::Brk { .. }
             | Work::Load { .. }

@@ -137,6 +137,11 @@ impl Kernel {
             }
             nr::FUTEX => return self.sys_futex(me, a[0], a[1], a[2], a[3]),
             nr::BRK => return self.sys_brk(me, a[0]),
+            nr::MMAP => return self.sys_mmap(me, a),
+            nr::MUNMAP => return self.sys_munmap(me, a[0], a[1]),
+            nr::MPROTECT => self.sys_mprotect(me, a[0], a[1], a[2]),
+            nr::MSYNC => self.sys_msync(me, a[0], a[1], a[2]),
+            nr::MADVISE => self.sys_madvise(me, a[0], a[1], a[2]),
             nr::TASKINFO => self.sys_taskinfo(me, a[0], a[1]),
             // Restarting the masked-stretch measurement is for root: it is a system figure.
             nr::MEMINFO if a[1] & sys::MEMINFO_RESET_MASKED != 0 && self.task(me).uid != 0 => {

@@ -678,6 +678,7 @@ impl Kernel {
     /// A user task faulted: report it on one line and end it.
     pub fn user_fault(&mut self, kind: &str, addr: usize, pc: usize, sig: usize) {
         let Some(slot) = self.current else { return };
+        let sig = self.fault_signal(slot, addr, sig);
         let (pid, name) = {
             let t = self.task(slot);
             (t.pid, t.name)
@@ -690,12 +691,18 @@ impl Kernel {
             addr,
             pc
         );
+        let past = if sig == sys::SIGBUS && kind.starts_with("data abort") {
+            "; past the end of its object"
+        } else {
+            ""
+        };
         klog!(
             self,
-            "pid {} ({}): killed: {} at {:#x} (pc {:#x})",
+            "pid {} ({}): killed: {}{} at {:#x} (pc {:#x})",
             pid,
             name,
             kind,
+            past,
             addr,
             pc
         );

@@ -14,6 +14,7 @@ use abi::Errno;
 /// leak kernel data (or the padding is zeroed before copying out).
 pub unsafe trait Plain: Copy {}
 // SAFETY: plain integers and repr(C) structs of integers without implicit padding.
+unsafe impl Plain for u8 {}
 unsafe impl Plain for u32 {}
 unsafe impl Plain for i32 {}
 unsafe impl Plain for u64 {}

@@ -36,6 +36,14 @@ pub enum Work {
     },
     /// shmget building the segment in table slot `slot` (allocating and zeroing pages).
     ShmCreate { slot: usize },
+    /// mmap building object `obj` for the region at `va` (zeroing its pages, then copying
+    /// `copied..` of `src`'s from its page offset for a private copy), then mapping it.
+    Fill {
+        obj: u16,
+        va: usize,
+        src: Option<(u16, usize)>,
+        copied: usize,
+    },
     /// A large shmat or mmap mapping the region that starts at `va`: `done` pages mapped
     /// so far.
     MapRegion { va: usize, done: usize },
@@ -172,6 +180,12 @@ impl Kernel {
                 old,
             } => self.brk_step(slot, target, end, result, old),
             Work::MapRegion { va, done } => self.region_map_step(slot, va, done),
+            Work::Fill {
+                obj,
+                va,
+                src,
+                copied,
+            } => self.obj_fill_step(slot, obj, va, src, copied),
             Work::Unmap {
                 va,
                 left,
@@ -229,6 +243,9 @@ impl Kernel {
             | Work::Load { .. }
             | Work::Exit { .. } => {}
             Work::ShmCreate { slot: seg } => self.shm_create_abort(seg),
+            // The region is on the list (exit drops it); a shared object being sized goes
+            // back to what it was.
+            Work::Fill { obj, .. } => self.obj_grow_abort(obj),
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Open {
 pub enum MapSource {
     /// Private zero-filled pages: what mapping `/dev/zero` gives, as on Linux.
     Anonymous,
+    /// The pages of shared-memory object `o`.
+    Object(u16),
 }
 
 pub trait FileOps: Sync {

@@ -173,10 +173,20 @@ pub fn carve_needs(regions: &[Region], va: usize, len: usize) -> usize {
         .into()
 }
 
+/// How a part taken off the list relates to the region it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// The whole region: its reference goes with it.
+    Whole,
+    /// An end of it: the rest keeps the region's reference.
+    Trim,
+    /// The middle: the region is now two, which need one reference more between them.
+    Middle,
+}
+
 /// Take the parts of the regions inside [va, va + len) off the list and hand each to
-/// `each`, together with whether it came from splitting (a new piece of a region that
-/// stays). The caller has checked `carve_needs` against the room left.
-pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(Region, bool)) {
+/// `each`, with how it was cut. The caller has checked `carve_needs` against the room left.
+pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(Region, Cut)) {
     let end = va + len;
     let mut i = 0;
     while i < regions.len() {
@@ -194,7 +204,7 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
         match (keep_left, keep_right) {
             (false, false) => {
                 regions.remove(i);
-                each(cut, false);
+                each(cut, Cut::Whole);
                 continue;
             }
             (true, false) => regions[i].npages = (lo - r.va) / PAGE_SIZE,
@@ -205,7 +215,14 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
                 i += 1;
             }
         }
-        each(cut, keep_left && keep_right);
+        each(
+            cut,
+            if keep_left && keep_right {
+                Cut::Middle
+            } else {
+                Cut::Trim
+            },
+        );
         i += 1;
     }
 }
@@ -246,7 +263,7 @@ mod tests {
         assert_eq!(cut.len(), 1);
         assert_eq!(cut[0].0.npages, 2);
         assert_eq!(cut[0].0.obj_page(0x10_0000 + PAGE_SIZE), Some((1, 1)));
-        assert!(cut[0].1, "a piece was split off");
+        assert_eq!(cut[0].1, Cut::Middle, "a piece was split off");
         assert_eq!(rs.len(), 3);
         assert_eq!(rs[1].npages, 1);
         assert_eq!(rs[2].va, 0x10_0000 + 3 * PAGE_SIZE);

@@ -179,6 +179,11 @@ impl ShmObj {
         Ok(())
     }
 
+    /// Whether a growth is being built (other resizes and mmaps wait for it).
+    pub fn busy_growing(&self) -> bool {
+        self.want != self.ready
+    }
+
     /// Keep only the first `npages` pages (a shrink, or a growth given up): the rest are
     /// returned, for the reclaim queue.
     pub fn shrink_to(&mut self, npages: usize) -> Vec<Pa> {
@@ -263,9 +268,6 @@ impl crate::Kernel {
         o.mode = 0o600;
         o.mtime = now;
         o.ctime = now;
-        if kind != ObjKind::Sysv {
-            o.want = 0;
-        }
         self.objs.slots[i] = Some(o);
         Ok(i as u16)
     }
@@ -298,6 +300,23 @@ impl crate::Kernel {
         let after = o.pages.len();
         self.objs.pages += after - before;
         r
+    }
+
+    /// Give up a growth of object `id` being built (out of memory, or its builder died): it
+    /// keeps the pages it had, and an object `/dev/shmem/new` was sizing is unsized again.
+    pub fn obj_grow_abort(&mut self, id: u16) {
+        let Some(o) = self.objs.get(id) else { return };
+        if !o.busy_growing() {
+            return;
+        }
+        let keep = o.npages();
+        self.obj_shrink(id, keep);
+        let o = self.objs.obj_mut(id);
+        if o.kind == ObjKind::Shmem && keep == 0 {
+            o.sized = false;
+            o.size = 0;
+        }
+        self.wake_all(crate::sched::wait::WaitId::ObjBusy(id));
     }
 
     /// Cut object `id` to `npages` (shrink, or a growth given up): the pages past it go to
