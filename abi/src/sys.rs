@@ -73,6 +73,9 @@ pub mod nr {
     pub const MEMINFO: usize = 1026;
     /// romfs_list(index, buf, len) -> name length, or -ENOENT past the last file.
     pub const ROMFS_LIST: usize = 1027;
+    /// shm_open(name, oflag, mode) and shm_unlink(name), as FreeBSD has them.
+    pub const SHM_OPEN: usize = 1028;
+    pub const SHM_UNLINK: usize = 1029;
 }
 
 /// `clock_gettime` clock ids.

@@ -374,6 +374,7 @@ fn directories_list_and_the_working_directory_moves() {
         ("console", DT_CHR),
         ("null", DT_CHR),
         ("shm", DT_DIR),
+        ("shmem", DT_DIR),
         ("zero", DT_CHR),
     ];
     assert_eq!(names.len(), want.len());

@@ -27,6 +27,8 @@ mod fs_tests;
 #[cfg(test)]
 mod mmap_tests;
 #[cfg(test)]
+mod pshm_tests;
+#[cfg(test)]
 mod robust_tests;
 #[cfg(test)]
 mod shm_tests;
@@ -106,6 +108,8 @@ pub struct Kernel {
     pub shm: mm::shm::ShmTable,
     /// Shared-memory objects (every front end's).
     pub objs: mm::shm::object::Objects,
+    /// The `/dev/shm` names (boxed: 128 names of up to 255 bytes).
+    pub shm_names: Box<mm::shm::posix::ShmNames>,
     /// Monotonic time at which the first user program was started.
     pub boot_ns: u64,
     /// Kernel image section sizes (text, rodata, data, bss), reported by the board.
@@ -151,6 +155,7 @@ impl Kernel {
             heap_stats,
             shm: mm::shm::ShmTable::new(),
             objs: Default::default(),
+            shm_names: Box::default(),
             fg_pid: 0,
             console_sid: 0,
             init_pid: 0,
@@ -176,10 +181,19 @@ impl Kernel {
             + size_of::<klog::KLog>()
             + abi::shm::SHMMNI * size_of::<Option<mm::shm::Segment>>()
             + mm::shm::object::MAX_OBJECTS * size_of::<Option<mm::shm::ShmObj>>()
+            + size_of::<mm::shm::posix::ShmNames>()
             + size_of::<fs::console::Console>()
             + size_of::<fs::file::Files>()
             + size_of::<work::Reclaim>();
         tables + tables / 8 + 4096
+    }
+
+    /// What namespace lookups read.
+    pub fn ns(&self) -> fs::namespace::Ns<'_> {
+        fs::namespace::Ns {
+            rom: &self.romfs,
+            shm: &self.shm_names,
+        }
     }
 
     pub fn log(&mut self, args: core::fmt::Arguments) {

@@ -193,6 +193,7 @@ impl Kernel {
             | Work::Reclaim { .. }
             | Work::MapRegion { .. }
             | Work::Fill { .. }
+            | Work::Grow { .. }
             | Work::Unmap { .. }
             | Work::Brk { .. }
             | Work::Load { .. }

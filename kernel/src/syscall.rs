@@ -23,7 +23,14 @@ impl Kernel {
             frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
         ];
         let a = a.map(|v| v as usize);
-        let r = self.dispatch(me, frame.x[8] as usize, a);
+        let mut r = self.dispatch(me, frame.x[8] as usize, a);
+        // A call that dropped the last reference to something (a close, an unlink) frees
+        // its pages before it returns, in steps.
+        if !self.reclaim.is_empty() && !self.deferred && self.current == Some(me) {
+            if let Some(done) = r {
+                r = self.after_reclaim(me, done);
+            }
+        }
         self.work_fresh = true;
         if !core::mem::take(&mut self.deferred) {
             match r {
@@ -114,7 +121,7 @@ impl Kernel {
             nr::FCNTL => self.sys_fcntl(me, a[0], a[1], a[2]),
             nr::LSEEK => self.sys_lseek(me, a[0], a[1], a[2]),
             nr::FSTAT => self.sys_fstat(me, a[0], a[1]),
-            nr::OPENAT => self.sys_openat(me, a[0], a[1], a[2], a[3]),
+            nr::OPENAT => return self.sys_openat_any(me, a[0], a[1], a[2], a[3]),
             nr::NEWFSTATAT => self.sys_newfstatat(me, a[0], a[1], a[2], a[3]),
             nr::CHDIR => self.sys_chdir(me, a[0]),
             nr::GETCWD => self.sys_getcwd(me, a[0], a[1]),
@@ -123,7 +130,10 @@ impl Kernel {
             nr::UMASK => self.sys_umask(me, a[0]),
             nr::PREAD64 => return self.sys_pread(me, a[0], a[1], a[2], a[3], false),
             nr::PWRITE64 => return self.sys_pread(me, a[0], a[1], a[2], a[3], true),
-            nr::FTRUNCATE => self.sys_ftruncate(me, a[0], a[1]),
+            nr::FTRUNCATE => return self.sys_ftruncate(me, a[0], a[1]),
+            nr::SHM_OPEN => return self.sys_shm_open(me, a[0], a[1], a[2]),
+            nr::SHM_UNLINK => self.sys_shm_unlink(me, a[0]),
+            nr::MEMFD_CREATE => self.sys_memfd_create(me, a[0], a[1]),
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
@@ -357,7 +367,7 @@ impl Kernel {
         let path = &pbuf[..plen];
         let name = if path.contains(&b'/') {
             let cwd = self.task(me).cwd;
-            match crate::fs::namespace::resolve(&self.romfs, cwd, path)? {
+            match crate::fs::namespace::resolve(&self.ns(), cwd, path)? {
                 crate::fs::namespace::Vnode::Prog(i) => self.romfs.get(i).ok_or(Errno::ENOENT)?.0,
                 _ => return Err(Errno::EACCES),
             }

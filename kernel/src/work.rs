@@ -44,6 +44,9 @@ pub enum Work {
         src: Option<(u16, usize)>,
         copied: usize,
     },
+    /// A resize growing object `obj` to `size` bytes (allocating and zeroing pages); then
+    /// the call returns 0, or (`rerun`: a write that needed the room) runs again.
+    Grow { obj: u16, size: u64, rerun: bool },
     /// A large shmat or mmap mapping the region that starts at `va`: `done` pages mapped
     /// so far.
     MapRegion { va: usize, done: usize },
@@ -180,6 +183,14 @@ impl Kernel {
                 old,
             } => self.brk_step(slot, target, end, result, old),
             Work::MapRegion { va, done } => self.region_map_step(slot, va, done),
+            Work::Grow { obj, size, rerun } => match self.obj_grow_step(slot, obj, size, rerun) {
+                Some(Ok(_)) if rerun => {
+                    // The write that needed the room runs again, its arguments untouched.
+                    frame.pc -= 4;
+                    None
+                }
+                r => r,
+            },
             Work::Fill {
                 obj,
                 va,
@@ -245,7 +256,7 @@ impl Kernel {
             Work::ShmCreate { slot: seg } => self.shm_create_abort(seg),
             // The region is on the list (exit drops it); a shared object being sized goes
             // back to what it was.
-            Work::Fill { obj, .. } => self.obj_grow_abort(obj),
+            Work::Fill { obj, .. } | Work::Grow { obj, .. } => self.obj_grow_abort(obj),
         }
     }
 }

@@ -428,9 +428,28 @@ fn files_and_redirection_session() {
         "crw--w---- 1 root root     5, 1 console",
         "crw-rw-rw- 1 root root     1, 3 null",
         "drwxrwxrwt 2 root root        0 shm",
+        "drwxr-xr-x 2 root root        0 shmem",
         "crw-rw-rw- 1 root root     1, 5 zero",
     ];
     assert_eq!(long.lines().collect::<Vec<_>>(), want, "{long}");
+    // POSIX shared memory from the shell: pshm, /dev/shm through ls and cat.
+    assert_eq!(n(q.cmd("pshm create /frame 8192")), "/frame: 8192 bytes\n");
+    assert_eq!(q.cmd("pshm write /frame 0 hello shared world"), "");
+    assert_eq!(n(q.cmd("pshm read /frame 0 18")), "hello shared world\n");
+    let shm = n(q.cmd("ls -l /dev/shm"));
+    assert!(
+        shm.starts_with("-rw------- 1 root root ")
+            && shm.contains(" 8192 ")
+            && shm.ends_with(" frame\n"),
+        "{shm}"
+    );
+    let cat = n(q.cmd("cat /dev/shm/frame"));
+    assert!(cat.starts_with("hello shared world"), "{cat}");
+    assert_eq!(q.cmd("pshm unlink /frame"), "");
+    assert_eq!(
+        n(q.cmd("pshm read /frame 0 1")),
+        "pshm: /frame: ENOENT (No such file or directory)\n"
+    );
     let bin = n(q.cmd("ls /bin"));
     assert!(
         bin.lines().any(|l| l == "hello") && bin.lines().any(|l| l == "nsh"),

@@ -450,3 +450,67 @@ pub fn cntfrq() -> u64 {
     unsafe { core::arch::asm!("mrs {}, cntfrq_el0", out(reg) v, options(nostack)) };
     v
 }
+
+/// mmap(addr, len, prot, flags, fd, off): the address mapped.
+pub fn mmap(
+    addr: usize,
+    len: usize,
+    prot: u32,
+    flags: u32,
+    fd: isize,
+    off: usize,
+) -> Result<*mut u8, Errno> {
+    call(
+        nr::MMAP,
+        &[addr, len, prot as usize, flags as usize, fd as usize, off],
+    )
+    .map(|p| p as *mut u8)
+}
+pub fn munmap(addr: *const u8, len: usize) -> Result<(), Errno> {
+    call(nr::MUNMAP, &[addr as usize, len]).map(|_| ())
+}
+pub fn mprotect(addr: *const u8, len: usize, prot: u32) -> Result<(), Errno> {
+    call(nr::MPROTECT, &[addr as usize, len, prot as usize]).map(|_| ())
+}
+/// shm_open(name, oflag, mode) (the kernel's own call, as FreeBSD's).
+pub fn shm_open(name: &str, oflag: u32, mode: u32) -> Result<usize, Errno> {
+    let p = cpath(name)?;
+    call(
+        nr::SHM_OPEN,
+        &[p.as_ptr() as usize, oflag as usize, mode as usize],
+    )
+}
+/// shm_open(SHM_ANON, O_RDWR, mode): a new object with no name.
+pub fn shm_open_anon(mode: u32) -> Result<usize, Errno> {
+    call(
+        nr::SHM_OPEN,
+        &[
+            abi::mman::SHM_ANON,
+            abi::fcntl::O_RDWR as usize,
+            mode as usize,
+        ],
+    )
+}
+pub fn shm_unlink(name: &str) -> Result<(), Errno> {
+    let p = cpath(name)?;
+    call(nr::SHM_UNLINK, &[p.as_ptr() as usize]).map(|_| ())
+}
+pub fn memfd_create(name: &str, flags: u32) -> Result<usize, Errno> {
+    let p = cpath(name)?;
+    call(nr::MEMFD_CREATE, &[p.as_ptr() as usize, flags as usize])
+}
+pub fn ftruncate(fd: usize, len: u64) -> Result<(), Errno> {
+    call(nr::FTRUNCATE, &[fd, len as usize]).map(|_| ())
+}
+pub fn pread(fd: usize, b: &mut [u8], off: u64) -> Result<usize, Errno> {
+    call(
+        nr::PREAD64,
+        &[fd, b.as_mut_ptr() as usize, b.len(), off as usize],
+    )
+}
+pub fn pwrite(fd: usize, b: &[u8], off: u64) -> Result<usize, Errno> {
+    call(
+        nr::PWRITE64,
+        &[fd, b.as_ptr() as usize, b.len(), off as usize],
+    )
+}

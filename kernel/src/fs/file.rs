@@ -35,6 +35,9 @@ pub enum Node {
     Dir(Vnode),
     /// Program `index` of the rom file system, read-only.
     Prog(usize),
+    /// Shared-memory object `o` (POSIX, SHM_ANON, memfd, `/dev/shmem/new`); the
+    /// description holds a reference to it.
+    Shm(u16),
 }
 
 /// An open file description.
@@ -147,7 +150,7 @@ impl Kernel {
     }
 
     /// The lowest free descriptor number at or above `from`.
-    fn fd_free(&self, me: usize, from: usize) -> Result<usize, Errno> {
+    pub(crate) fn fd_free(&self, me: usize, from: usize) -> Result<usize, Errno> {
         (from..MAX_FDS)
             .find(|&i| self.task(me).fds[i].is_none())
             .ok_or(Errno::EMFILE)
@@ -300,6 +303,7 @@ impl Kernel {
                 Ok(0)
             }
             F_GETFL => Ok(self.files.get(d.file).map_or(0, |f| f.flags) as isize),
+            abi::fcntl::F_ADD_SEALS | abi::fcntl::F_GET_SEALS => self.shm_seals(me, fd, cmd, arg),
             F_SETFL => {
                 // Only the status flags this kernel has change; the access mode never does.
                 let file = self.files.slots[d.file as usize].as_mut().expect("live");
@@ -356,6 +360,9 @@ impl Kernel {
 
     /// What stat reports for a name of the namespace.
     pub(crate) fn vnode_stat(&self, v: Vnode) -> Stat {
+        if let Vnode::ShmName(o) = v {
+            return self.obj_stat(o);
+        }
         let size = match v {
             Vnode::Prog(i) => self.romfs.get(i).map_or(0, |(_, b)| b.len()),
             _ => 0,

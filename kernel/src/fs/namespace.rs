@@ -1,11 +1,19 @@
 //! The pseudo file system (DESIGN.md 3a): `/`, `/bin` (the rom file system's programs),
-//! `/dev` (`console`, `null`, `zero`) and `/dev/shm` (empty until POSIX shared memory).
-//! Nothing here can be created or removed: it is read-only, its devices excepted.
+//! `/dev` (`console`, `null`, `zero`, `shmem/new`) and `/dev/shm` (the POSIX shared-memory
+//! names). Only `/dev/shm` changes: names are made and removed there; the rest is fixed.
 
 use abi::stat::{makedev, S_IFCHR, S_IFDIR, S_IFREG};
 use abi::Errno;
 
 use crate::fs::romfs::RomFs;
+use crate::mm::shm::posix::ShmNames;
+
+/// What name lookups read: the programs and the shared-memory names.
+#[derive(Clone, Copy)]
+pub struct Ns<'a> {
+    pub rom: &'a RomFs<'a>,
+    pub shm: &'a ShmNames,
+}
 
 /// Longest path, NUL included (Linux's PATH_MAX), and longest name in it.
 pub const PATH_MAX: usize = 4096;
@@ -23,6 +31,11 @@ pub enum Vnode {
     Zero,
     /// Program `index` of the rom file system, as `/bin/NAME`.
     Prog(usize),
+    /// `/dev/shm/NAME`: the object a name refers to.
+    ShmName(u16),
+    /// `/dev/shmem` and its one device, `new`.
+    Shmem,
+    ShmemNew,
 }
 
 /// The device number of the pseudo file system.
@@ -30,15 +43,20 @@ pub const DEV_PSEUDO: u64 = makedev(0, 1);
 
 impl Vnode {
     pub fn is_dir(self) -> bool {
-        matches!(self, Vnode::Root | Vnode::Bin | Vnode::Dev | Vnode::DevShm)
+        matches!(
+            self,
+            Vnode::Root | Vnode::Bin | Vnode::Dev | Vnode::DevShm | Vnode::Shmem
+        )
     }
 
     /// The directory holding it (the root is its own parent).
     pub fn parent(self) -> Vnode {
         match self {
             Vnode::Root | Vnode::Bin | Vnode::Dev => Vnode::Root,
-            Vnode::DevShm | Vnode::Console | Vnode::Null | Vnode::Zero => Vnode::Dev,
+            Vnode::DevShm | Vnode::Console | Vnode::Null | Vnode::Zero | Vnode::Shmem => Vnode::Dev,
             Vnode::Prog(_) => Vnode::Bin,
+            Vnode::ShmName(_) => Vnode::DevShm,
+            Vnode::ShmemNew => Vnode::Shmem,
         }
     }
 
@@ -51,7 +69,10 @@ impl Vnode {
             Vnode::DevShm => 5,
             Vnode::Null => 6,
             Vnode::Zero => 7,
+            Vnode::Shmem => 8,
+            Vnode::ShmemNew => 9,
             Vnode::Prog(i) => 0x100 + i as u64,
+            Vnode::ShmName(o) => 0x1_0000 + o as u64,
         }
     }
 
@@ -60,10 +81,12 @@ impl Vnode {
     pub fn mode(self) -> u32 {
         match self {
             Vnode::DevShm => S_IFDIR | 0o1777,
-            Vnode::Root | Vnode::Bin | Vnode::Dev => S_IFDIR | 0o755,
+            Vnode::Root | Vnode::Bin | Vnode::Dev | Vnode::Shmem => S_IFDIR | 0o755,
             Vnode::Console => S_IFCHR | 0o620,
-            Vnode::Null | Vnode::Zero => S_IFCHR | 0o666,
+            Vnode::Null | Vnode::Zero | Vnode::ShmemNew => S_IFCHR | 0o666,
             Vnode::Prog(_) => S_IFREG | 0o555,
+            // The object's own bits: see `Kernel::obj_stat`.
+            Vnode::ShmName(_) => S_IFREG,
         }
     }
 
@@ -72,12 +95,13 @@ impl Vnode {
             Vnode::Console => makedev(5, 1),
             Vnode::Null => makedev(1, 3),
             Vnode::Zero => makedev(1, 5),
+            Vnode::ShmemNew => makedev(10, 240),
             _ => 0,
         }
     }
 
     /// Entry `i` of a directory: "." and ".." first, then its names.
-    pub fn entry<'a>(self, rom: &RomFs<'a>, i: usize) -> Option<(&'a str, Vnode)> {
+    pub fn entry<'a>(self, ns: &Ns<'a>, i: usize) -> Option<(&'a str, Vnode)> {
         match i {
             0 => return Some((".", self)),
             1 => return Some(("..", self.parent())),
@@ -90,21 +114,39 @@ impl Vnode {
                 ("console", Vnode::Console),
                 ("null", Vnode::Null),
                 ("shm", Vnode::DevShm),
+                ("shmem", Vnode::Shmem),
                 ("zero", Vnode::Zero),
             ],
-            Vnode::Bin => return rom.get(i).map(|(name, _)| (name, Vnode::Prog(i))),
+            Vnode::Shmem => &[("new", Vnode::ShmemNew)],
+            Vnode::Bin => return ns.rom.get(i).map(|(name, _)| (name, Vnode::Prog(i))),
+            Vnode::DevShm => {
+                let (name, &o) = ns.shm.iter().nth(i)?;
+                // Names are checked to be UTF-8 when they are made.
+                let name = core::str::from_utf8(name).unwrap_or("?");
+                return Some((name, Vnode::ShmName(o)));
+            }
             _ => &[],
         };
         fixed.get(i).copied()
     }
 
     /// The name `name` in this directory.
-    fn lookup(self, rom: &RomFs, name: &str) -> Result<Vnode, Errno> {
+    fn lookup(self, ns: &Ns, name: &str) -> Result<Vnode, Errno> {
         if self == Vnode::Bin {
-            return rom.index_of(name).map(Vnode::Prog).ok_or(Errno::ENOENT);
+            return ns.rom.index_of(name).map(Vnode::Prog).ok_or(Errno::ENOENT);
+        }
+        if self == Vnode::DevShm {
+            let mut key = crate::mm::shm::posix::Name::new();
+            key.extend_from_slice(name.as_bytes())
+                .map_err(|_| Errno::ENAMETOOLONG)?;
+            return ns
+                .shm
+                .get(&key)
+                .map(|&o| Vnode::ShmName(o))
+                .ok_or(Errno::ENOENT);
         }
         (2..)
-            .map_while(|i| self.entry(rom, i))
+            .map_while(|i| self.entry(ns, i))
             .find(|&(n, _)| n == name)
             .map(|(_, v)| v)
             .ok_or(Errno::ENOENT)
@@ -116,6 +158,7 @@ impl Vnode {
             Vnode::Bin => "/bin",
             Vnode::Dev => "/dev",
             Vnode::DevShm => "/dev/shm",
+            Vnode::Shmem => "/dev/shmem",
             _ => "/",
         }
     }
@@ -124,7 +167,7 @@ impl Vnode {
 /// Resolve `path` from `cwd` (when relative): `.`, `..` and repeated slashes as POSIX says;
 /// ENOENT for an empty path or a missing name, ENOTDIR when a name that is not a directory is
 /// followed by more (or by a trailing slash), ENAMETOOLONG for a name over NAME_MAX.
-pub fn resolve(rom: &RomFs, cwd: Vnode, path: &[u8]) -> Result<Vnode, Errno> {
+pub fn resolve(ns: &Ns, cwd: Vnode, path: &[u8]) -> Result<Vnode, Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -144,7 +187,7 @@ pub fn resolve(rom: &RomFs, cwd: Vnode, path: &[u8]) -> Result<Vnode, Errno> {
         cur = match name {
             "." => cur,
             ".." => cur.parent(),
-            _ => cur.lookup(rom, name)?,
+            _ => cur.lookup(ns, name)?,
         };
     }
     if path.ends_with('/') && !cur.is_dir() {
@@ -165,7 +208,12 @@ mod tests {
     #[test]
     fn paths_resolve_with_dots_slashes_and_the_working_directory() {
         let r = rom();
-        let ok = |cwd, p: &str| resolve(&r, cwd, p.as_bytes());
+        let names = ShmNames::new();
+        let ns = Ns {
+            rom: &r,
+            shm: &names,
+        };
+        let ok = |cwd, p: &str| resolve(&ns, cwd, p.as_bytes());
         assert_eq!(ok(Vnode::Root, "/"), Ok(Vnode::Root));
         assert_eq!(ok(Vnode::Root, "/bin/hello"), Ok(Vnode::Prog(0)));
         assert_eq!(ok(Vnode::Dev, "../bin//./nsh"), Ok(Vnode::Prog(1)));
@@ -186,16 +234,18 @@ mod tests {
     #[test]
     fn directories_list_dot_dotdot_and_their_names() {
         let r = rom();
+        let shm = ShmNames::new();
+        let ns = Ns { rom: &r, shm: &shm };
         let names = |d: Vnode| -> std::vec::Vec<&str> {
             (0..)
-                .map_while(|i| d.entry(&r, i))
+                .map_while(|i| d.entry(&ns, i))
                 .map(|(n, _)| n)
                 .collect()
         };
         assert_eq!(names(Vnode::Root), [".", "..", "bin", "dev"]);
         assert_eq!(
             names(Vnode::Dev),
-            [".", "..", "console", "null", "shm", "zero"]
+            [".", "..", "console", "null", "shm", "shmem", "zero"]
         );
         assert_eq!(names(Vnode::Bin), [".", "..", "hello", "nsh"]);
         assert_eq!(names(Vnode::DevShm), [".", ".."]);

@@ -7,6 +7,7 @@ use abi::Errno;
 use crate::fs::file::Node;
 use crate::fs::namespace::{self, Vnode, PATH_MAX};
 use crate::fs::ops::{seek_in, FileOps, Io, Open};
+use crate::mm::shm::posix::{Name, Via};
 use crate::{uaccess, Kernel};
 
 type R = Result<isize, Errno>;
@@ -54,7 +55,7 @@ impl Kernel {
         if n == 0 && empty_ok {
             return Ok(base);
         }
-        namespace::resolve(&self.romfs, base, &buf[..n])
+        namespace::resolve(&self.ns(), base, &buf[..n])
     }
 
     /// The directory a path's last name would be in.
@@ -73,7 +74,7 @@ impl Kernel {
             None => b".",
         };
         let base = self.base_dir(me, dirfd, dir.first() == Some(&b'/'))?;
-        namespace::resolve(&self.romfs, base, dir)
+        namespace::resolve(&self.ns(), base, dir)
     }
 
     /// Where a path starts: the root for an absolute one, else the working directory
@@ -99,8 +100,59 @@ impl Kernel {
             Node::Zero => Vnode::Zero,
             Node::Dir(v) => v,
             Node::Prog(i) => Vnode::Prog(i),
-            Node::PipeRead(_) | Node::PipeWrite(_) => return Err(Errno::ENOENT),
+            Node::Shm(o) if self.objs.get(o).is_some_and(|x| x.named) => Vnode::ShmName(o),
+            Node::PipeRead(_) | Node::PipeWrite(_) | Node::Shm(_) => return Err(Errno::ENOENT),
         })
+    }
+
+    /// The name a path gives in `/dev/shm`, if that is where it points (a name there,
+    /// existing or not).
+    fn shm_path(&self, me: usize, dirfd: usize, path: usize) -> Result<Option<Name>, Errno> {
+        let env = self.task(me).env;
+        let mut buf = [0u8; PATH_MAX];
+        let n = uaccess::read_cstr(self.arch, &env, path, &mut buf)?;
+        let p = &buf[..n];
+        if p.ends_with(b"/") {
+            return Ok(None);
+        }
+        let last = p.rsplit(|&b| b == b'/').next().unwrap_or(p);
+        if last.is_empty() || last == b"." || last == b".." {
+            return Ok(None);
+        }
+        match self.parent_of(me, dirfd, path) {
+            Ok(Vnode::DevShm) => {}
+            _ => return Ok(None),
+        }
+        crate::mm::shm::posix::check_name(last)?;
+        let mut key = Name::new();
+        let _ = key.extend_from_slice(last);
+        Ok(Some(key))
+    }
+
+    /// openat: a name in `/dev/shm` is a POSIX shared-memory object (with open(2)'s rules;
+    /// O_CREAT makes one, and it may wait for a resize under O_TRUNC).
+    pub fn sys_openat_any(
+        &mut self,
+        me: usize,
+        dirfd: usize,
+        path: usize,
+        flags: usize,
+        mode: usize,
+    ) -> Option<R> {
+        let fl = flags as u32;
+        if flags <= u32::MAX as usize && fl & !OPEN_FLAGS == 0 && fl & O_ACCMODE != O_ACCMODE {
+            match self.shm_path(me, dirfd, path) {
+                Ok(Some(key)) => {
+                    if fl & O_DIRECTORY != 0 {
+                        return Some(Err(Errno::ENOTDIR));
+                    }
+                    return self.shm_open_name(me, &key, fl, mode as u32, Via::Open);
+                }
+                Err(e) => return Some(Err(e)),
+                Ok(None) => {}
+            }
+        }
+        Some(self.sys_openat(me, dirfd, path, flags, mode))
     }
 
     pub fn sys_openat(
@@ -109,7 +161,7 @@ impl Kernel {
         dirfd: usize,
         path: usize,
         flags: usize,
-        _mode: usize,
+        mode: usize,
     ) -> R {
         let flags = u32::try_from(flags).map_err(|_| Errno::EINVAL)?;
         if flags & !OPEN_FLAGS != 0 || flags & O_ACCMODE == O_ACCMODE {
@@ -145,6 +197,18 @@ impl Kernel {
             return Err(Errno::EROFS);
         }
         self.may_access(me, v, acc)?;
+        if v == Vnode::ShmemNew {
+            // Every open makes a new object; the first mmap sizes it.
+            let status = flags & (O_NONBLOCK | O_APPEND);
+            return self.obj_open_new(
+                me,
+                crate::mm::shm::object::ObjKind::Shmem,
+                mode as u32,
+                acc | status,
+                flags & O_CLOEXEC != 0,
+                &[],
+            );
+        }
         let node = match v {
             Vnode::Console => Node::Console,
             Vnode::Null => Node::Null,
@@ -242,7 +306,7 @@ impl Kernel {
         let env = self.task(me).env;
         let mut at = f.offset as usize;
         let mut out = 0;
-        while let Some((name, v)) = dir.entry(&self.romfs, at) {
+        while let Some((name, v)) = dir.entry(&self.ns(), at) {
             let reclen = (19 + name.len() + 1).next_multiple_of(8);
             if out + reclen > len {
                 if out == 0 {
@@ -256,7 +320,7 @@ impl Kernel {
             rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
             rec[18] = if v.is_dir() {
                 DT_DIR
-            } else if matches!(v, Vnode::Prog(_)) {
+            } else if matches!(v, Vnode::Prog(_) | Vnode::ShmName(_)) {
                 DT_REG
             } else {
                 DT_CHR
@@ -283,6 +347,12 @@ impl Kernel {
         let last = buf[..n].rsplit(|&b| b == b'/').find(|c| !c.is_empty());
         let v = self.lookup_at(me, dirfd, path, false)?;
         let rmdir = flags & AT_REMOVEDIR != 0;
+        if let (Vnode::ShmName(_), Some(key)) = (v, self.shm_path(me, dirfd, path)?) {
+            if rmdir {
+                return Err(Errno::ENOTDIR);
+            }
+            return self.shm_unlink_name(me, &key);
+        }
         if rmdir && last == Some(b".".as_slice()) {
             return Err(Errno::EINVAL);
         }
@@ -334,15 +404,22 @@ impl Kernel {
     /// ftruncate: only regular files open for writing have a size to set (EINVAL for a
     /// descriptor not open for writing, as Linux), after a negative length (EINVAL) and a
     /// bad descriptor (EBADF).
-    pub fn sys_ftruncate(&mut self, me: usize, fd: usize, len: usize) -> R {
+    pub fn sys_ftruncate(&mut self, me: usize, fd: usize, len: usize) -> Option<R> {
         if (len as i64) < 0 {
-            return Err(Errno::EINVAL);
+            return Some(Err(Errno::EINVAL));
         }
-        let f = self.open_of(me, fd)?;
+        let f = match self.open_of(me, fd) {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
         if !f.file.writable() {
-            return Err(Errno::EINVAL);
+            return Some(Err(Errno::EINVAL));
         }
-        f.file.node.ops().truncate(self, f, len as u64)
+        if matches!(f.file.node, Node::Shm(_)) {
+            // A growth allocates in steps (and may wait behind another resize).
+            return self.shm_truncate(me, f, len as u64);
+        }
+        Some(f.file.node.ops().truncate(self, f, len as u64))
     }
 
     /// A read or write through description `f`: the access mode (EBADF) and the user range

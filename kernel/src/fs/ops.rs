@@ -99,6 +99,7 @@ impl Node {
             Node::Zero => &crate::fs::dev::ZeroOps,
             Node::Dir(_) => &crate::fs::open::DirOps,
             Node::Prog(_) => &crate::fs::open::ProgOps,
+            Node::Shm(_) => &crate::mm::shm::posix::ShmOps,
         }
     }
 }

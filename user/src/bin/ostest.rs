@@ -796,6 +796,59 @@ fn t_fd_dup_fcntl_cloexec_nonblock() -> Res {
 
 /// The namespace: devices read and write as they should, a program file reads as its ELF,
 /// directories list, the working directory moves, errors are POSIX's.
+/// POSIX shm across processes: two processes at different addresses, SIGBUS past the end,
+/// a descriptor passed by inheritance, and every page back once all is closed and unlinked.
+fn t_posix_shm_processes() -> Res {
+    use abi::fcntl::*;
+    use abi::mman::*;
+    let before = free_pages();
+    let files = u::meminfo().files_used;
+    let name = "/ostest";
+    let _ = u::shm_unlink(name);
+    let fd = u::shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0o600).map_err(ename)?;
+    u::ftruncate(fd, 4096).map_err(ename)?;
+    let p = u::mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0).map_err(ename)?;
+    // SAFETY: a one-page writable mapping.
+    unsafe { core::ptr::copy_nonoverlapping(b"hello".as_ptr(), p, 5) };
+    let st = run_status(&["ttask", "pshm", name])?;
+    check!(st == 0, "peer status {:#x}", st);
+    let mut got = [0u8; 10];
+    // SAFETY: as above.
+    unsafe { core::ptr::copy_nonoverlapping(p, got.as_mut_ptr(), 10) };
+    check!(&got == b"helloworld", "shared both ways: {:?}", got);
+    let st = run_status(&["ttask", "pshmbus", name])?;
+    check!(
+        !abi::sys::wifexited(st) && abi::sys::wtermsig(st) == abi::sys::SIGBUS as i32,
+        "touch past the end: status {:#x}",
+        st
+    );
+    // Passed by inheritance: a memfd without FD_CLOEXEC.
+    let m = u::memfd_create("ostest", 0).map_err(ename)?;
+    u::ftruncate(m, 4096).map_err(ename)?;
+    let a = alloc::format!("{}", m);
+    let st = run_status(&["ttask", "fdmap", &a])?;
+    check!(st == 0, "fdmap status {:#x}", st);
+    let mut b = [0u8; 5];
+    u::pread(m, &mut b, 0).map_err(ename)?;
+    check!(
+        &b == b"child",
+        "the child's write through the inherited object: {:?}",
+        b
+    );
+    u::close(m).map_err(ename)?;
+    u::munmap(p, 4096).map_err(ename)?;
+    u::close(fd).map_err(ename)?;
+    u::shm_unlink(name).map_err(ename)?;
+    check!(
+        free_pages() == before,
+        "pages back: {} then {}",
+        before,
+        free_pages()
+    );
+    check!(u::meminfo().files_used == files, "descriptions back");
+    Ok(())
+}
+
 fn t_namespace_open_read_list() -> Res {
     use abi::fcntl::*;
     let null = u::open("/dev/null", O_RDWR).map_err(ename)?;
@@ -830,7 +883,7 @@ fn t_namespace_open_read_list() -> Res {
         off += len;
     }
     check!(
-        names == [".", "..", "console", "null", "shm", "zero"],
+        names == [".", "..", "console", "null", "shm", "shmem", "zero"],
         "ls /dev: {:?}",
         names
     );
@@ -947,6 +1000,7 @@ pub static CASES: &[Case] = &[
         t_fd_dup_fcntl_cloexec_nonblock,
     ),
     ("namespace_open_read_list", t_namespace_open_read_list),
+    ("posix_shm_processes", t_posix_shm_processes),
 ];
 
 fn main(args: &[&str]) -> i32 {

@@ -79,9 +79,59 @@ fn fault(kind: &str) -> i32 {
     }
 }
 
+fn pshm_peer(name: &str) -> i32 {
+    use abi::mman::*;
+    let Ok(fd) = sys::shm_open(name, abi::fcntl::O_RDWR, 0) else {
+        return 1;
+    };
+    let Ok(p) = sys::mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0) else {
+        return 2;
+    };
+    let _ = sys::close(fd);
+    let mut head = [0u8; 5];
+    // SAFETY: a one-page mapping of an object of at least one page.
+    unsafe {
+        core::ptr::copy_nonoverlapping(p, head.as_mut_ptr(), 5);
+        core::ptr::copy_nonoverlapping(b"world".as_ptr(), p.add(5), 5);
+    }
+    let _ = sys::munmap(p, 4096);
+    (head != *b"hello") as i32 * 5
+}
+
 fn main(args: &[&str]) -> i32 {
     match args.get(1).copied().unwrap_or("") {
         "exit" => num(args.get(2)) as i32,
+        // pshm NAME: map the POSIX object at an address of its own, check that it starts
+        // with "hello", write "world" after it. Status 0 when all went as expected.
+        "pshm" => pshm_peer(args.get(2).copied().unwrap_or("")),
+        // pshmbus NAME: map two pages of a one-page object and touch the second (SIGBUS).
+        "pshmbus" => {
+            use abi::mman::*;
+            let Ok(fd) = sys::shm_open(args.get(2).copied().unwrap_or(""), abi::fcntl::O_RDWR, 0)
+            else {
+                return 3;
+            };
+            let Ok(p) = sys::mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0)
+            else {
+                return 4;
+            };
+            // SAFETY: the mapping is two pages long; the second is past the object's end,
+            // so this read is meant to fault.
+            unsafe { core::ptr::read_volatile(p.add(4096)) as i32 }
+        }
+        // fdmap FD: map the inherited object descriptor FD and write "child" at its start.
+        "fdmap" => {
+            use abi::mman::*;
+            let fd = num(args.get(2)) as isize;
+            match sys::mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) {
+                Ok(p) => {
+                    // SAFETY: a one-page writable mapping.
+                    unsafe { core::ptr::copy_nonoverlapping(b"child".as_ptr(), p, 5) };
+                    0
+                }
+                Err(_) => 1,
+            }
+        }
         "ppid" => (sys::getppid() as u64 != num(args.get(2))) as i32,
         "sleep" => {
             let _ = sys::sleep_ms(num(args.get(2)));
