@@ -90,6 +90,8 @@ pub mod fakeram {
     const SLICE: usize = 32 << 20;
     static RAM: OnceLock<usize> = OnceLock::new();
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    /// Slices given back by finished tests: there are more tests than slices.
+    static FREE: std::sync::Mutex<std::vec::Vec<Pa>> = std::sync::Mutex::new(std::vec::Vec::new());
 
     fn ram() -> usize {
         *RAM.get_or_init(|| {
@@ -108,8 +110,16 @@ pub mod fakeram {
     /// A fresh 32 MiB (2 MiB aligned) range of fake physical memory: (base, size).
     pub fn slice() -> (Pa, usize) {
         ram();
+        if let Some(base) = FREE.lock().unwrap().pop() {
+            return (base, SLICE);
+        }
         let i = NEXT.fetch_add(1, Ordering::Relaxed);
         assert!((i + 1) * SLICE <= SIZE, "fake RAM exhausted");
         (BASE + i * SLICE, SLICE)
+    }
+
+    /// Give back a slice nothing uses any more (its allocator is gone), for a later test.
+    pub fn give_back(base: Pa) {
+        FREE.lock().unwrap().push(base);
     }
 }

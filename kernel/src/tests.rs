@@ -27,6 +27,14 @@ pub struct Sys {
     /// again comes back with pc 4 before it, and the harness issues the call again as the
     /// task would.
     pub svc: Vec<(i32, u64)>,
+    /// The fake RAM slice this kernel runs in, given back when the test is over.
+    ram: crate::phys::Pa,
+}
+
+impl Drop for Sys {
+    fn drop(&mut self) {
+        fakeram::give_back(self.ram);
+    }
 }
 
 fn prog() -> Vec<u8> {
@@ -96,6 +104,7 @@ impl Sys {
             arch,
             frame: TrapFrame::default(),
             svc: Vec::new(),
+            ram: base,
         }
     }
 
