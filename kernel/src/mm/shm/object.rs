@@ -113,7 +113,8 @@ impl ShmObj {
     /// Allocate and zero pages for about `budget` pages' worth of work: Ok(true) once the
     /// object is complete, ENOMEM when memory runs out (what was gathered stays in the
     /// object for the caller to give back). Segments of 2 MiB or more take 2 MiB-aligned
-    /// runs where memory allows, so that they can be mapped with block descriptors.
+    /// runs at 2 MiB offsets of the object where memory allows, so that they can be mapped
+    /// with block descriptors.
     pub fn fill(
         &mut self,
         pg: &mut crate::pgalloc::PageAlloc,
@@ -131,7 +132,10 @@ impl ShmObj {
                 self.ready = self.want;
                 return Ok(true);
             }
-            if left >= BLOCK_PAGES && !self.no_runs {
+            // A run only where a block starts in the object: a mapping at a 2 MiB-aligned
+            // address (offset 0, or whole blocks) can use block descriptors only for those.
+            if left >= BLOCK_PAGES && !self.no_runs && self.pages.len().is_multiple_of(BLOCK_PAGES)
+            {
                 // The search looks at the whole bitmap: it costs a step's share.
                 budget = budget.saturating_sub(BLOCK_SEARCH_COST);
                 if let Some(run) = pg.alloc_contig(BLOCK_PAGES, BLOCK_PAGES) {
