@@ -16,40 +16,40 @@ const ST: usize = SCRATCH + 1024;
 const BUF: usize = SCRATCH + 3000;
 
 impl Sys {
-    fn cstr(&self, at: usize, s: &str) {
+    pub(crate) fn cstr(&self, at: usize, s: &str) {
         let mut v = s.as_bytes().to_vec();
         v.push(0);
         self.put(at, &v);
     }
-    fn shm_open(&mut self, name: &str, flags: u32, mode: u32) -> i64 {
+    pub(crate) fn shm_open(&mut self, name: &str, flags: u32, mode: u32) -> i64 {
         self.cstr(NAME, name);
         self.call(nr::SHM_OPEN, &[NAME, flags as usize, mode as usize])
     }
     fn shm_anon(&mut self, flags: u32) -> i64 {
         self.call(nr::SHM_OPEN, &[SHM_ANON, flags as usize, 0o600])
     }
-    fn shm_unlink(&mut self, name: &str) -> i64 {
+    pub(crate) fn shm_unlink(&mut self, name: &str) -> i64 {
         self.cstr(NAME, name);
         self.call(nr::SHM_UNLINK, &[NAME])
     }
-    fn open(&mut self, path: &str, flags: u32) -> i64 {
+    pub(crate) fn open(&mut self, path: &str, flags: u32) -> i64 {
         self.cstr(NAME, path);
         self.call(
             nr::OPENAT,
             &[AT_FDCWD as usize, NAME, flags as usize, 0o644],
         )
     }
-    fn ftruncate(&mut self, fd: i64, len: i64) -> i64 {
+    pub(crate) fn ftruncate(&mut self, fd: i64, len: i64) -> i64 {
         self.call(nr::FTRUNCATE, &[fd as usize, len as usize])
     }
-    fn fstat(&mut self, fd: i64) -> Stat {
+    pub(crate) fn fstat(&mut self, fd: i64) -> Stat {
         assert_eq!(self.call(nr::FSTAT, &[fd as usize, ST]), 0);
         self.get(ST)
     }
-    fn map(&mut self, fd: i64, len: usize, prot: u32, flags: u32, off: usize) -> i64 {
+    pub(crate) fn map(&mut self, fd: i64, len: usize, prot: u32, flags: u32, off: usize) -> i64 {
         self.mmap(0, len, prot, flags, fd, off)
     }
-    fn close(&mut self, fd: i64) -> i64 {
+    pub(crate) fn close(&mut self, fd: i64) -> i64 {
         self.call(nr::CLOSE, &[fd as usize])
     }
     fn files_used(&self) -> usize {
