@@ -348,7 +348,9 @@ impl Kernel {
             Err(e) => return Some(Err(e)),
         };
         let regions = &self.task(me).regions;
-        if regions.len() + vm::carve_needs(regions, addr, npages * PAGE_SIZE) > vm::MAX_REGIONS {
+        if regions.len() + vm::carve_needs(regions, addr, npages * PAGE_SIZE) > vm::MAX_REGIONS
+            || self.pg.free() < vm::edge_splits(regions, addr, addr + npages * PAGE_SIZE)
+        {
             return Some(Err(Errno::ENOMEM));
         }
         let mut gone: heapless::Vec<(Region, Cut), { vm::MAX_REGIONS }> = heapless::Vec::new();
@@ -412,7 +414,11 @@ impl Kernel {
             .iter()
             .filter(|r| (r.va < addr && addr < r.end()) || (r.va < end && end < r.end()))
             .count();
-        if regions.len() + splits > vm::MAX_REGIONS {
+        // With the table pages for cutting blocks at the ends at hand, the tables cannot fail
+        // half-way: the region list and the tables never disagree.
+        if regions.len() + splits > vm::MAX_REGIONS
+            || self.pg.free() < vm::edge_splits(regions, addr, end)
+        {
             return Err(Errno::ENOMEM);
         }
         for cut in [addr, end] {
@@ -427,13 +433,13 @@ impl Kernel {
             }
         }
         let env = self.task(me).env;
+        self.arch
+            .protect(&env, &mut self.pg, addr, npages, prot_of(prot))?;
         for r in self.task_mut(me).regions.iter_mut() {
             if r.va >= addr && r.end() <= end {
                 r.prot = prot;
             }
         }
-        self.arch
-            .protect(&env, &mut self.pg, addr, npages, prot_of(prot))?;
         Ok(0)
     }
 

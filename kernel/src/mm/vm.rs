@@ -227,6 +227,18 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
     }
 }
 
+/// Table pages cutting at `addr` and `end` may take: one for each end that falls inside a
+/// 2 MiB block some region covers whole (only such a block can be a block descriptor).
+pub fn edge_splits(regions: &Regions, addr: usize, end: usize) -> usize {
+    [addr, end]
+        .into_iter()
+        .filter(|&e| {
+            let b = e & !(BLOCK - 1);
+            !e.is_multiple_of(BLOCK) && regions.iter().any(|r| r.va <= b && b + BLOCK <= r.end())
+        })
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +285,19 @@ mod tests {
         carve(&mut rs, 0, 0x20_0000, &mut |_, _| n += 1);
         assert_eq!(n, 3);
         assert!(rs.is_empty());
+    }
+
+    #[test]
+    fn only_ends_inside_a_whole_covered_block_need_a_table_page() {
+        let mut rs = Regions::new();
+        insert(&mut rs, obj(4 * BLOCK, 1024, 1)).unwrap(); // two whole blocks
+        insert(&mut rs, obj(8 * BLOCK + PAGE_SIZE, 16, 2)).unwrap(); // no whole block
+        let b = 4 * BLOCK;
+        assert_eq!(edge_splits(&rs, b, b + 2 * BLOCK), 0, "block-aligned ends");
+        assert_eq!(edge_splits(&rs, b + PAGE_SIZE, b + 2 * PAGE_SIZE), 2);
+        assert_eq!(edge_splits(&rs, b + PAGE_SIZE, b + BLOCK), 1);
+        let s = 8 * BLOCK + PAGE_SIZE;
+        assert_eq!(edge_splits(&rs, s + PAGE_SIZE, s + 3 * PAGE_SIZE), 0);
     }
 
     #[test]
