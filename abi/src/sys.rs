@@ -76,6 +76,80 @@ pub mod nr {
     /// shm_open(name, oflag, mode) and shm_unlink(name), as FreeBSD has them.
     pub const SHM_OPEN: usize = 1028;
     pub const SHM_UNLINK: usize = 1029;
+    /// share(key, size, fd, timeout_ns) -> 0: a one-time key (KEY_LEN characters and a NUL
+    /// written to `key`) naming fd's open description for `timeout_ns` (u64::MAX: no limit),
+    /// as PatchworkOS's share().
+    pub const SHARE: usize = 1030;
+    /// claim(key) -> a new descriptor for the description the key names; the key is used up.
+    pub const CLAIM: usize = 1031;
+    /// vminfo(pid, index, *RegionInfo) -> next index, or -ENOENT past the last region
+    /// (what `pmap` lists; pid 0 is the caller).
+    pub const VMINFO: usize = 1032;
+}
+
+/// Characters in a share() key (base64url, 96 random bits); the buffer needs one more for
+/// the NUL.
+pub const KEY_LEN: usize = 16;
+/// share()'s timeout meaning "until claimed".
+pub const KEY_NEVER: u64 = u64::MAX;
+
+/// What backs a region, as `vminfo` reports it.
+pub mod region {
+    pub const PROGRAM: u32 = 0;
+    pub const STACK: u32 = 1;
+    pub const HEAP: u32 = 2;
+    /// A System V attachment (`id` is the shmid).
+    pub const SYSV: u32 = 3;
+    /// A named POSIX object (`name` holds it, without the slash), or one unlinked since.
+    pub const POSIX: u32 = 4;
+    /// shm_open(SHM_ANON).
+    pub const ANON_OBJ: u32 = 5;
+    /// memfd_create (`name` holds its name).
+    pub const MEMFD: u32 = 6;
+    /// An object of `/dev/shmem/new`.
+    pub const SHMEM: u32 = 7;
+    /// MAP_ANONYMOUS or a private copy.
+    pub const ANON: u32 = 8;
+}
+
+/// One region of a process (`vminfo`).
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct RegionInfo {
+    pub start: u64,
+    pub len: u64,
+    /// PROT_* bits.
+    pub prot: u32,
+    /// MAP_SHARED (1) or MAP_PRIVATE (2).
+    pub share: u32,
+    /// `region::*`.
+    pub kind: u32,
+    /// The shmid of a System V attachment, else -1.
+    pub id: i32,
+    /// Byte offset into the object.
+    pub offset: u64,
+    /// The object's name (POSIX, memfd), NUL-padded; `name_len` bytes of it are valid.
+    pub name: [u8; 64],
+    pub name_len: u32,
+    /// The object was unlinked (POSIX) or its System V segment removed.
+    pub deleted: u32,
+}
+
+impl Default for RegionInfo {
+    fn default() -> Self {
+        RegionInfo {
+            start: 0,
+            len: 0,
+            prot: 0,
+            share: 0,
+            kind: 0,
+            id: -1,
+            offset: 0,
+            name: [0; 64],
+            name_len: 0,
+            deleted: 0,
+        }
+    }
 }
 
 /// `clock_gettime` clock ids.

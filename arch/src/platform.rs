@@ -4,7 +4,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use crate::{mmu, pl011::Pl011, pl031, psci, semihosting, timer};
-use aarch64_cpu::registers::TPIDR_EL0;
+use aarch64_cpu::registers::{ID_AA64ISAR0_EL1, TPIDR_EL0};
 use abi::Errno;
 use kernel::pgalloc::PageAlloc;
 use kernel::phys::Pa;
@@ -150,6 +150,17 @@ impl Arch for Aarch64 {
     }
     fn now_ns(&self) -> u64 {
         timer::now_ns()
+    }
+    fn entropy(&self) -> Option<u64> {
+        if ID_AA64ISAR0_EL1.read(ID_AA64ISAR0_EL1::RNDR) == 0 {
+            return None; // no FEAT_RNG (a Cortex-A53 or A76 has none)
+        }
+        let (v, fail): (u64, u64);
+        // SAFETY: RNDR exists (checked above); it only reads the generator and sets NZCV.
+        unsafe {
+            core::arch::asm!("mrs {v}, s3_3_c2_c4_0", "cset {f}, eq", v = out(reg) v, f = out(reg) fail, options(nomem, nostack));
+        }
+        (fail == 0).then_some(v)
     }
     fn set_deadline(&self, ns: Option<u64>) {
         timer::set_deadline(ns)

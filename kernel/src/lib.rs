@@ -120,6 +120,8 @@ pub struct Kernel {
     pub rtc_base: u64,
     /// Pages waiting to be freed in steps (destroyed segments).
     pub reclaim: Box<work::Reclaim>,
+    /// Descriptors offered with share(), waiting for claim().
+    pub keys: fs::share::Keys,
     /// Set by a syscall whose result comes later (its kernel work goes on).
     pub deferred: bool,
     /// A syscall just ran: an interrupt window comes before any work step it left.
@@ -168,6 +170,7 @@ impl Kernel {
             rtc_base,
             next_pid: 1,
             reclaim: Box::default(),
+            keys: Default::default(),
             deferred: false,
             work_fresh: false,
             asids: [1, 0, 0, 0],

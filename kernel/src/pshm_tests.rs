@@ -9,6 +9,8 @@ use abi::mman::*;
 use abi::stat::{Stat, S_IFREG};
 use abi::sys::nr;
 use abi::Errno;
+use std::string::String;
+use std::vec::Vec;
 
 /// Where tests keep names and a `stat` in user memory.
 const NAME: usize = SCRATCH + 2048;
@@ -572,4 +574,207 @@ fn a_spawned_child_inherits_an_object_descriptor_pa_07() {
         c.put(q as usize, &[77]);
     });
     assert_eq!(s.get::<u8>(p), 77);
+}
+
+// Handing a descriptor to a running process: share(fd, timeout) -> key, claim(key) -> fd.
+impl Sys {
+    /// share(): the key, or the error.
+    fn share(&mut self, fd: i64, timeout: u64) -> Result<String, i64> {
+        let r = self.call(
+            nr::SHARE,
+            &[BUF, abi::sys::KEY_LEN + 1, fd as usize, timeout as usize],
+        );
+        if r < 0 {
+            return Err(r);
+        }
+        let k: [u8; abi::sys::KEY_LEN + 1] = self.get(BUF);
+        assert_eq!(k[abi::sys::KEY_LEN], 0, "NUL-terminated");
+        Ok(String::from_utf8(k[..abi::sys::KEY_LEN].to_vec()).unwrap())
+    }
+    fn claim(&mut self, key: &str) -> i64 {
+        self.cstr(NAME, key);
+        self.call(nr::CLAIM, &[NAME])
+    }
+}
+
+#[test]
+fn dn07_share_claim_hands_an_object_to_a_running_process() {
+    let mut s = Sys::proc1();
+    let files = s.files_used();
+    let free = s.k.pg.free();
+    let parent = s.cur_pid().unwrap();
+    // The peer runs before the object exists: it inherits nothing.
+    let peer = s.spawn_call("prog") as i32;
+    let fd = s.open("/dev/shmem/new", O_RDWR);
+    let va = s.map(fd, 4096, RW, MAP_SHARED, 0) as usize;
+    s.put(va, b"hello");
+    let key = s.share(fd, 1_000_000_000).unwrap();
+    assert_eq!(key.len(), abi::sys::KEY_LEN);
+    assert!(key
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    // A second share of the same description makes a different key.
+    let other = s.share(fd, 1_000_000_000).unwrap();
+    assert_ne!(key, other);
+    s.switch_to(peer);
+    let got = s.claim(&key);
+    assert_eq!(
+        got, 3,
+        "the peer's lowest free descriptor (0-2 are its console)"
+    );
+    // Once only.
+    assert_eq!(s.claim(&key), err(Errno::ENOENT));
+    let pva = s.map(got, 4096, RW, MAP_SHARED, 0) as usize;
+    assert_eq!(&s.get::<[u8; 5]>(pva), b"hello");
+    s.put(pva + 5, b"world");
+    assert_eq!(s.call(nr::EXIT, &[0]), 0);
+    s.settle();
+    s.switch_to(parent);
+    assert_eq!(&s.get::<[u8; 10]>(va), b"helloworld");
+    // The other key still works, here too (as a dup would).
+    let again = s.claim(&other);
+    assert!(again > fd);
+    s.close(again);
+    assert_eq!(s.munmap(va, 4096), 0);
+    s.close(fd);
+    s.call(nr::WAIT4, &[peer as usize, SCRATCH, 0, 0]);
+    assert_eq!(s.files_used(), files);
+    assert_eq!(s.k.pg.free(), free);
+}
+
+#[test]
+fn share_claim_errors_and_timeouts() {
+    let mut s = Sys::proc1();
+    let files = s.files_used();
+    let free = s.k.pg.free();
+    let fd = s.shm_anon(O_RDWR);
+    assert_eq!(s.ftruncate(fd, 4096), 0);
+    // Bad descriptor, short buffer, zero timeout, bad buffer: errors, nothing kept.
+    assert_eq!(s.share(9, 1000), Err(err(Errno::EBADF)));
+    assert_eq!(
+        s.call(nr::SHARE, &[BUF, abi::sys::KEY_LEN, fd as usize, 1000]),
+        err(Errno::ERANGE)
+    );
+    assert_eq!(s.share(fd, 0), Err(err(Errno::EINVAL)));
+    assert_eq!(
+        s.call(nr::SHARE, &[0x10, 64, fd as usize, 1000]),
+        err(Errno::EFAULT)
+    );
+    assert_eq!(s.k.keys.waiting(), 0);
+    // Unknown, malformed, too long, unreadable keys.
+    assert_eq!(s.claim("AAAAAAAAAAAAAAAA"), err(Errno::ENOENT));
+    assert_eq!(s.claim("short"), err(Errno::ENOENT));
+    assert_eq!(s.claim(&"A".repeat(300)), err(Errno::ENOENT));
+    assert_eq!(s.call(nr::CLAIM, &[0x10]), err(Errno::EFAULT));
+    // The key table fills: ENOSPC.
+    let mut keys = Vec::new();
+    for _ in 0..crate::fs::share::MAX_KEYS {
+        keys.push(s.share(fd, abi::sys::KEY_NEVER).unwrap());
+    }
+    assert_eq!(s.share(fd, 1000), Err(err(Errno::ENOSPC)));
+    // A claim with no free descriptor is EMFILE and leaves the key good.
+    let mut held = Vec::new();
+    loop {
+        let d = s.call(nr::DUP, &[fd as usize]);
+        if d < 0 {
+            break;
+        }
+        held.push(d);
+    }
+    assert_eq!(s.claim(&keys[0]), err(Errno::EMFILE));
+    s.close(held.pop().unwrap());
+    let c = s.claim(&keys[0]);
+    assert!(c >= 0);
+    held.push(c);
+    for d in held {
+        s.close(d);
+    }
+    // Timed keys go when their time is up, on the timer alone; untimed ones stay.
+    let timed = s.share(fd, 5_000).unwrap();
+    s.close(fd);
+    assert!(s.k.keys.next_expiry.is_some());
+    s.arch.advance(10_000);
+    s.k.timer();
+    assert_eq!(s.k.keys.next_expiry, None);
+    assert_eq!(s.claim(&timed), err(Errno::ENOENT));
+    assert_eq!(s.k.keys.waiting(), crate::fs::share::MAX_KEYS - 1);
+    // Claim and close every untimed key: the object goes with the last.
+    for k in &keys[1..] {
+        let d = s.claim(k);
+        assert!(d >= 0);
+        s.close(d);
+    }
+    assert_eq!(s.k.keys.waiting(), 0);
+    assert_eq!(s.files_used(), files);
+    s.call(nr::GETPID, &[]);
+    assert_eq!(s.k.pg.free(), free);
+}
+
+impl Sys {
+    /// vminfo(pid, 0..): every region of `pid`, or the error.
+    fn regions(&mut self, pid: i32) -> Result<Vec<abi::sys::RegionInfo>, i64> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        loop {
+            let r = self.call(nr::VMINFO, &[pid as usize, i, BUF]);
+            if r == err(Errno::ENOENT) {
+                return Ok(out);
+            }
+            if r < 0 {
+                return Err(r);
+            }
+            out.push(self.get(BUF));
+            i = r as usize;
+        }
+    }
+}
+
+#[test]
+fn vminfo_names_what_backs_each_region() {
+    use abi::sys::region;
+    let mut s = Sys::proc1();
+    let fd = s.shm_open("/pm", O_RDWR | O_CREAT, 0o600);
+    s.ftruncate(fd, 8192);
+    let va = s.map(fd, 8192, PROT_READ, MAP_SHARED, 0) as u64;
+    let id = s.call(
+        nr::SHMGET,
+        &[
+            abi::shm::IPC_PRIVATE as usize,
+            4096,
+            0o600 | abi::shm::IPC_CREAT as usize,
+        ],
+    );
+    let at = s.call(nr::SHMAT, &[id as usize, 0, 0]) as u64;
+    let anon = s.mmap(0, 4096, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) as u64;
+    assert_eq!(s.shm_unlink("/pm"), 0);
+    let r = s.regions(0).unwrap();
+    let find = |va: u64| r.iter().find(|x| x.start == va).copied().unwrap();
+    let p = find(va);
+    assert_eq!(
+        (p.kind, p.len, p.prot, p.share),
+        (region::POSIX, 8192, PROT_READ, MAP_SHARED)
+    );
+    assert_eq!(&p.name[..p.name_len as usize], b"pm");
+    assert_eq!(p.deleted, 1, "unlinked since");
+    let a = find(at);
+    assert_eq!((a.kind, a.id as i64, a.deleted), (region::SYSV, id, 0));
+    let n = find(anon);
+    assert_eq!((n.kind, n.share, n.prot), (region::ANON, MAP_PRIVATE, RW));
+    assert!(r.iter().any(|x| x.kind == region::PROGRAM));
+    assert!(r.iter().any(|x| x.kind == region::STACK));
+    // Sorted by address, none overlapping.
+    assert!(r.windows(2).all(|w| w[0].start + w[0].len <= w[1].start));
+    // Other processes: ESRCH when there is none; EPERM for another user's, unless root.
+    assert_eq!(s.regions(4000).map(|_| ()), Err(err(Errno::ESRCH)));
+    let me = s.cur_pid().unwrap();
+    let other = s.spawn_call("prog") as i32;
+    assert!(s.regions(other).is_ok(), "root sees every process");
+    s.switch_to(other);
+    assert_eq!(s.call(nr::SETUID, &[1000]), 0);
+    assert_eq!(s.regions(me).map(|_| ()), Err(err(Errno::EPERM)));
+    assert_eq!(
+        s.call(nr::VMINFO, &[0, 0, 0x10]),
+        err(Errno::EFAULT),
+        "bad buffer"
+    );
 }

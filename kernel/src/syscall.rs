@@ -134,6 +134,9 @@ impl Kernel {
             nr::SHM_OPEN => return self.sys_shm_open(me, a[0], a[1], a[2]),
             nr::SHM_UNLINK => self.sys_shm_unlink(me, a[0]),
             nr::MEMFD_CREATE => self.sys_memfd_create(me, a[0], a[1]),
+            nr::SHARE => self.sys_share(me, a[0], a[1], a[2], a[3] as u64),
+            nr::CLAIM => self.sys_claim(me, a[0]),
+            nr::VMINFO => self.sys_vminfo(me, a[0], a[1], a[2]),
             nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
             nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
             nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
@@ -236,7 +239,7 @@ impl Kernel {
     }
 
     /// Task addressed by a pid argument (0 = the caller).
-    fn target(&self, me: usize, pid: usize) -> Result<usize, Errno> {
+    pub(crate) fn target(&self, me: usize, pid: usize) -> Result<usize, Errno> {
         if pid == 0 {
             Ok(me)
         } else {

@@ -712,6 +712,9 @@ impl Kernel {
     /// Timer interrupt: wake sleepers whose time has come and end a used-up time slice.
     pub fn timer(&mut self) {
         let now = self.arch.now_ns();
+        // When interrupts arrive is the one source of unpredictability every board has.
+        self.keys.stir(now);
+        self.keys_expire(now);
         for s in 0..MAX_TASKS {
             let due = match self.tasks[s].as_ref() {
                 Some(t) => t.state == State::Blocked && t.wake_at.is_some_and(|w| w <= now),
@@ -880,6 +883,9 @@ impl Kernel {
                 .min();
         }
         let mut next = self.next_sleeper;
+        if let Some(k) = self.keys.next_expiry {
+            next = Some(next.map_or(k, |n| n.min(k)));
+        }
         if let Some(c) = self.current {
             let t = self.task(c);
             if self.sched.top_prio().is_some_and(|p| p >= t.prio) {

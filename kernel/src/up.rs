@@ -106,6 +106,10 @@ pub trait Arch: Sync {
     fn max_masked_ns(&self, reset: bool) -> u64;
     /// Monotonic nanoseconds since boot.
     fn now_ns(&self) -> u64;
+    /// 64 random bits from the hardware's generator, where the CPU has one.
+    fn entropy(&self) -> Option<u64> {
+        None
+    }
     /// Ask for a timer interrupt at monotonic time `ns` (None: no timer needed).
     fn set_deadline(&self, ns: Option<u64>);
     /// Wall-clock seconds since the epoch (the real-time clock).

@@ -445,6 +445,36 @@ fn files_and_redirection_session() {
     );
     let cat = n(q.cmd("cat /dev/shm/frame"));
     assert!(cat.starts_with("hello shared world"), "{cat}");
+    // Handed to another process with a one-time key.
+    let key = n(q.cmd("pshm share /frame 30"));
+    let key = key.trim();
+    assert_eq!(key.len(), 16, "{key:?}");
+    assert_eq!(
+        n(q.cmd(&format!("pshm claim {key}"))),
+        "pshm: claimed fd 3: 8192 bytes\nhello shared world\n"
+    );
+    assert!(
+        n(q.cmd(&format!("pshm claim {key}"))).contains("ENOENT"),
+        "a key works once"
+    );
+    // pmap of a process holding it mapped.
+    let bg = q.cmd("pshm hold /frame 3 > /dev/null &");
+    let pid = bg
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let map = n(q.cmd(&format!("pmap {pid}")));
+    assert!(map.starts_with(&format!("{pid}:   pshm\n")), "{map}");
+    for want in [
+        "K r-x-- program",
+        "K rw--- stack",
+        "8K rw-s- /dev/shm/frame",
+        " total ",
+    ] {
+        assert!(map.contains(want), "{want:?} missing:\n{map}");
+    }
+    assert_eq!(q.cmd("wait"), "");
     assert_eq!(q.cmd("pshm unlink /frame"), "");
     assert_eq!(
         n(q.cmd("pshm read /frame 0 1")),

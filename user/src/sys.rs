@@ -514,3 +514,35 @@ pub fn pwrite(fd: usize, b: &[u8], off: u64) -> Result<usize, Errno> {
         &[fd, b.as_ptr() as usize, b.len(), off as usize],
     )
 }
+/// share(fd, timeout_ns): a one-time key another process can claim fd's description with
+/// (PatchworkOS's share); `abi::sys::KEY_NEVER` for no time limit.
+pub fn share(fd: usize, timeout_ns: u64) -> Result<[u8; abi::sys::KEY_LEN], Errno> {
+    let mut buf = [0u8; abi::sys::KEY_LEN + 1];
+    call(
+        nr::SHARE,
+        &[
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            fd,
+            timeout_ns as usize,
+        ],
+    )?;
+    let mut key = [0u8; abi::sys::KEY_LEN];
+    key.copy_from_slice(&buf[..abi::sys::KEY_LEN]);
+    Ok(key)
+}
+/// claim(key): a descriptor for what the key names; the key is used up.
+pub fn claim(key: &str) -> Result<usize, Errno> {
+    let p = cpath(key)?;
+    call(nr::CLAIM, &[p.as_ptr() as usize])
+}
+/// vminfo(pid, index): region `index` of process `pid` (0: the caller) and the index of the
+/// next one.
+pub fn vminfo(pid: i32, index: usize) -> Result<(abi::sys::RegionInfo, usize), Errno> {
+    let mut r = abi::sys::RegionInfo::default();
+    let next = call(
+        nr::VMINFO,
+        &[pid as usize, index, &mut r as *mut _ as usize],
+    )?;
+    Ok((r, next))
+}

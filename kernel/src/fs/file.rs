@@ -125,7 +125,7 @@ impl Kernel {
         Ok(i as u16)
     }
 
-    fn file_ref(&mut self, f: u16) {
+    pub(crate) fn file_ref(&mut self, f: u16) {
         if let Some(file) = self.files.slots[f as usize].as_mut() {
             file.refs += 1;
         }

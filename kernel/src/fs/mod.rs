@@ -10,3 +10,4 @@ pub mod open;
 pub mod ops;
 pub mod pipe;
 pub mod romfs;
+pub mod share;

@@ -798,9 +798,20 @@ fn t_fd_dup_fcntl_cloexec_nonblock() -> Res {
 /// directories list, the working directory moves, errors are POSIX's.
 /// POSIX shm across processes: two processes at different addresses, SIGBUS past the end,
 /// a descriptor passed by inheritance, and every page back once all is closed and unlinked.
+/// Give this process what it keeps once it has it (heap pages, the translation tables of
+/// the shared-memory window), so that a page count taken after it can come back exactly.
+fn warm_up() {
+    use abi::mman::*;
+    let _ = alloc::format!("{}{}", 1, [0u8; 64].len());
+    if let Ok(p) = u::mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) {
+        let _ = u::munmap(p, 4096);
+    }
+}
+
 fn t_posix_shm_processes() -> Res {
     use abi::fcntl::*;
     use abi::mman::*;
+    warm_up();
     let before = free_pages();
     let files = u::meminfo().files_used;
     let name = "/ostest";
@@ -846,6 +857,141 @@ fn t_posix_shm_processes() -> Res {
         free_pages()
     );
     check!(u::meminfo().files_used == files, "descriptions back");
+    Ok(())
+}
+
+/// share/claim hands a `/dev/shmem/new` object to a process that is already running (DN-07);
+/// a key works once and not after its timeout, and an expired key lets its description go.
+fn t_share_claim_running_process() -> Res {
+    use abi::fcntl::*;
+    use abi::mman::*;
+    warm_up();
+    let before = free_pages();
+    let files = u::meminfo().files_used;
+    // The peer starts first, reading its key from a pipe: it inherits nothing of the object.
+    let (r, w) = u::pipe2(O_CLOEXEC).map_err(ename)?;
+    let act = [sys::SpawnAction {
+        fd: r as i32,
+        newfd: 0,
+    }];
+    let pid = u::spawn_actions("ttask", &["claim"], &act).map_err(ename)?;
+    u::close(r).map_err(ename)?;
+    let fd = u::open("/dev/shmem/new", O_RDWR).map_err(ename)?;
+    let p = u::mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0).map_err(ename)?;
+    // SAFETY: a one-page writable mapping.
+    unsafe { core::ptr::copy_nonoverlapping(b"hello".as_ptr(), p, 5) };
+    let key = u::share(fd, 5_000_000_000).map_err(ename)?;
+    check!(
+        key.iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_'),
+        "key is base64url: {:?}",
+        key
+    );
+    u::write(w, &key).map_err(ename)?;
+    u::close(w).map_err(ename)?;
+    let (_, st) = u::wait(pid, 0).map_err(ename)?;
+    check!(st == 0, "claiming peer status {:#x}", st);
+    let mut got = [0u8; 10];
+    // SAFETY: as above.
+    unsafe { core::ptr::copy_nonoverlapping(p, got.as_mut_ptr(), 10) };
+    check!(&got == b"helloworld", "shared both ways: {:?}", got);
+    check!(u::claim("nosuchkey") == Err(Errno::ENOENT), "unknown key");
+    check!(
+        u::share(99, 1_000_000) == Err(Errno::EBADF),
+        "share of a bad fd"
+    );
+    check!(u::share(fd, 0) == Err(Errno::EINVAL), "zero timeout");
+    // A key without a time limit outlives the descriptor it came from.
+    let key = u::share(fd, abi::sys::KEY_NEVER).map_err(ename)?;
+    u::munmap(p, 4096).map_err(ename)?;
+    u::close(fd).map_err(ename)?;
+    let k = core::str::from_utf8(&key).unwrap_or("");
+    let fd = u::claim(k).map_err(ename)?;
+    let mut b = [0u8; 10];
+    u::pread(fd, &mut b, 0).map_err(ename)?;
+    check!(&b == b"helloworld", "the object behind the key: {:?}", b);
+    // A key past its timeout is dropped by the timer with the reference it held: the
+    // object goes although nobody calls share or claim again.
+    let key = u::share(fd, 1_000_000).map_err(ename)?;
+    u::close(fd).map_err(ename)?;
+    check!(
+        u::meminfo().files_used == files + 1,
+        "the key holds the description"
+    );
+    u::sleep_ms(20).map_err(ename)?;
+    check!(
+        u::meminfo().files_used == files,
+        "the expired key let go of the description"
+    );
+    let k = core::str::from_utf8(&key).unwrap_or("");
+    check!(u::claim(k) == Err(Errno::ENOENT), "expired key");
+    check!(
+        free_pages() == before,
+        "pages back: {} then {}",
+        before,
+        free_pages()
+    );
+    check!(u::meminfo().files_used == files, "descriptions back");
+    Ok(())
+}
+
+/// vminfo (what pmap shows) names each region's backing.
+fn t_vminfo_regions() -> Res {
+    use abi::mman::*;
+    use abi::sys::region;
+    let m = u::memfd_create("vmi", 0).map_err(ename)?;
+    u::ftruncate(m, 8192).map_err(ename)?;
+    let p = u::mmap(0, 8192, PROT_READ, MAP_SHARED, m as isize, 0).map_err(ename)?;
+    let a = u::mmap(
+        0,
+        4096,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    )
+    .map_err(ename)?;
+    let mut kinds = Vec::new();
+    let mut i = 0;
+    while let Ok((r, next)) = u::vminfo(0, i) {
+        kinds.push((r.kind, r.start as usize, r.len, r.prot, r.share));
+        if r.start as usize == p as usize {
+            check!(
+                &r.name[..r.name_len as usize] == b"vmi" && r.kind == region::MEMFD,
+                "memfd region named"
+            );
+        }
+        i = next;
+    }
+    check!(
+        kinds.contains(&(region::MEMFD, p as usize, 8192, PROT_READ, MAP_SHARED)),
+        "memfd mapping listed: {:?}",
+        kinds
+    );
+    check!(
+        kinds.contains(&(
+            region::ANON,
+            a as usize,
+            4096,
+            PROT_READ | PROT_WRITE,
+            MAP_PRIVATE
+        )),
+        "anonymous mapping listed"
+    );
+    for k in [region::PROGRAM, region::STACK] {
+        check!(kinds.iter().any(|r| r.0 == k), "kind {} listed", k);
+    }
+    check!(
+        u::vminfo(1, 0).map(|_| ()) == Ok(()) || u::vminfo(1, 0).map(|_| ()) == Err(Errno::EPERM),
+        "another process"
+    );
+    check!(
+        u::vminfo(32767, 0).map(|_| ()) == Err(Errno::ESRCH),
+        "no such pid"
+    );
+    u::munmap(p, 8192).map_err(ename)?;
+    u::munmap(a, 4096).map_err(ename)?;
+    u::close(m).map_err(ename)?;
     Ok(())
 }
 
@@ -1001,6 +1147,8 @@ pub static CASES: &[Case] = &[
     ),
     ("namespace_open_read_list", t_namespace_open_read_list),
     ("posix_shm_processes", t_posix_shm_processes),
+    ("share_claim_running_process", t_share_claim_running_process),
+    ("vminfo_regions", t_vminfo_regions),
 ];
 
 fn main(args: &[&str]) -> i32 {

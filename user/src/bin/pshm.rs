@@ -1,5 +1,6 @@
 //! pshm: POSIX shared memory from the shell: create, truncate, write, read, stat, unlink
-//! and hold an object (shm_open names, as in `/dev/shm`).
+//! and hold an object (shm_open names, as in `/dev/shm`), and hand one to a running process
+//! with a one-time key (share/claim).
 #![no_std]
 #![no_main]
 
@@ -18,6 +19,8 @@ fn usage() -> i32 {
     println!("       pshm stat /NAME");
     println!("       pshm unlink /NAME");
     println!("       pshm hold /NAME SECONDS");
+    println!("       pshm share /NAME SECONDS   (prints a one-time key; 0: no time limit)");
+    println!("       pshm claim KEY             (maps what the key names and prints it)");
     2
 }
 
@@ -143,10 +146,46 @@ fn main(args: &[&str]) -> i32 {
                 Ok(())
             })
         }
+        "share" => {
+            let Some(secs) = num(3) else { return usage() };
+            let timeout = match secs {
+                0 => abi::sys::KEY_NEVER,
+                s => (s as u64).saturating_mul(1_000_000_000),
+            };
+            open(name, O_RDWR, 0).and_then(|fd| {
+                // The key holds the description: this process may exit before the claim.
+                let r = sys::share(fd, timeout)
+                    .map(|k| println!("{}", core::str::from_utf8(&k).unwrap_or("?")))
+                    .map_err(|e| fail("pshm", format_args!("share {}", name), e));
+                let _ = sys::close(fd);
+                r
+            })
+        }
+        "claim" => claim(name),
         _ => return usage(),
     };
     match r {
         Ok(()) => 0,
         Err(status) => status,
     }
+}
+
+/// Claim `key`, then say what it gave: its size and, mapped, its first bytes.
+fn claim(key: &str) -> Result<(), i32> {
+    let fd = sys::claim(key).map_err(|e| fail("pshm", format_args!("claim {}", key), e))?;
+    let size = sys::fstat(fd).map(|s| s.st_size as usize).unwrap_or(0);
+    println!("pshm: claimed fd {}: {} bytes", fd, size);
+    if size > 0 {
+        let len = size.min(4096);
+        let p = sys::mmap(0, len, PROT_READ, MAP_SHARED, fd as isize, 0)
+            .map_err(|e| fail("pshm", format_args!("mmap {}", key), e))?;
+        let n = len.min(64);
+        // SAFETY: `len` readable bytes are mapped at p.
+        let head = unsafe { core::slice::from_raw_parts(p, n) };
+        let end = head.iter().position(|&b| b == 0).unwrap_or(n);
+        println!("{}", core::str::from_utf8(&head[..end]).unwrap_or("?"));
+        let _ = sys::munmap(p, len);
+    }
+    let _ = sys::close(fd);
+    Ok(())
 }

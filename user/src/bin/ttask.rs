@@ -132,6 +132,36 @@ fn main(args: &[&str]) -> i32 {
                 Err(_) => 1,
             }
         }
+        // claim: read a share() key from stdin, claim it, map the object, check that it
+        // starts with "hello", write "world" after it; a second claim of the same key must
+        // fail with ENOENT. Status 0 when all went as expected.
+        "claim" => {
+            use abi::mman::*;
+            let mut key = [0u8; abi::sys::KEY_LEN];
+            let mut got = 0;
+            while got < key.len() {
+                match sys::read(0, &mut key[got..]) {
+                    Ok(0) | Err(_) => return 10,
+                    Ok(n) => got += n,
+                }
+            }
+            let key = core::str::from_utf8(&key).unwrap_or("");
+            let Ok(fd) = sys::claim(key) else { return 11 };
+            if sys::claim(key) != Err(abi::Errno::ENOENT) {
+                return 12;
+            }
+            let Ok(p) = sys::mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0)
+            else {
+                return 13;
+            };
+            let mut head = [0u8; 5];
+            // SAFETY: a one-page writable mapping.
+            unsafe {
+                core::ptr::copy_nonoverlapping(p, head.as_mut_ptr(), 5);
+                core::ptr::copy_nonoverlapping(b"world".as_ptr(), p.add(5), 5);
+            }
+            (head != *b"hello") as i32 * 14
+        }
         "ppid" => (sys::getppid() as u64 != num(args.get(2))) as i32,
         "sleep" => {
             let _ = sys::sleep_ms(num(args.get(2)));

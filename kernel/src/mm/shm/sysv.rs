@@ -78,7 +78,7 @@ impl ShmTable {
         }
     }
 
-    fn id(&self, slot: usize) -> i32 {
+    pub(crate) fn id(&self, slot: usize) -> i32 {
         (self.seq[slot] as usize * SHMMNI + slot) as i32
     }
 
