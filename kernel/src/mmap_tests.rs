@@ -290,3 +290,59 @@ fn shared_memory_regions_go_at_exit_and_every_page_comes_back() {
     assert_eq!(s.free_pages(), free);
     let _ = sys::WNOHANG;
 }
+
+#[test]
+fn map_fixed_replacement_unmaps_in_steps_before_mapping() {
+    use crate::work::{Then, Work};
+    let mut s = Sys::proc1();
+    let free = s.free_pages();
+    let n = crate::mm::shm::STEP_UNMAP + 5;
+    let old = s.anon(n * P);
+    for k in [0, n / 2, n - 1] {
+        s.put(old + k * P, b"old");
+    }
+    // Issue the MAP_FIXED call by hand: its first step leaves the rest of the unmap as work.
+    s.frame.x[8] = nr::MMAP as u64;
+    let args = [
+        old,
+        n * P,
+        (PROT_READ | PROT_WRITE) as usize,
+        (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED) as usize,
+        usize::MAX,
+        0,
+    ];
+    for (i, a) in args.iter().enumerate() {
+        s.frame.x[i] = *a as u64;
+    }
+    s.k.syscall(&mut s.frame);
+    let me = s.k.current.unwrap();
+    match s.k.task(me).work {
+        Some(Work::Unmap {
+            left,
+            then: Then::Map { va, fill: true, .. },
+            ..
+        }) => {
+            assert_eq!(va, old);
+            assert_eq!(left, n - crate::mm::shm::STEP_UNMAP);
+        }
+        w => panic!("expected the unmap in steps, then the new mapping: {w:?}"),
+    }
+    // The region list already has the new mapping alone there.
+    assert_eq!(
+        s.k.task(me)
+            .regions
+            .iter()
+            .filter(|r| r.end() > old && r.va < old + n * P)
+            .count(),
+        1
+    );
+    while s.k.task(me).work.is_some() {
+        s.k.schedule(&mut s.frame);
+    }
+    assert_eq!(s.frame.x[0] as usize, old, "the call returns the address");
+    for k in [0, n / 2, n - 1] {
+        assert_eq!(s.get::<[u8; 3]>(old + k * P), [0; 3], "fresh zeroed pages");
+    }
+    assert_eq!(s.munmap(old, n * P), 0);
+    assert_eq!(s.free_pages(), free);
+}

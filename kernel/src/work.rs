@@ -20,6 +20,21 @@ pub const STEP_LOAD: usize = 12;
 /// instructions when a step frees whole page tables of private pages.
 pub const STEP_FREE: usize = 512;
 
+/// What a stepwise unmap leads to once its last page is out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Then {
+    /// The call returns this (a value, or -errno), once the reclaim queue is drained.
+    Return(isize),
+    /// MAP_FIXED's new region at `va` (on the list already) gets its pages: built first
+    /// (`fill`: object `obj` zeroed, or a copy of `src`) or mapped straight away.
+    Map {
+        obj: u16,
+        va: usize,
+        fill: bool,
+        src: Option<(u16, usize)>,
+    },
+}
+
 /// Kernel work a task still has to do for the syscall it is in. The syscall has not returned:
 /// each time the scheduler picks the task, one bounded step runs, until a step finishes the
 /// call and sets its result.
@@ -50,13 +65,14 @@ pub enum Work {
     /// A large shmat or mmap mapping the region that starts at `va`: `done` pages mapped
     /// so far.
     MapRegion { va: usize, done: usize },
-    /// A large shmdt or munmap (or a failed map undone): `left` pages at `va` still to
-    /// unmap (`owned`: freeing private pages among them); then the call returns `ret`.
+    /// A large shmdt or munmap (or a failed map undone, or what a MAP_FIXED mapping
+    /// replaces): `left` pages at `va` still to unmap (`owned`: freeing private pages among
+    /// them); then `then`.
     Unmap {
         va: usize,
         left: usize,
         owned: bool,
-        ret: isize,
+        then: Then,
     },
     /// brk moving the heap's mapped end from `end` towards `target` (then returning
     /// `result`); `old` is the break to fall back to if memory runs out.
@@ -201,8 +217,8 @@ impl Kernel {
                 va,
                 left,
                 owned,
-                ret,
-            } => self.unmap_range(slot, va, left, owned, ret),
+                then,
+            } => self.unmap_range(slot, va, left, owned, then),
         };
         if let Some(r) = r {
             frame.x[0] = match r {
@@ -249,14 +265,24 @@ impl Kernel {
             | Work::PipeWrite { .. }
             | Work::Reclaim { .. }
             | Work::MapRegion { .. }
-            | Work::Unmap { .. }
+            | Work::Unmap {
+                then: Then::Return(_) | Then::Map { fill: false, .. },
+                ..
+            }
             | Work::Brk { .. }
             | Work::Load { .. }
             | Work::Exit { .. } => {}
             Work::ShmCreate { slot: seg } => self.shm_create_abort(seg),
             // The region is on the list (exit drops it); a shared object being sized goes
             // back to what it was.
-            Work::Fill { obj, .. } | Work::Grow { obj, .. } => self.obj_grow_abort(obj),
+            Work::Fill { obj, .. }
+            | Work::Grow { obj, .. }
+            | Work::Unmap {
+                then: Then::Map {
+                    obj, fill: true, ..
+                },
+                ..
+            } => self.obj_grow_abort(obj),
         }
     }
 }

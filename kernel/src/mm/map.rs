@@ -5,7 +5,7 @@ use crate::mm::shm::{STEP_MAP, STEP_UNMAP};
 use crate::mm::vm::{self, prot_of, Kind, Region};
 use crate::phys::PAGE_SIZE;
 use crate::up::Prot;
-use crate::work::Work;
+use crate::work::{Then, Work};
 use crate::Kernel;
 use abi::Errno;
 
@@ -62,7 +62,7 @@ impl Kernel {
                 .expect("listed");
             self.task_mut(me).regions.remove(i);
             self.region_dropped(me, &r, false);
-            return self.unmap_range(me, va, done, false, e.to_ret());
+            return self.unmap_range(me, va, done, false, Then::Return(e.to_ret()));
         }
         if done + n < r.npages {
             self.task_mut(me).work = Some(Work::MapRegion { va, done: done + n });
@@ -97,14 +97,14 @@ impl Kernel {
     }
 
     /// One step of unmapping `left` pages at `va` of task `me` (`owned`: private pages among
-    /// them are freed); at the end the call returns `ret`, once the reclaim queue is drained.
+    /// them are freed); at the end, `then`.
     pub(crate) fn unmap_range(
         &mut self,
         me: usize,
         va: usize,
         left: usize,
         owned: bool,
-        ret: isize,
+        then: Then,
     ) -> Option<R> {
         let env = self.task(me).env;
         let n = left.min(STEP_UNMAP);
@@ -120,16 +120,21 @@ impl Kernel {
                 va: va + n * PAGE_SIZE,
                 left: left - n,
                 owned,
-                ret,
+                then,
             });
             return None;
         }
-        let r = if ret < 0 {
-            Err(Errno((-ret) as i32))
-        } else {
-            Ok(ret)
-        };
-        self.after_reclaim(me, r)
+        match then {
+            Then::Return(ret) if ret < 0 => self.after_reclaim(me, Err(Errno((-ret) as i32))),
+            Then::Return(ret) => self.after_reclaim(me, Ok(ret)),
+            Then::Map {
+                obj,
+                va,
+                fill: true,
+                src,
+            } => self.obj_fill_step(me, obj, va, src, 0),
+            Then::Map { va, .. } => self.region_map_step(me, va, 0),
+        }
     }
 
     /// Process exit: drop every region (the address space itself is already gone, so only

@@ -13,7 +13,7 @@ use crate::mm::shm::RESERVED;
 use crate::mm::vm::{self, prot_of, Cut, Kind, Region};
 use crate::phys::{page_round_down, PAGE_SIZE};
 use crate::sched::wait::WaitId;
-use crate::work::Work;
+use crate::work::{Then, Work};
 use crate::Kernel;
 use abi::fcntl::{F_SEAL_FUTURE_WRITE, F_SEAL_WRITE};
 use abi::layout::{USER_END, USER_MIN};
@@ -173,10 +173,13 @@ impl Kernel {
                 o.size = (n * PAGE_SIZE) as u64;
             }
         }
-        if flags & MAP_FIXED != 0 && flags & MAP_FIXED_NOREPLACE == 0 {
-            // What was there goes first (its pages at once: the new mapping needs the room).
-            self.unmap_now(me, va, npages);
-        }
+        // What was there goes first: off the list now, out of the tables in steps before
+        // the new pages go in.
+        let replaced = if flags & MAP_FIXED != 0 && flags & MAP_FIXED_NOREPLACE == 0 {
+            self.carve_out(me, va, npages)
+        } else {
+            None
+        };
         let r = Region {
             va,
             npages,
@@ -190,9 +193,15 @@ impl Kernel {
         };
         vm::insert(&mut self.task_mut(me).regions, r).expect("room checked");
         crate::ktrace!("mmap va={=usize:#x} pages={=usize}", va, npages);
-        Ok(match fill {
-            None => self.region_map_step(me, va, 0),
-            Some((_, src)) => self.obj_fill_step(me, obj, va, src, 0),
+        let then = Then::Map {
+            obj,
+            va,
+            fill: fill.is_some(),
+            src: fill.and_then(|(_, src)| src),
+        };
+        Ok(match replaced {
+            Some((lo, n, owned)) => self.unmap_range(me, lo, n, owned, then),
+            None => self.unmap_range(me, va, 0, false, then),
         })
     }
 
@@ -296,9 +305,10 @@ impl Kernel {
         self.region_map_step(me, va, 0)
     }
 
-    /// Take [va, va + npages) off task `me`'s regions and out of its tables now (MAP_FIXED
-    /// replacing what was there).
-    fn unmap_now(&mut self, me: usize, va: usize, npages: usize) {
+    /// Take [va, va + npages) off task `me`'s regions (munmap, or MAP_FIXED replacing what
+    /// was there), with the bookkeeping of every piece: the span of the tables to clear
+    /// (first page, pages, whether private pages are among them), if anything was there.
+    fn carve_out(&mut self, me: usize, va: usize, npages: usize) -> Option<(usize, usize, bool)> {
         let mut gone: heapless::Vec<(Region, Cut), { vm::MAX_REGIONS }> = heapless::Vec::new();
         vm::carve(
             &mut self.task_mut(me).regions,
@@ -308,11 +318,15 @@ impl Kernel {
                 let _ = gone.push((r, cut));
             },
         );
-        let env = self.task(me).env;
+        let owned = gone.iter().any(|(r, _)| r.owned());
         for &(r, cut) in &gone {
             self.piece_gone(me, &r, cut);
         }
-        self.arch.unmap_pages(&env, &mut self.pg, va, npages);
+        // Only the pieces' own pages need the tables touched.
+        let (lo, hi) = gone.iter().fold((usize::MAX, 0), |(lo, hi), (r, _)| {
+            (lo.min(r.va), hi.max(r.end()))
+        });
+        (lo < hi).then(|| (lo, (hi - lo) / PAGE_SIZE, owned))
     }
 
     /// Part of a region went (munmap, or MAP_FIXED over it): references and counts follow
@@ -353,27 +367,10 @@ impl Kernel {
         {
             return Some(Err(Errno::ENOMEM));
         }
-        let mut gone: heapless::Vec<(Region, Cut), { vm::MAX_REGIONS }> = heapless::Vec::new();
-        vm::carve(
-            &mut self.task_mut(me).regions,
-            addr,
-            npages * PAGE_SIZE,
-            &mut |r, cut| {
-                let _ = gone.push((r, cut));
-            },
-        );
-        let owned = gone.iter().any(|(r, _)| r.owned());
-        for &(r, cut) in &gone {
-            self.piece_gone(me, &r, cut);
+        match self.carve_out(me, addr, npages) {
+            Some((lo, n, owned)) => self.unmap_range(me, lo, n, owned, Then::Return(0)),
+            None => self.after_reclaim(me, Ok(0)),
         }
-        // Only the pieces' own pages need the tables touched.
-        let (lo, hi) = gone.iter().fold((usize::MAX, 0), |(lo, hi), (r, _)| {
-            (lo.min(r.va), hi.max(r.end()))
-        });
-        if lo >= hi {
-            return self.after_reclaim(me, Ok(0));
-        }
-        self.unmap_range(me, lo, (hi - lo) / PAGE_SIZE, owned, 0)
     }
 
     /// mprotect(addr, len, prot): every page of the range must be mapped (ENOMEM), and the

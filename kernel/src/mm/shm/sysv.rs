@@ -11,6 +11,7 @@ use crate::mm::vm::{self, Kind, Region};
 use crate::phys::PAGE_SIZE;
 use crate::sched::wait::{WaitId, WaitQueue};
 use crate::up::Access;
+use crate::work::Then;
 use crate::{uaccess, Kernel};
 use abi::layout::{STACK_GUARD, USER_END, USER_HEAP, USER_HEAP_MAX, USER_MIN, USER_STACK_TOP};
 use abi::mman::{PROT_READ, PROT_WRITE};
@@ -432,7 +433,7 @@ impl Kernel {
         for x in &gone {
             self.region_dropped(me, x, true);
         }
-        self.unmap_range(me, addr, len / PAGE_SIZE, false, 0)
+        self.unmap_range(me, addr, len / PAGE_SIZE, false, Then::Return(0))
             .unwrap_or_else(|| {
                 self.deferred = true;
                 Ok(0)
