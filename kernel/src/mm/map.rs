@@ -54,13 +54,7 @@ impl Kernel {
             .expect("the region being mapped");
         let n = (r.npages - done).min(STEP_MAP);
         if let Err(e) = self.region_map_pages(me, &r, done, n) {
-            let i = self
-                .task(me)
-                .regions
-                .iter()
-                .position(|x| x.va == va)
-                .expect("listed");
-            self.task_mut(me).regions.remove(i);
+            vm::take(&mut self.task_mut(me).regions, va).expect("listed");
             self.region_dropped(me, &r, false);
             return self.unmap_range(me, va, done, false, Then::Return(e.to_ret()));
         }

@@ -277,13 +277,7 @@ impl Kernel {
                 Ok(_) => again(self, copied),
                 Err(e) => {
                     self.obj_grow_abort(obj);
-                    let i = self
-                        .task(me)
-                        .regions
-                        .iter()
-                        .position(|x| x.va == va)
-                        .expect("listed");
-                    let r = self.task_mut(me).regions.remove(i);
+                    let r = vm::take(&mut self.task_mut(me).regions, va).expect("listed");
                     self.region_dropped(me, &r, false);
                     self.after_reclaim(me, Err(e))
                 }

@@ -114,6 +114,12 @@ pub fn find(regions: &[Region], va: usize) -> Option<&Region> {
     regions.iter().find(|r| r.contains(va))
 }
 
+/// Take the region that starts at `va` off the list (a mapping that failed part-way).
+pub fn take(regions: &mut Regions, va: usize) -> Option<Region> {
+    let i = regions.iter().position(|r| r.va == va)?;
+    Some(regions.remove(i))
+}
+
 /// The highest free place in the window (top-down first fit, below the stack's guard gap)
 /// for `len` bytes; ranges of 2 MiB or more start on a 2 MiB boundary so that aligned runs
 /// map as blocks. ENOMEM when no hole is big enough.
