@@ -346,3 +346,41 @@ fn map_fixed_replacement_unmaps_in_steps_before_mapping() {
     assert_eq!(s.munmap(old, n * P), 0);
     assert_eq!(s.free_pages(), free);
 }
+
+#[test]
+fn too_many_regions_is_enomem_with_nothing_kept() {
+    let mut s = Sys::proc1();
+    let free = s.free_pages();
+    let objs = s.k.objs.used();
+    let mut maps = std::vec::Vec::new();
+    loop {
+        let r = s.mmap(0, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if r < 0 {
+            assert_eq!(r, err(Errno::ENOMEM));
+            break;
+        }
+        maps.push(r as usize);
+        assert!(maps.len() <= crate::mm::vm::MAX_REGIONS, "no limit");
+    }
+    let me = s.k.current.unwrap();
+    assert_eq!(s.k.task(me).regions.len(), crate::mm::vm::MAX_REGIONS);
+    assert_eq!(
+        s.k.objs.used(),
+        objs + maps.len(),
+        "the failed call kept no object"
+    );
+    // A cut that would need one more region fails too, changing nothing.
+    let three = maps[maps.len() - 1];
+    assert_eq!(s.munmap(three, P), 0);
+    maps.pop();
+    let big = s.anon(3 * P);
+    assert_eq!(s.munmap(big + P, P), err(Errno::ENOMEM));
+    assert_eq!(s.mprotect(big + P, P, PROT_READ), err(Errno::ENOMEM));
+    assert!(s.access(big + P, Access::Write));
+    assert_eq!(s.munmap(big, 3 * P), 0);
+    for m in maps {
+        assert_eq!(s.munmap(m, P), 0);
+    }
+    assert_eq!(s.free_pages(), free);
+    assert_eq!(s.k.objs.used(), objs);
+}

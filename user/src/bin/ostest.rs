@@ -846,6 +846,19 @@ fn t_posix_shm_processes() -> Res {
         "the child's write through the inherited object: {:?}",
         b
     );
+    // Placed by a dup2 action: a close-on-exec memfd at descriptor 5 of the child.
+    let c = u::memfd_create("ostest-dup2", abi::mman::MFD_CLOEXEC).map_err(ename)?;
+    u::ftruncate(c, 4096).map_err(ename)?;
+    let act = [sys::SpawnAction {
+        fd: c as i32,
+        newfd: 5,
+    }];
+    let pid = u::spawn_actions("ttask", &["fdmap", "5"], &act).map_err(ename)?;
+    let (_, st) = u::wait(pid, 0).map_err(ename)?;
+    check!(st == 0, "fdmap 5 status {:#x}", st);
+    u::pread(c, &mut b, 0).map_err(ename)?;
+    check!(&b == b"child", "the child's write through fd 5: {:?}", b);
+    u::close(c).map_err(ename)?;
     u::close(m).map_err(ename)?;
     u::munmap(p, 4096).map_err(ename)?;
     u::close(fd).map_err(ename)?;
