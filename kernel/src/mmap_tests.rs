@@ -384,3 +384,107 @@ fn too_many_regions_is_enomem_with_nothing_kept() {
     assert_eq!(s.free_pages(), free);
     assert_eq!(s.k.objs.used(), objs);
 }
+
+/// Where a test keeps a name in user memory.
+const SCRATCH_NAME: usize = crate::tests::SCRATCH + 2048;
+
+impl Sys {
+    /// Issue mmap by hand: only its first step runs (the rest is left as work).
+    fn mmap_first_step(&mut self, args: [usize; 6]) -> usize {
+        self.frame.x[8] = nr::MMAP as u64;
+        for (i, a) in args.iter().enumerate() {
+            self.frame.x[i] = *a as u64;
+        }
+        self.k.syscall(&mut self.frame);
+        let me = self.k.current.unwrap();
+        assert!(self.k.task(me).work.is_some(), "left work");
+        me
+    }
+    /// Another process's ftruncate growing object `x` to `npages` ends now (between two
+    /// steps of the call in progress).
+    fn grow_elsewhere(&mut self, x: u16, npages: usize) {
+        self.k.objs.obj_mut(x).grow_to(npages).unwrap();
+        while !self.k.obj_fill(x, 4096).unwrap() {}
+        self.k.obj_set_size(x, (npages * P) as u64);
+    }
+    fn obj_of(&self, me: usize, fd: i64) -> u16 {
+        match self.k.file_of(me, fd as usize).unwrap().node {
+            crate::fs::file::Node::Shm(x) => x,
+            n => panic!("{n:?}"),
+        }
+    }
+}
+
+/// A resize that ends while a mapping of the object is still being made (MAP_FIXED's unmap,
+/// or the mapping steps) touches only what is mapped: the mapping then completes with the
+/// object's pages as they are, and nothing is left in the tables once the object is gone.
+#[test]
+fn resize_between_steps_of_a_mapping_leaves_no_stale_entries() {
+    let mut s = Sys::proc1();
+    let free = s.free_pages();
+    let rw = (PROT_READ | PROT_WRITE) as usize;
+    s.put(SCRATCH_NAME, b"/grow\0");
+    let fd = s.call(
+        nr::SHM_OPEN,
+        &[
+            SCRATCH_NAME,
+            (abi::fcntl::O_RDWR | abi::fcntl::O_CREAT) as usize,
+            0o600,
+        ],
+    );
+    assert!(fd >= 0);
+    assert_eq!(s.call(nr::FTRUNCATE, &[fd as usize, P]), 0);
+    // MAP_FIXED over a large anonymous mapping: the grow lands during the unmap.
+    let n = crate::mm::shm::STEP_UNMAP + 5;
+    let old = s.anon(n * P);
+    let me = s.mmap_first_step([
+        old,
+        n * P,
+        rw,
+        (MAP_SHARED | MAP_FIXED) as usize,
+        fd as usize,
+        0,
+    ]);
+    let x = s.obj_of(me, fd);
+    s.grow_elsewhere(x, 1024);
+    while s.k.task(me).work.is_some() {
+        s.k.schedule(&mut s.frame);
+    }
+    assert_eq!(s.frame.x[0] as usize, old, "the mapping is made");
+    assert!(
+        s.access(old + 1023 * P, Access::Write),
+        "the grown object's pages"
+    );
+    assert!(!s.access(old + 1024 * P, Access::Read), "past its end");
+    // The mapping steps of a large mapping: the grow lands between two of them.
+    let m = crate::mm::shm::STEP_MAP + 500;
+    let me = s.mmap_first_step([0, m * P, rw, MAP_SHARED as usize, fd as usize, 0]);
+    let va = match s.k.task(me).work {
+        Some(crate::work::Work::MapRegion { va, .. }) => va,
+        w => panic!("{w:?}"),
+    };
+    s.grow_elsewhere(x, m);
+    while s.k.task(me).work.is_some() {
+        s.k.schedule(&mut s.frame);
+    }
+    assert_eq!(s.frame.x[0] as usize, va, "the mapping is made");
+    for k in [
+        0,
+        crate::mm::shm::STEP_MAP - 1,
+        crate::mm::shm::STEP_MAP,
+        m - 1,
+    ] {
+        assert!(s.access(va + k * P, Access::Write), "page {k}");
+    }
+    // The object goes: nothing of it stays mapped anywhere.
+    assert_eq!(s.call(nr::FTRUNCATE, &[fd as usize, 0]), 0);
+    for probe in [old + P, old + 1023 * P, va + (m - 1) * P, va] {
+        assert!(!s.access(probe, Access::Read), "stale entry at {probe:#x}");
+    }
+    assert_eq!(s.munmap(old, n * P), 0);
+    assert_eq!(s.munmap(va, m * P), 0);
+    s.call(nr::CLOSE, &[fd as usize]);
+    s.put(SCRATCH_NAME, b"/grow\0");
+    assert_eq!(s.call(nr::SHM_UNLINK, &[SCRATCH_NAME]), 0);
+    assert_eq!(s.free_pages(), free);
+}

@@ -72,6 +72,22 @@ impl Kernel {
         Some(Ok(va as isize))
     }
 
+    /// Pages of region `r` of task `t` already in its tables: a region still being built,
+    /// mapped, or waiting for MAP_FIXED's unmap has only what its task's work has done.
+    /// A resize of its object must touch no more (the rest is mapped from the object as it
+    /// is then, and an entry put there early would make that mapping fail).
+    pub(crate) fn region_mapped(&self, t: usize, r: &Region) -> usize {
+        match self.task(t).work {
+            Some(Work::MapRegion { va, done }) if va == r.va => done,
+            Some(Work::Fill { va, .. }) if va == r.va => 0,
+            Some(Work::Unmap {
+                then: Then::Map { va, .. },
+                ..
+            }) if va == r.va => 0,
+            _ => r.npages,
+        }
+    }
+
     /// A region is off task `me`'s list: drop what it held. `detach` is false for an attach
     /// that failed (System V's times stay then).
     pub(crate) fn region_dropped(&mut self, me: usize, r: &Region, detach: bool) {

@@ -420,7 +420,7 @@ impl Kernel {
                     continue;
                 }
                 let lo = old_np.min(new_np).max(off);
-                let hi = old_np.max(new_np).min(off + r.npages);
+                let hi = old_np.max(new_np).min(off + self.region_mapped(t, r));
                 if lo >= hi {
                     continue;
                 }
