@@ -269,7 +269,9 @@ impl Tree {
                     }
                     if split(pg, e2).is_err() {
                         // No page for the split: drop the whole block rather than leave a
-                        // mapping the caller asked to remove. Only reachable for owned blocks.
+                        // mapping the caller asked to remove. The kernel splits the blocks at
+                        // a range's ends before it unmaps (mm::mmap::split_edges), so this is
+                        // a last resort.
                         *e2 = 0;
                         add_count(e1, -1);
                         removed(v, 1, L2_BLOCK);

@@ -142,6 +142,9 @@ impl Kernel {
         if regions.len() + need > vm::MAX_REGIONS {
             return Err(Errno::ENOMEM);
         }
+        if fixed && flags & MAP_FIXED_NOREPLACE == 0 {
+            self.split_edges(me, va, va + len)?;
+        }
         // What backs the region: the object itself (shared), or a new private object.
         let (obj, roff, fill) = match src {
             Source::Object { obj, off } if shared && !self.objs.obj(obj).sized => {
@@ -323,6 +326,22 @@ impl Kernel {
         (lo < hi).then(|| (lo, (hi - lo) / PAGE_SIZE, owned))
     }
 
+    /// Cut the 2 MiB blocks that [addr, end)'s ends fall inside into page tables now, the
+    /// pages keeping their access (ENOMEM, with nothing else changed, if a table page
+    /// cannot be had). The unmap or protect that follows then needs no page, so it cannot
+    /// fail half-way, even over several steps with others allocating in between.
+    fn split_edges(&mut self, me: usize, addr: usize, end: usize) -> Result<(), Errno> {
+        let env = self.task(me).env;
+        for e in vm::block_edges(&self.task(me).regions, addr, end)
+            .into_iter()
+            .flatten()
+        {
+            let prot = vm::find(&self.task(me).regions, e).expect("covered").prot;
+            self.arch.protect(&env, &mut self.pg, e, 1, prot_of(prot))?;
+        }
+        Ok(())
+    }
+
     /// Part of a region went (munmap, or MAP_FIXED over it): references and counts follow
     /// how it was cut.
     fn piece_gone(&mut self, me: usize, r: &Region, cut: Cut) {
@@ -356,10 +375,11 @@ impl Kernel {
             Err(e) => return Some(Err(e)),
         };
         let regions = &self.task(me).regions;
-        if regions.len() + vm::carve_needs(regions, addr, npages * PAGE_SIZE) > vm::MAX_REGIONS
-            || self.pg.free() < vm::edge_splits(regions, addr, addr + npages * PAGE_SIZE)
-        {
+        if regions.len() + vm::carve_needs(regions, addr, npages * PAGE_SIZE) > vm::MAX_REGIONS {
             return Some(Err(Errno::ENOMEM));
+        }
+        if let Err(e) = self.split_edges(me, addr, addr + npages * PAGE_SIZE) {
+            return Some(Err(e));
         }
         match self.carve_out(me, addr, npages) {
             Some((lo, n, owned)) => self.unmap_range(me, lo, n, owned, Then::Return(0)),
@@ -405,13 +425,10 @@ impl Kernel {
             .iter()
             .filter(|r| (r.va < addr && addr < r.end()) || (r.va < end && end < r.end()))
             .count();
-        // With the table pages for cutting blocks at the ends at hand, the tables cannot fail
-        // half-way: the region list and the tables never disagree.
-        if regions.len() + splits > vm::MAX_REGIONS
-            || self.pg.free() < vm::edge_splits(regions, addr, end)
-        {
+        if regions.len() + splits > vm::MAX_REGIONS {
             return Err(Errno::ENOMEM);
         }
+        self.split_edges(me, addr, end)?;
         for cut in [addr, end] {
             if vm::split_at(&mut self.task_mut(me).regions, cut)? {
                 let piece = *self

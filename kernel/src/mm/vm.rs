@@ -233,16 +233,15 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
     }
 }
 
-/// Table pages cutting at `addr` and `end` may take: one for each end that falls inside a
-/// 2 MiB block some region covers whole (only such a block can be a block descriptor).
-pub fn edge_splits(regions: &Regions, addr: usize, end: usize) -> usize {
-    [addr, end]
-        .into_iter()
-        .filter(|&e| {
-            let b = e & !(BLOCK - 1);
-            !e.is_multiple_of(BLOCK) && regions.iter().any(|r| r.va <= b && b + BLOCK <= r.end())
-        })
-        .count()
+/// The ends of [addr, end) that fall inside a 2 MiB block some region covers whole (only
+/// such a block can be a block descriptor, and cutting there splits it into a page table).
+pub fn block_edges(regions: &Regions, addr: usize, end: usize) -> [Option<usize>; 2] {
+    [addr, end].map(|e| {
+        let b = e & !(BLOCK - 1);
+        let inside =
+            !e.is_multiple_of(BLOCK) && regions.iter().any(|r| r.va <= b && b + BLOCK <= r.end());
+        inside.then_some(e)
+    })
 }
 
 #[cfg(test)]
@@ -299,11 +298,13 @@ mod tests {
         insert(&mut rs, obj(4 * BLOCK, 1024, 1)).unwrap(); // two whole blocks
         insert(&mut rs, obj(8 * BLOCK + PAGE_SIZE, 16, 2)).unwrap(); // no whole block
         let b = 4 * BLOCK;
-        assert_eq!(edge_splits(&rs, b, b + 2 * BLOCK), 0, "block-aligned ends");
-        assert_eq!(edge_splits(&rs, b + PAGE_SIZE, b + 2 * PAGE_SIZE), 2);
-        assert_eq!(edge_splits(&rs, b + PAGE_SIZE, b + BLOCK), 1);
+        let (p1, p2) = (b + PAGE_SIZE, b + 2 * PAGE_SIZE);
+        assert_eq!(block_edges(&rs, b, b + 2 * BLOCK), [None, None], "aligned");
+        assert_eq!(block_edges(&rs, p1, p2), [Some(p1), Some(p2)]);
+        assert_eq!(block_edges(&rs, p1, b + BLOCK), [Some(p1), None]);
         let s = 8 * BLOCK + PAGE_SIZE;
-        assert_eq!(edge_splits(&rs, s + PAGE_SIZE, s + 3 * PAGE_SIZE), 0);
+        let (q1, q2) = (s + PAGE_SIZE, s + 3 * PAGE_SIZE);
+        assert_eq!(block_edges(&rs, q1, q2), [None, None], "no whole block");
     }
 
     #[test]
