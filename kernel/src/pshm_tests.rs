@@ -666,9 +666,23 @@ fn share_claim_errors_and_timeouts() {
     assert_eq!(s.claim("short"), err(Errno::ENOENT));
     assert_eq!(s.claim(&"A".repeat(300)), err(Errno::ENOENT));
     assert_eq!(s.call(nr::CLAIM, &[0x10]), err(Errno::EFAULT));
-    // The key table fills: ENOSPC.
+    // A user other than root has MAX_KEYS_PER_USER keys at most.
+    let other = s.spawn_call("prog") as i32;
+    let me = s.cur_pid().unwrap();
+    s.switch_to(other);
+    assert_eq!(s.call(nr::SETUID, &[1000]), 0);
+    let ofd = s.shm_anon(O_RDWR);
+    for _ in 0..crate::fs::share::MAX_KEYS_PER_USER {
+        assert!(s.share(ofd, 5_000).is_ok());
+    }
+    assert_eq!(s.share(ofd, 1000), Err(err(Errno::ENOSPC)));
+    assert_eq!(s.call(nr::EXIT, &[0]), 0);
+    s.settle();
+    s.switch_to(me);
+    s.call(nr::WAIT4, &[other as usize, SCRATCH, 0, 0]);
+    // Root's keys: the table fills, ENOSPC.
     let mut keys = Vec::new();
-    for _ in 0..crate::fs::share::MAX_KEYS {
+    for _ in crate::fs::share::MAX_KEYS_PER_USER..crate::fs::share::MAX_KEYS {
         keys.push(s.share(fd, abi::sys::KEY_NEVER).unwrap());
     }
     assert_eq!(s.share(fd, 1000), Err(err(Errno::ENOSPC)));
@@ -697,7 +711,8 @@ fn share_claim_errors_and_timeouts() {
     s.k.timer();
     assert_eq!(s.k.keys.next_expiry, None);
     assert_eq!(s.claim(&timed), err(Errno::ENOENT));
-    assert_eq!(s.k.keys.waiting(), crate::fs::share::MAX_KEYS - 1);
+    let left = crate::fs::share::MAX_KEYS - crate::fs::share::MAX_KEYS_PER_USER - 1;
+    assert_eq!(s.k.keys.waiting(), left, "the other user's keys went too");
     // Claim and close every untimed key: the object goes with the last.
     for k in &keys[1..] {
         let d = s.claim(k);

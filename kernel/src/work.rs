@@ -126,6 +126,11 @@ impl Reclaim {
         self.lists.iter().map(|l| l.len()).sum()
     }
 
+    /// Whether `n` more lists fit without freeing at once.
+    pub fn has_room(&self, n: usize) -> bool {
+        self.lists.len() + n <= RECLAIM_LISTS
+    }
+
     /// Queue `pages` (which nothing maps any more) to be freed.
     pub fn push(&mut self, pages: Vec<Pa>, pg: &mut crate::pgalloc::PageAlloc) {
         if pages.is_empty() {
