@@ -808,6 +808,18 @@ fn warm_up() {
     }
 }
 
+/// Free pages and open descriptions are back where a case started.
+fn all_back(pages: u64, files: u64) -> Res {
+    check!(
+        free_pages() == pages,
+        "pages back: {} then {}",
+        pages,
+        free_pages()
+    );
+    check!(u::meminfo().files_used == files, "descriptions back");
+    Ok(())
+}
+
 fn t_posix_shm_processes() -> Res {
     use abi::fcntl::*;
     use abi::mman::*;
@@ -863,14 +875,7 @@ fn t_posix_shm_processes() -> Res {
     u::munmap(p, 4096).map_err(ename)?;
     u::close(fd).map_err(ename)?;
     u::shm_unlink(name).map_err(ename)?;
-    check!(
-        free_pages() == before,
-        "pages back: {} then {}",
-        before,
-        free_pages()
-    );
-    check!(u::meminfo().files_used == files, "descriptions back");
-    Ok(())
+    all_back(before, files)
 }
 
 /// share/claim hands a `/dev/shmem/new` object to a process that is already running (DN-07);
@@ -938,14 +943,7 @@ fn t_share_claim_running_process() -> Res {
     );
     let k = core::str::from_utf8(&key).unwrap_or("");
     check!(u::claim(k) == Err(Errno::ENOENT), "expired key");
-    check!(
-        free_pages() == before,
-        "pages back: {} then {}",
-        before,
-        free_pages()
-    );
-    check!(u::meminfo().files_used == files, "descriptions back");
-    Ok(())
+    all_back(before, files)
 }
 
 /// vminfo (what pmap shows) names each region's backing.
