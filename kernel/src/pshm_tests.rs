@@ -553,7 +553,7 @@ fn dn_dev_shmem_new() {
     let regions: std::vec::Vec<_> = s.k.task(task).regions.iter().copied().collect();
     for r in regions {
         if matches!(r.kind, crate::mm::vm::Kind::Obj { .. }) {
-            s.munmap(r.va, r.npages * P);
+            s.munmap(r.va, r.npages() * P);
         }
     }
     assert_eq!(s.free_pages(), free);

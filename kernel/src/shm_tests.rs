@@ -488,17 +488,17 @@ fn window_holds_32_attachments_of_shmmax() {
             .unwrap_or_else(|e| panic!("attachment {i}: {e:?}"));
         assert_eq!(va % (2 << 20), 0);
         assert!(va >= SHM_WINDOW && va + SHMMAX <= STACK_GUARD);
-        let r = crate::mm::vm::Region {
+        let r = crate::mm::vm::Region::new(
             va,
-            npages: SHMMAX / PAGE_SIZE,
-            prot: 3,
-            max: 3,
-            kind: crate::mm::vm::Kind::Obj {
+            SHMMAX / PAGE_SIZE,
+            3,
+            3,
+            crate::mm::vm::Kind::Obj {
                 obj: 0,
                 off: 0,
                 sysv: Some(0),
             },
-        };
+        );
         crate::mm::vm::insert(&mut attach, r).unwrap();
     }
     assert_eq!(crate::mm::vm::place(&attach, SHMMAX), Err(Errno::ENOMEM));

@@ -120,22 +120,16 @@ fn initial_regions(image: &elf::Image) -> crate::mm::vm::Regions {
         let prot = PROT_READ
             | if sg.write { PROT_WRITE } else { 0 }
             | if sg.exec && !sg.write { PROT_EXEC } else { 0 };
-        let r = Region {
-            va: start,
-            npages: (end - start) / PAGE_SIZE,
-            prot,
-            max: rwx,
-            kind: Kind::Program,
-        };
+        let r = Region::new(start, (end - start) / PAGE_SIZE, prot, rwx, Kind::Program);
         let _ = crate::mm::vm::insert(&mut regions, r);
     }
-    let stack = Region {
-        va: USER_STACK_TOP - USER_STACK_SIZE,
-        npages: USER_STACK_SIZE / PAGE_SIZE,
-        prot: PROT_READ | PROT_WRITE,
-        max: rwx,
-        kind: Kind::Stack,
-    };
+    let stack = Region::new(
+        USER_STACK_TOP - USER_STACK_SIZE,
+        USER_STACK_SIZE / PAGE_SIZE,
+        PROT_READ | PROT_WRITE,
+        rwx,
+        Kind::Stack,
+    );
     let _ = crate::mm::vm::insert(&mut regions, stack);
     regions
 }

@@ -24,8 +24,8 @@ impl Kernel {
         let r = *self.task(s).regions.get(index).ok_or(Errno::ENOENT)?;
         let mut info = RegionInfo {
             start: r.va as u64,
-            len: (r.npages * PAGE_SIZE) as u64,
-            prot: r.prot,
+            len: (r.npages() * PAGE_SIZE) as u64,
+            prot: r.prot(),
             share: MAP_PRIVATE,
             ..RegionInfo::default()
         };

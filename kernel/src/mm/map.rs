@@ -12,19 +12,17 @@ use abi::Errno;
 type R = Result<isize, Errno>;
 
 impl Kernel {
-    /// Map pages [from, from + n) of region `r` of task `me` with the region's access: the
-    /// pages its object has there (a range past the object's end stays unmapped, and a
-    /// touch of it is SIGBUS).
-    pub(crate) fn region_map_pages(
+    /// Map pages [from, from + n) of the region at `va` with access `prot`, backed by pages
+    /// `off..` of object `obj`, for task `me`: the pages the object has there (a range past
+    /// the object's end stays unmapped, and a touch of it is SIGBUS).
+    fn map_obj_pages(
         &mut self,
         me: usize,
-        r: &Region,
+        (va, prot): (usize, u32),
+        (obj, off): (u16, usize),
         from: usize,
         n: usize,
     ) -> Result<(), Errno> {
-        let Kind::Obj { obj, off, .. } = r.kind else {
-            return Ok(());
-        };
         let env = self.task(me).env;
         let pages = self.objs.obj(obj).pages();
         let first = off + from;
@@ -32,9 +30,9 @@ impl Kernel {
         if first >= last {
             return Ok(());
         }
-        let va = r.va + from * PAGE_SIZE;
+        let va = va + from * PAGE_SIZE;
         let pages = &pages[first..last];
-        match prot_of(r.prot) {
+        match prot_of(prot) {
             // System V's own entry point for what it has always mapped.
             Prot::Read => self.arch.up_shmat(&env, &mut self.pg, pages, va, true),
             Prot::ReadWrite => self.arch.up_shmat(&env, &mut self.pg, pages, va, false),
@@ -42,30 +40,45 @@ impl Kernel {
         }
     }
 
+    /// Map pages [from, from + n) of region `r` of task `me` with the region's access (see
+    /// `map_obj_pages`; a region no object backs has nothing to map here).
+    pub(crate) fn region_map_pages(
+        &mut self,
+        me: usize,
+        r: &Region,
+        from: usize,
+        n: usize,
+    ) -> Result<(), Errno> {
+        match r.kind {
+            Kind::Obj { obj, off, .. } => {
+                self.map_obj_pages(me, (r.va, r.prot()), (obj, off), from, n)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// One step of mapping the region that starts at `va` (its first `done` pages are
     /// mapped): Some(result) when the call is over. A failure takes the region off the list
     /// and undoes what was mapped, so nothing has changed when the call fails.
     pub(crate) fn region_map_step(&mut self, me: usize, va: usize, done: usize) -> Option<R> {
-        let r = *self
-            .task(me)
-            .regions
-            .iter()
-            .find(|r| r.va == va)
-            .expect("the region being mapped");
-        let n = (r.npages - done).min(STEP_MAP);
-        if let Err(e) = self.region_map_pages(me, &r, done, n) {
-            vm::take(&mut self.task_mut(me).regions, va).expect("listed");
+        let regions = &self.task(me).regions;
+        let i = vm::index_at(regions, va).expect("the region being mapped");
+        // Only the fields needed: the region stays where it is on the list.
+        let (npages, prot, kind) = (regions[i].npages(), regions[i].prot(), regions[i].kind);
+        let Kind::Obj { obj, off, sysv } = kind else {
+            return Some(Ok(va as isize));
+        };
+        let n = (npages - done).min(STEP_MAP);
+        if let Err(e) = self.map_obj_pages(me, (va, prot), (obj, off), done, n) {
+            let r = self.task_mut(me).regions.remove(i);
             self.region_dropped(me, &r, false);
             return self.unmap_range(me, va, done, false, Then::Return(e.to_ret()));
         }
-        if done + n < r.npages {
+        if done + n < npages {
             self.task_mut(me).work = Some(Work::MapRegion { va, done: done + n });
             return None;
         }
-        if let Kind::Obj {
-            sysv: Some(slot), ..
-        } = r.kind
-        {
+        if let Some(slot) = sysv {
             let pid = self.task(me).pid;
             self.shm_attached(slot as usize, pid);
         }
@@ -84,7 +97,7 @@ impl Kernel {
                 then: Then::Map { va, .. },
                 ..
             }) if va == r.va => 0,
-            _ => r.npages,
+            _ => r.npages(),
         }
     }
 
@@ -101,7 +114,7 @@ impl Kernel {
             }
             _ => {
                 let t = self.task_mut(me);
-                t.user_pages = t.user_pages.saturating_sub(r.npages);
+                t.user_pages = t.user_pages.saturating_sub(r.npages());
             }
         }
     }
@@ -184,18 +197,12 @@ impl Kernel {
         let rw = PROT_READ | PROT_WRITE;
         if let Some(last) = regions
             .iter_mut()
-            .find(|r| r.kind == Kind::Heap && r.end() == cur && r.prot == rw)
+            .find(|r| r.kind == Kind::Heap && r.end() == cur && r.prot() == rw)
         {
-            last.npages += (end - cur) / PAGE_SIZE;
+            last.set_npages(last.npages() + (end - cur) / PAGE_SIZE);
             return;
         }
-        let r = Region {
-            va: cur,
-            npages: (end - cur) / PAGE_SIZE,
-            prot: rw,
-            max: rw | PROT_EXEC,
-            kind: Kind::Heap,
-        };
+        let r = Region::new(cur, (end - cur) / PAGE_SIZE, rw, rw | PROT_EXEC, Kind::Heap);
         // A full list only leaves the heap out of pmap's listing and mprotect's reach.
         let _ = vm::insert(regions, r);
     }

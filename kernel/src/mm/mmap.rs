@@ -183,17 +183,17 @@ impl Kernel {
         } else {
             None
         };
-        let r = Region {
+        let r = Region::new(
             va,
             npages,
             prot,
             max,
-            kind: Kind::Obj {
+            Kind::Obj {
                 obj,
                 off: roff,
                 sysv: None,
             },
-        };
+        );
         vm::insert(&mut self.task_mut(me).regions, r).expect("room checked");
         crate::ktrace!("mmap va={=usize:#x} pages={=usize}", va, npages);
         let then = Then::Map {
@@ -336,7 +336,7 @@ impl Kernel {
             .into_iter()
             .flatten()
         {
-            let prot = vm::find(&self.task(me).regions, e).expect("covered").prot;
+            let prot = vm::find(&self.task(me).regions, e).expect("covered").prot();
             self.arch.protect(&env, &mut self.pg, e, 1, prot_of(prot))?;
         }
         Ok(())
@@ -352,7 +352,7 @@ impl Kernel {
         }
         if r.owned() {
             let t = self.task_mut(me);
-            t.user_pages = t.user_pages.saturating_sub(r.npages);
+            t.user_pages = t.user_pages.saturating_sub(r.npages());
         }
     }
 
@@ -413,7 +413,7 @@ impl Kernel {
             if r.va > at {
                 return Err(Errno::ENOMEM);
             }
-            if prot & !r.max != 0 {
+            if prot & !r.max() != 0 {
                 return Err(Errno::EACCES);
             }
             at = r.end();
@@ -445,7 +445,7 @@ impl Kernel {
             .protect(&env, &mut self.pg, addr, npages, prot_of(prot))?;
         for r in self.task_mut(me).regions.iter_mut() {
             if r.va >= addr && r.end() <= end {
-                r.prot = prot;
+                r.set_prot(prot);
             }
         }
         Ok(0)

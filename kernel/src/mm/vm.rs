@@ -32,21 +32,59 @@ pub enum Kind {
     },
 }
 
-/// A mapped range of a process.
+/// A mapped range of a process. Kept to 32 bytes: every task has MAX_REGIONS of them
+/// preallocated, and a copy of up to 32 bytes is a few loads and stores, not a memcpy call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
     pub va: usize,
-    pub npages: usize,
+    /// Pages (a u32 holds every range of the user address space: USER_END / PAGE_SIZE).
+    npages: u32,
     /// PROT_* bits the range has now.
-    pub prot: u32,
+    prot: u8,
     /// PROT_* bits mprotect may give it (a read-only attach or descriptor never gets write).
-    pub max: u32,
+    max: u8,
     pub kind: Kind,
 }
 
+const _: () = assert!(abi::layout::USER_END / PAGE_SIZE <= u32::MAX as usize);
+const _: () = assert!((PROT_READ | PROT_WRITE | PROT_EXEC) <= u8::MAX as u32);
+const _: () = assert!(core::mem::size_of::<Region>() <= 32);
+
 impl Region {
+    /// A region of `npages` pages at `va` (inside the user address space) with access
+    /// `prot` of at most `max` (PROT_* bits).
+    pub fn new(va: usize, npages: usize, prot: u32, max: u32, kind: Kind) -> Region {
+        debug_assert!(npages <= abi::layout::USER_END / PAGE_SIZE);
+        Region {
+            va,
+            npages: npages as u32,
+            prot: prot as u8,
+            max: max as u8,
+            kind,
+        }
+    }
+    /// Pages in the region.
+    pub fn npages(&self) -> usize {
+        self.npages as usize
+    }
+    /// Make it `n` pages long (inside the user address space).
+    pub fn set_npages(&mut self, n: usize) {
+        debug_assert!(n <= abi::layout::USER_END / PAGE_SIZE);
+        self.npages = n as u32;
+    }
+    /// PROT_* bits the range has now.
+    pub fn prot(&self) -> u32 {
+        u32::from(self.prot)
+    }
+    pub fn set_prot(&mut self, prot: u32) {
+        self.prot = prot as u8;
+    }
+    /// PROT_* bits mprotect may give it.
+    pub fn max(&self) -> u32 {
+        u32::from(self.max)
+    }
     pub fn end(&self) -> usize {
-        self.va + self.npages * PAGE_SIZE
+        self.va + self.npages() * PAGE_SIZE
     }
     pub fn contains(&self, va: usize) -> bool {
         self.va <= va && va < self.end()
@@ -71,7 +109,7 @@ impl Region {
         };
         Region {
             va,
-            npages: self.npages - skip,
+            npages: self.npages - skip as u32,
             kind,
             ..*self
         }
@@ -106,12 +144,20 @@ fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
 pub fn any_in(regions: &[Region], va: usize, len: usize) -> bool {
     regions
         .iter()
-        .any(|r| overlaps(va, len, r.va, r.npages * PAGE_SIZE))
+        .any(|r| overlaps(va, len, r.va, r.end() - r.va))
 }
 
 /// The region holding `va`.
 pub fn find(regions: &[Region], va: usize) -> Option<&Region> {
-    regions.iter().find(|r| r.contains(va))
+    // Sorted and disjoint: the only candidate is the last region starting at or below `va`.
+    let i = regions.partition_point(|r| r.va <= va);
+    regions[..i].last().filter(|r| r.contains(va))
+}
+
+/// The index of the region that starts exactly at `va`.
+pub fn index_at(regions: &[Region], va: usize) -> Option<usize> {
+    let i = regions.partition_point(|r| r.va < va);
+    (i < regions.len() && regions[i].va == va).then_some(i)
 }
 
 /// Take the region that starts at `va` off the list (a mapping that failed part-way).
@@ -125,36 +171,39 @@ pub fn take(regions: &mut Regions, va: usize) -> Option<Region> {
 /// map as blocks. ENOMEM when no hole is big enough.
 pub fn place(regions: &[Region], len: usize) -> Result<usize, Errno> {
     let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
-    let Some(mut va) = SHM_WINDOW_END.checked_sub(len) else {
+    let Some(top) = SHM_WINDOW_END.checked_sub(len) else {
         return Err(Errno::ENOMEM);
     };
-    loop {
-        va &= !(align - 1);
+    let mut va = top & !(align - 1);
+    // One walk down the sorted list: each region the candidate overlaps pushes it below
+    // that region's start; the first region wholly below it ends the search.
+    for r in regions.iter().rev() {
         if va < SHM_WINDOW {
+            break;
+        }
+        if r.va >= va + len {
+            continue;
+        }
+        if r.end() <= va {
+            break;
+        }
+        let Some(v) = r.va.checked_sub(len) else {
             return Err(Errno::ENOMEM);
-        }
-        match regions
-            .iter()
-            .filter(|r| overlaps(va, len, r.va, r.npages * PAGE_SIZE))
-            .map(|r| r.va)
-            .min()
-        {
-            None => return Ok(va),
-            Some(below) => match below.checked_sub(len) {
-                Some(v) => va = v,
-                None => return Err(Errno::ENOMEM),
-            },
-        }
+        };
+        va = v & !(align - 1);
     }
+    if va < SHM_WINDOW {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(va)
 }
 
-/// Add a region where nothing is mapped, keeping the list sorted. ENOMEM when full.
-pub fn insert(regions: &mut Regions, r: Region) -> Result<(), Errno> {
-    let at = regions
-        .iter()
-        .position(|x| x.va > r.va)
-        .unwrap_or(regions.len());
-    regions.insert(at, r).map_err(|_| Errno::ENOMEM)
+/// Add a region where nothing is mapped, keeping the list sorted; its index. ENOMEM when
+/// full.
+pub fn insert(regions: &mut Regions, r: Region) -> Result<usize, Errno> {
+    let at = regions.partition_point(|x| x.va <= r.va);
+    regions.insert(at, r).map_err(|_| Errno::ENOMEM)?;
+    Ok(at)
 }
 
 /// Split the regions so that `va` is a boundary; ENOMEM when the list is full.
@@ -166,7 +215,7 @@ pub fn split_at(regions: &mut Regions, va: usize) -> Result<bool, Errno> {
         return Err(Errno::ENOMEM);
     }
     let r = regions[i];
-    regions[i].npages = (va - r.va) / PAGE_SIZE;
+    regions[i].set_npages((va - r.va) / PAGE_SIZE);
     let _ = regions.insert(i + 1, r.tail(va));
     Ok(true)
 }
@@ -197,14 +246,14 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
     let mut i = 0;
     while i < regions.len() {
         let r = regions[i];
-        if !overlaps(va, len, r.va, r.npages * PAGE_SIZE) {
+        if !overlaps(va, len, r.va, r.end() - r.va) {
             i += 1;
             continue;
         }
         let lo = r.va.max(va);
         let hi = r.end().min(end);
         let mut cut = r.tail(lo);
-        cut.npages = (hi - lo) / PAGE_SIZE;
+        cut.set_npages((hi - lo) / PAGE_SIZE);
         let keep_left = r.va < lo;
         let keep_right = hi < r.end();
         match (keep_left, keep_right) {
@@ -213,10 +262,10 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
                 each(cut, Cut::Whole);
                 continue;
             }
-            (true, false) => regions[i].npages = (lo - r.va) / PAGE_SIZE,
+            (true, false) => regions[i].set_npages((lo - r.va) / PAGE_SIZE),
             (false, true) => regions[i] = r.tail(hi),
             (true, true) => {
-                regions[i].npages = (lo - r.va) / PAGE_SIZE;
+                regions[i].set_npages((lo - r.va) / PAGE_SIZE);
                 let _ = regions.insert(i + 1, r.tail(hi));
                 i += 1;
             }
@@ -250,17 +299,17 @@ mod tests {
     use std::vec::Vec;
 
     fn obj(va: usize, npages: usize, o: u16) -> Region {
-        Region {
+        Region::new(
             va,
             npages,
-            prot: PROT_READ | PROT_WRITE,
-            max: PROT_READ | PROT_WRITE,
-            kind: Kind::Obj {
+            PROT_READ | PROT_WRITE,
+            PROT_READ | PROT_WRITE,
+            Kind::Obj {
                 obj: o,
                 off: 0,
                 sysv: None,
             },
-        }
+        )
     }
 
     #[test]
@@ -278,11 +327,11 @@ mod tests {
             &mut |r, s| cut.push((r, s)),
         );
         assert_eq!(cut.len(), 1);
-        assert_eq!(cut[0].0.npages, 2);
+        assert_eq!(cut[0].0.npages(), 2);
         assert_eq!(cut[0].0.obj_page(0x10_0000 + PAGE_SIZE), Some((1, 1)));
         assert_eq!(cut[0].1, Cut::Middle, "a piece was split off");
         assert_eq!(rs.len(), 3);
-        assert_eq!(rs[1].npages, 1);
+        assert_eq!(rs[1].npages(), 1);
         assert_eq!(rs[2].va, 0x10_0000 + 3 * PAGE_SIZE);
         assert_eq!(rs[2].obj_page(rs[2].va), Some((1, 3)));
         // A range over several regions and a hole takes them whole.

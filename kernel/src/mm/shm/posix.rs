@@ -294,7 +294,7 @@ impl Kernel {
         self.tasks.iter().flatten().any(|t| {
             t.regions.iter().any(|r| {
                 matches!(r.kind, Kind::Obj { obj: o, .. } if o == obj)
-                    && r.max & abi::mman::PROT_WRITE != 0
+                    && r.max() & abi::mman::PROT_WRITE != 0
             })
         })
     }
@@ -411,8 +411,9 @@ impl Kernel {
             if self.tasks[t].is_none() || self.is_exiting(t) {
                 continue;
             }
-            let regions = self.task(t).regions.clone();
-            for r in regions.iter() {
+            // By index, not a copy of the list: mapping does not change it.
+            for i in 0..self.task(t).regions.len() {
+                let r = self.task(t).regions[i];
                 let Kind::Obj { obj: o, off, .. } = r.kind else {
                     continue;
                 };
@@ -420,12 +421,12 @@ impl Kernel {
                     continue;
                 }
                 let lo = old_np.min(new_np).max(off);
-                let hi = old_np.max(new_np).min(off + self.region_mapped(t, r));
+                let hi = old_np.max(new_np).min(off + self.region_mapped(t, &r));
                 if lo >= hi {
                     continue;
                 }
                 if new_np > old_np {
-                    let _ = self.region_map_pages(t, r, lo - off, hi - lo);
+                    let _ = self.region_map_pages(t, &r, lo - off, hi - lo);
                 } else {
                     let env = self.task(t).env;
                     self.arch

@@ -362,17 +362,17 @@ impl Kernel {
         };
         // The attachment is recorded (and counted) first, so that an IPC_RMID meanwhile
         // cannot free the pages and an exit meanwhile undoes it.
-        let r = Region {
+        let r = Region::new(
             va,
             npages,
             prot,
-            max: prot,
-            kind: Kind::Obj {
+            prot,
+            Kind::Obj {
                 obj,
                 off: 0,
                 sysv: Some(slot as u16),
             },
-        };
+        );
         vm::insert(&mut self.task_mut(me).regions, r).expect("room checked");
         self.obj_ref(obj);
         self.shm.seg(slot).nattch += 1;
@@ -396,44 +396,38 @@ impl Kernel {
     /// shmdt(addr): the attachment that starts at `addr` goes, with every piece of it that
     /// mprotect or munmap left (Linux: the segment's mappings within its size from there).
     pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
-        let r = *self
-            .task(me)
-            .regions
-            .iter()
-            .find(|r| {
-                r.va == addr
-                    && matches!(
-                        r.kind,
-                        Kind::Obj {
-                            off: 0,
-                            sysv: Some(_),
-                            ..
-                        }
-                    )
-            })
-            .ok_or(Errno::EINVAL)?;
-        let Kind::Obj { obj, sysv, .. } = r.kind else {
-            unreachable!("matched above")
+        let regions = &self.task(me).regions;
+        let mut i = vm::index_at(regions, addr).ok_or(Errno::EINVAL)?;
+        let (obj, sysv) = match regions[i].kind {
+            Kind::Obj {
+                obj,
+                off: 0,
+                sysv: Some(slot),
+            } => (obj, slot),
+            _ => return Err(Errno::EINVAL),
         };
         let pid = self.task(me).pid;
         crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", pid, addr);
-        let len = self.objs.obj(obj).npages() * PAGE_SIZE;
-        let end = addr.saturating_add(len);
-        let regions = &mut self.task_mut(me).regions;
-        let mut gone: heapless::Vec<Region, { vm::MAX_REGIONS }> = heapless::Vec::new();
-        regions.retain(|x| {
-            let piece = matches!(x.kind, Kind::Obj { obj: o, sysv: s, .. } if o == obj && s == sysv)
-                && x.va >= addr
-                && x.end() <= end;
-            if piece {
-                let _ = gone.push(*x);
+        let npages = self.objs.obj(obj).npages();
+        let end = addr.saturating_add(npages * PAGE_SIZE);
+        // The attachment's pieces lie from index i on (the list is sorted): each goes as
+        // it is found, the whole attachment in one step when nothing split it.
+        while i < self.task(me).regions.len() {
+            let x = &self.task(me).regions[i];
+            if x.va >= end {
+                break;
             }
-            !piece
-        });
-        for x in &gone {
-            self.region_dropped(me, x, true);
+            let piece = matches!(x.kind, Kind::Obj { obj: o, sysv: Some(s), .. } if o == obj && s == sysv)
+                && x.end() <= end;
+            if !piece {
+                // Something else mapped in a hole that munmap left: stays.
+                i += 1;
+                continue;
+            }
+            let x = self.task_mut(me).regions.remove(i);
+            self.region_dropped(me, &x, true);
         }
-        self.unmap_range(me, addr, len / PAGE_SIZE, false, Then::Return(0))
+        self.unmap_range(me, addr, npages, false, Then::Return(0))
             .unwrap_or_else(|| {
                 self.deferred = true;
                 Ok(0)
