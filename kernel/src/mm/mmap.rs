@@ -375,6 +375,13 @@ impl Kernel {
             Err(e) => return Some(Err(e)),
         };
         let regions = &self.task(me).regions;
+        if let Some(i) = vm::index_at(regions, addr).filter(|&i| regions[i].npages() == npages) {
+            // Exactly one whole mapping (the usual munmap): what carve would hand back,
+            // without gathering a list of pieces. Its ends are its own, so no block to split.
+            let r = self.task_mut(me).regions.remove(i);
+            self.piece_gone(me, &r, Cut::Whole);
+            return self.unmap_range(me, addr, npages, r.owned(), Then::Return(0));
+        }
         if regions.len() + vm::carve_needs(regions, addr, npages * PAGE_SIZE) > vm::MAX_REGIONS {
             return Some(Err(Errno::ENOMEM));
         }

@@ -1,6 +1,7 @@
 //! The kernel's one shared-memory object (DESIGN.md 3): a list of zeroed physical pages that
 //! belong to no address space, built a bounded piece at a time.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::phys::{zero_page, Pa, PAGE_SIZE};
@@ -61,8 +62,9 @@ pub struct ShmObj {
     pub seals: u32,
     pub mtime: i64,
     pub ctime: i64,
-    /// POSIX name (without the slash) or memfd name.
-    pub name: heapless::Vec<u8, OBJ_NAME_MAX>,
+    /// POSIX name (without the slash) or memfd name, on the kernel heap: most objects
+    /// have none, and a 255-byte buffer in each of the table's slots would triple its size.
+    pub name: Box<[u8]>,
     /// The name is in the `/dev/shm` table (holding a reference).
     pub named: bool,
     /// A resize being built: other resizes wait here.
@@ -90,7 +92,7 @@ impl ShmObj {
             seals: 0,
             mtime: 0,
             ctime: 0,
-            name: heapless::Vec::new(),
+            name: Box::default(),
             named: false,
             busy: crate::sched::wait::WaitQueue::new(),
         })

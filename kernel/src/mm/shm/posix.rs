@@ -13,6 +13,7 @@ use abi::fcntl::*;
 use abi::mman::{MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_NAME_MAX, SHM_ANON};
 use abi::stat::{Stat, S_IFREG};
 use abi::Errno;
+use alloc::vec::Vec;
 
 use super::object::{ObjKind, OBJ_NAME_MAX};
 use crate::fs::file::Node;
@@ -174,12 +175,16 @@ impl Kernel {
         key: &[u8],
     ) -> R {
         self.fd_free(me, 0)?;
+        let mut name = Vec::new();
+        name.try_reserve_exact(key.len())
+            .map_err(|_| Errno::ENOMEM)?;
+        name.extend_from_slice(key);
         let obj = self.obj_new(kind, 0)?;
         let umask = self.task(me).umask;
         {
             let o = self.objs.obj_mut(obj);
             o.mode = mode & 0o777 & !umask;
-            let _ = o.name.extend_from_slice(key);
+            o.name = name.into_boxed_slice();
             o.sized = kind != ObjKind::Shmem;
         }
         if kind == ObjKind::Posix {
