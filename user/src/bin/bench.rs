@@ -7,6 +7,8 @@
 #![no_main]
 extern crate alloc;
 
+use abi::fcntl::{O_CREAT, O_EXCL, O_RDWR};
+use abi::mman::{MAP_SHARED, PROT_READ, PROT_WRITE};
 use abi::shm::{IPC_PRIVATE, IPC_RMID};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -259,8 +261,58 @@ fn child(args: &[&str]) -> i32 {
             rmid(id);
             0
         }
+        // For profiling the object mapping path: `bench mmaploop N`.
+        "mmaploop" => {
+            let fd = sys::shm_open(PSHM_NAME, O_CREAT | O_RDWR, 0o600).expect("shm_open");
+            sys::ftruncate(fd, PAGE as u64).expect("ftruncate");
+            for _ in 0..num(2).max(1) {
+                let p = sys::mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0)
+                    .expect("mmap");
+                sys::munmap(p, PAGE).expect("munmap");
+            }
+            let _ = sys::close(fd);
+            let _ = sys::shm_unlink(PSHM_NAME);
+            0
+        }
+        // For profiling the whole /dev/shmem/new lifecycle: `bench shmemloop N`.
+        "shmemloop" => {
+            for _ in 0..num(2).max(1) {
+                let fd = sys::open("/dev/shmem/new", O_RDWR).expect("open");
+                let p = sys::mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0)
+                    .expect("mmap");
+                sys::munmap(p, PAGE).expect("munmap");
+                sys::close(fd).expect("close");
+            }
+            0
+        }
         _ => 1,
     }
+}
+
+/// The POSIX object the mmap figures use.
+const PSHM_NAME: &str = "/bench.pshm";
+
+/// Average mmap+munmap (MAP_SHARED, read-write) of a whole `n`-page POSIX object that
+/// exists before and after the loop.
+fn pshm_map_pair(n: usize) -> u64 {
+    let fd = sys::shm_open(PSHM_NAME, O_CREAT | O_EXCL | O_RDWR, 0o600).expect("shm_open");
+    sys::ftruncate(fd, (n * PAGE) as u64).expect("ftruncate");
+    let iters = if n == 1 { 2000 } else { 200 };
+    let pair = measure(iters, || {
+        let p = sys::mmap(
+            0,
+            n * PAGE,
+            PROT_READ | PROT_WRITE,
+            MAP_SHARED,
+            fd as isize,
+            0,
+        )
+        .expect("mmap");
+        sys::munmap(p, n * PAGE).expect("munmap");
+    });
+    sys::close(fd).expect("close");
+    sys::shm_unlink(PSHM_NAME).expect("shm_unlink");
+    pair
 }
 
 fn wait_ok(pid: i32) -> bool {
@@ -362,6 +414,7 @@ fn main(args: &[&str]) -> i32 {
 
     // ---- shmat + shmdt ----
     let mut one = 0;
+    let mut big = 0;
     for &n in &[1usize, 16, 512, 8192] {
         let id = seg(n);
         let iters = match n {
@@ -394,6 +447,9 @@ fn main(args: &[&str]) -> i32 {
             );
             rmid(id);
             continue;
+        }
+        if n == 512 {
+            big = pair;
         }
         let target = match n {
             16 => {
@@ -436,6 +492,66 @@ fn main(args: &[&str]) -> i32 {
             );
         }
         rmid(id);
+    }
+
+    // ---- mmap+munmap of a POSIX object beside shmat+shmdt of the same size ----
+    for &(n, base) in &[(1usize, one), (512, big)] {
+        let pair = pshm_map_pair(n);
+        let ok = pair * 5 <= base * 6;
+        missed += !ok as i32;
+        println!(
+            "| mmap+munmap (MAP_SHARED) of a POSIX shm object, {} page{} | {} | shmat+shmdt {} | {} | <= 1.20 x shmat+shmdt: {} |",
+            n,
+            if n == 1 { "" } else { "s" },
+            Milli(pair),
+            Milli(base),
+            Ratio(pair, base),
+            verdict(ok)
+        );
+    }
+
+    // ---- whole 1-page lifecycles, beside System V's ----
+    {
+        let sysv = measure(2000, || {
+            let id = seg(1);
+            let p = sys::shmat(id, 0, 0).expect("shmat");
+            sys::shmdt(p).expect("shmdt");
+            rmid(id);
+        });
+        println!(
+            "| shmget(IPC_PRIVATE)+shmat+shmdt+IPC_RMID, 1 page | {} | null syscall {} | {} | baseline |",
+            Milli(sysv),
+            Milli(null),
+            Ratio(sysv, null)
+        );
+        let posix = measure(2000, || {
+            let fd = sys::shm_open(PSHM_NAME, O_CREAT | O_EXCL | O_RDWR, 0o600).expect("shm_open");
+            sys::ftruncate(fd, PAGE as u64).expect("ftruncate");
+            let p = sys::mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0)
+                .expect("mmap");
+            sys::munmap(p, PAGE).expect("munmap");
+            sys::close(fd).expect("close");
+            sys::shm_unlink(PSHM_NAME).expect("shm_unlink");
+        });
+        println!(
+            "| shm_open(O_CREAT)+ftruncate+mmap+munmap+close+shm_unlink, 1 page | {} | System V lifecycle {} | {} | - |",
+            Milli(posix),
+            Milli(sysv),
+            Ratio(posix, sysv)
+        );
+        let shmem = measure(2000, || {
+            let fd = sys::open("/dev/shmem/new", O_RDWR).expect("open /dev/shmem/new");
+            let p = sys::mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd as isize, 0)
+                .expect("mmap");
+            sys::munmap(p, PAGE).expect("munmap");
+            sys::close(fd).expect("close");
+        });
+        println!(
+            "| /dev/shmem/new open+mmap+munmap+close, 1 page | {} | System V lifecycle {} | {} | - |",
+            Milli(shmem),
+            Milli(sysv),
+            Ratio(shmem, sysv)
+        );
     }
 
     // ---- shmget + IPC_RMID, zero fill included ----
