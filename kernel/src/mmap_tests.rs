@@ -488,3 +488,51 @@ fn resize_between_steps_of_a_mapping_leaves_no_stale_entries() {
     assert_eq!(s.call(nr::SHM_UNLINK, &[SCRATCH_NAME]), 0);
     assert_eq!(s.free_pages(), free);
 }
+
+#[test]
+fn shmdt_leaves_a_mapping_made_in_a_hole_of_the_attachment() {
+    let mut s = Sys::proc1();
+    let free = s.free_pages();
+    // Big enough that each piece leaves the tables in more than one step.
+    let n = crate::mm::shm::STEP_UNMAP + 8;
+    let id = s.call(
+        nr::SHMGET,
+        &[IPC_PRIVATE as usize, n * P, (IPC_CREAT | 0o600) as usize],
+    );
+    let a = s.call(nr::SHMAT, &[id as usize, 0, 0]) as usize;
+    for k in [0, 2, 4, n - 3, n - 1] {
+        s.put(a + k * P, &[7]);
+    }
+    // A hole with something else in it, and a hole left empty.
+    assert_eq!(s.munmap(a + 3 * P, P), 0);
+    let fixed = PROT_READ | PROT_WRITE;
+    let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+    assert_eq!(
+        s.mmap(a + 3 * P, P, fixed, flags, -1, 0),
+        (a + 3 * P) as i64
+    );
+    s.put(a + 3 * P, b"mine");
+    assert_eq!(s.munmap(a + (n - 2) * P, P), 0);
+    assert_eq!(s.call(nr::SHMDT, &[a]), 0);
+    // Every piece of the attachment is gone, the other mapping is not.
+    for k in [0, 2, 4, n / 2, n - 3, n - 1] {
+        assert!(!s.access(a + k * P, Access::Read), "page {k} still mapped");
+    }
+    assert_eq!(s.get::<[u8; 4]>(a + 3 * P), *b"mine");
+    let me = s.k.current.unwrap();
+    assert_eq!(
+        s.k.task(me)
+            .regions
+            .iter()
+            .filter(|r| r.end() > a && r.va < a + n * P)
+            .count(),
+        1
+    );
+    assert_eq!(s.munmap(a + 3 * P, P), 0);
+    assert_eq!(
+        s.call(nr::SHMCTL, &[id as usize, abi::shm::IPC_RMID as usize, 0]),
+        0
+    );
+    s.settle();
+    assert_eq!(s.free_pages(), free);
+}

@@ -33,6 +33,14 @@ pub enum Then {
         fill: bool,
         src: Option<(u16, usize)>,
     },
+    /// shmdt of System V segment `slot` (object `obj`) goes on with the next of its pieces
+    /// in [from, end): something else is mapped among them, so they go one by one.
+    Shmdt {
+        obj: u16,
+        slot: u16,
+        from: usize,
+        end: usize,
+    },
 }
 
 /// Kernel work a task still has to do for the syscall it is in. The syscall has not returned:
@@ -265,13 +273,13 @@ impl Kernel {
         match w {
             // The heap and a half-mapped region go with the address space (the region is
             // still on the task's list, and exit drops it); an unmap did its bookkeeping
-            // before it started.
+            // before it started (shmdt's pieces not reached yet are still listed).
             Work::ConsoleWrite { .. }
             | Work::PipeWrite { .. }
             | Work::Reclaim { .. }
             | Work::MapRegion { .. }
             | Work::Unmap {
-                then: Then::Return(_) | Then::Map { fill: false, .. },
+                then: Then::Return(_) | Then::Map { fill: false, .. } | Then::Shmdt { .. },
                 ..
             }
             | Work::Brk { .. }

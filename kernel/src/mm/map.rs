@@ -157,6 +157,12 @@ impl Kernel {
                 src,
             } => self.obj_fill_step(me, obj, va, src, 0),
             Then::Map { va, .. } => self.region_map_step(me, va, 0),
+            Then::Shmdt {
+                obj,
+                slot,
+                from,
+                end,
+            } => self.shmdt_piece(me, obj, slot, from, end),
         }
     }
 

@@ -397,7 +397,7 @@ impl Kernel {
     /// mprotect or munmap left (Linux: the segment's mappings within its size from there).
     pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
         let regions = &self.task(me).regions;
-        let mut i = vm::index_at(regions, addr).ok_or(Errno::EINVAL)?;
+        let i = vm::index_at(regions, addr).ok_or(Errno::EINVAL)?;
         let (obj, sysv) = match regions[i].kind {
             Kind::Obj {
                 obj,
@@ -410,20 +410,26 @@ impl Kernel {
         crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", pid, addr);
         let npages = self.objs.obj(obj).npages();
         let end = addr.saturating_add(npages * PAGE_SIZE);
-        // The attachment's pieces lie from index i on (the list is sorted): each goes as
-        // it is found, the whole attachment in one step when nothing split it.
-        while i < self.task(me).regions.len() {
-            let x = &self.task(me).regions[i];
-            if x.va >= end {
-                break;
-            }
-            let piece = matches!(x.kind, Kind::Obj { obj: o, sysv: Some(s), .. } if o == obj && s == sysv)
-                && x.end() <= end;
-            if !piece {
-                // Something else mapped in a hole that munmap left: stays.
-                i += 1;
-                continue;
-            }
+        let is_piece = |x: &Region| {
+            matches!(x.kind, Kind::Obj { obj: o, sysv: Some(s), .. } if o == obj && s == sysv)
+                && x.end() <= end
+        };
+        let regions = &self.task(me).regions;
+        let span = regions[i..].iter().take_while(|x| x.va < end);
+        if span.clone().any(|x| !is_piece(x)) {
+            // Something else is mapped in a hole that munmap left, and stays: the pieces
+            // leave the tables one by one around it.
+            return self
+                .shmdt_piece(me, obj, sysv, addr, end)
+                .unwrap_or_else(|| {
+                    self.deferred = true;
+                    Ok(0)
+                });
+        }
+        // The attachment's pieces lie from index i on (the list is sorted) with nothing
+        // else between them: off the list, then out of the tables as one range.
+        let n = span.count();
+        for _ in 0..n {
             let x = self.task_mut(me).regions.remove(i);
             self.region_dropped(me, &x, true);
         }
@@ -432,6 +438,40 @@ impl Kernel {
                 self.deferred = true;
                 Ok(0)
             })
+    }
+
+    /// shmdt's next piece of the attachment of `slot` (object `obj`) at or above `from`
+    /// and below `end` goes: off the list, then out of the tables in steps, then the next.
+    /// The call is over when none is left.
+    pub(crate) fn shmdt_piece(
+        &mut self,
+        me: usize,
+        obj: u16,
+        slot: u16,
+        from: usize,
+        end: usize,
+    ) -> Option<R> {
+        let regions = &self.task(me).regions;
+        let start = regions.partition_point(|x| x.va < from);
+        let next = regions[start..]
+            .iter()
+            .take_while(|x| x.va < end)
+            .position(|x| {
+                matches!(x.kind, Kind::Obj { obj: o, sysv: Some(s), .. } if o == obj && s == slot)
+                    && x.end() <= end
+            });
+        let Some(k) = next else {
+            return self.after_reclaim(me, Ok(0));
+        };
+        let x = self.task_mut(me).regions.remove(start + k);
+        self.region_dropped(me, &x, true);
+        let then = Then::Shmdt {
+            obj,
+            slot,
+            from: x.end(),
+            end,
+        };
+        self.unmap_range(me, x.va, x.npages(), false, then)
     }
 
     /// Bookkeeping after an attachment (piece) of `slot` went away: by shmdt, munmap or
