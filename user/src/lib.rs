@@ -7,7 +7,7 @@ extern crate alloc;
 pub mod heap;
 pub mod io;
 pub mod rt;
-pub mod sys;
+pub use usys as sys;
 pub mod util;
 
 pub use shell;

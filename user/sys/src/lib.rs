@@ -1,4 +1,7 @@
 //! Raw syscall stubs and thin typed wrappers (`svc #0`, number in x8, -errno in x0).
+//! Target only: on the host (where the libraries built on it are unit-tested) it is empty.
+#![no_std]
+#![cfg(target_os = "none")]
 
 use abi::sys::{nr, MemInfo, TaskInfo, Timespec};
 use abi::Errno;
