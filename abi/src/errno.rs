@@ -52,6 +52,8 @@ errnos! {
     EROFS = 30, "Read-only file system";
     EPIPE = 32, "Broken pipe";
     ERANGE = 34, "Numerical result out of range";
+    EDEADLK = 35, "Resource deadlock avoided";
+    ENOLCK = 37, "No locks available";
     ENOSYS = 38, "Function not implemented";
     ENAMETOOLONG = 36, "File name too long";
     EIDRM = 43, "Identifier removed";

@@ -28,6 +28,8 @@ pub mod nr {
     pub const EXIT: usize = 93;
     pub const EXIT_GROUP: usize = 94;
     pub const FUTEX: usize = 98;
+    pub const SET_ROBUST_LIST: usize = 99;
+    pub const GET_ROBUST_LIST: usize = 100;
     pub const NANOSLEEP: usize = 101;
     pub const CLOCK_GETTIME: usize = 113;
     pub const CLOCK_NANOSLEEP: usize = 115;
@@ -63,6 +65,7 @@ pub mod nr {
     pub const MADVISE: usize = 233;
     pub const MEMFD_CREATE: usize = 279;
     pub const WAIT4: usize = 260;
+    pub const FUTEX_WAITV: usize = 449;
     // Calls with no Linux equivalent live above Linux's range.
     /// spawn(path, path_len, args, args_len, actions, n_actions) -> pid; args are
     /// NUL-separated, argv[0] first; `actions` is an array of `SpawnAction`.
@@ -178,6 +181,47 @@ pub const FUTEX_WAKE: usize = 1;
 /// Accepted and ignored: every futex here is keyed by physical address.
 pub const FUTEX_PRIVATE_FLAG: usize = 128;
 pub const FUTEX_CLOCK_REALTIME: usize = 256;
+
+/// Lock-word bits of robust futexes (Linux): the owner's thread id in the low 30 bits, a
+/// waiter may be blocked, the owner died holding it.
+pub const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+pub const FUTEX_WAITERS: u32 = 0x8000_0000;
+pub const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+
+/// One word of a `futex_waitv` call (Linux `struct futex_waitv`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FutexWaitv {
+    /// The value the word must hold for the call to wait.
+    pub val: u64,
+    /// The word's address.
+    pub uaddr: u64,
+    /// FUTEX2_SIZE_U32, optionally with FUTEX2_PRIVATE.
+    pub flags: u32,
+    pub reserved: u32,
+}
+/// `futex_waitv` word flags and limit.
+pub const FUTEX2_SIZE_U32: u32 = 0x02;
+pub const FUTEX2_PRIVATE: u32 = 128;
+pub const FUTEX_WAITV_MAX: usize = 128;
+
+/// The head of a thread's robust-futex list (Linux `struct robust_list_head`): the kernel
+/// walks it when the thread ends and marks each lock it still holds FUTEX_OWNER_DIED.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct RobustListHead {
+    /// First entry (an entry's first word is the next entry's address; the list ends at the
+    /// head's own address). Bit 0 of an entry address marks a PI futex.
+    pub next: u64,
+    /// The lock word's offset from its entry.
+    pub futex_offset: i64,
+    /// An entry being locked or unlocked, not yet (or no longer) on the list.
+    pub list_op_pending: u64,
+}
+/// How many entries the kernel follows at most (Linux's ROBUST_LIST_LIMIT).
+pub const ROBUST_LIST_LIMIT: usize = 2048;
+const _: () = assert!(core::mem::size_of::<RobustListHead>() == 24);
+const _: () = assert!(core::mem::size_of::<FutexWaitv>() == 24);
 
 /// The common signal numbers (all of them, and the handler ABI, are in `abi::signal`).
 pub use crate::signal::{SIGBUS, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGSYS, SIGTERM};

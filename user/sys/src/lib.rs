@@ -239,6 +239,47 @@ pub fn futex_wake(word: &AtomicU32, n: u32) -> Result<usize, Errno> {
     )
 }
 
+/// futex_waitv(waiters, n, 0, deadline, CLOCK_MONOTONIC): wait until one of the words is
+/// woken (its index), as long as each holds its `val`; `deadline_ns` is absolute.
+pub fn futex_waitv(
+    waiters: &[abi::sys::FutexWaitv],
+    deadline_ns: Option<u64>,
+) -> Result<usize, Errno> {
+    let ts = deadline_ns.map(|ns| Timespec {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_nsec: (ns % 1_000_000_000) as i64,
+    });
+    let tp = ts.as_ref().map_or(0, |t| t as *const Timespec as usize);
+    call(
+        nr::FUTEX_WAITV,
+        &[
+            waiters.as_ptr() as usize,
+            waiters.len(),
+            0,
+            tp,
+            abi::sys::CLOCK_MONOTONIC,
+        ],
+    )
+}
+/// set_robust_list(head, len): the list the kernel walks when this process ends.
+pub fn set_robust_list(head: *const abi::sys::RobustListHead) -> Result<(), Errno> {
+    let len = core::mem::size_of::<abi::sys::RobustListHead>();
+    call(nr::SET_ROBUST_LIST, &[head as usize, len]).map(|_| ())
+}
+/// get_robust_list(pid, &head, &len): the head `pid` (0: the caller) registered.
+pub fn get_robust_list(pid: i32) -> Result<(usize, usize), Errno> {
+    let (mut head, mut len) = (0usize, 0usize);
+    call(
+        nr::GET_ROBUST_LIST,
+        &[
+            pid as usize,
+            &mut head as *mut usize as usize,
+            &mut len as *mut usize as usize,
+        ],
+    )?;
+    Ok((head, len))
+}
+
 /// Make `pid` the console's foreground process (Ctrl-C interrupts it); 0 for none.
 pub fn set_foreground(pid: i32) -> Result<(), Errno> {
     call(
