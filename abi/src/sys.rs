@@ -208,7 +208,7 @@ pub const FUTEX_WAITV_MAX: usize = 128;
 /// The head of a thread's robust-futex list (Linux `struct robust_list_head`): the kernel
 /// walks it when the thread ends and marks each lock it still holds FUTEX_OWNER_DIED.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct RobustListHead {
     /// First entry (an entry's first word is the next entry's address; the list ends at the
     /// head's own address). Bit 0 of an entry address marks a PI futex.

@@ -25,6 +25,8 @@ mod fake;
 #[cfg(test)]
 mod fs_tests;
 #[cfg(test)]
+mod futex_tests;
+#[cfg(test)]
 mod large_tests;
 #[cfg(test)]
 mod mmap_tests;

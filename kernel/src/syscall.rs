@@ -149,6 +149,9 @@ impl Kernel {
                 return self.after_reclaim(me, r);
             }
             nr::FUTEX => return self.sys_futex(me, a[0], a[1], a[2], a[3]),
+            nr::FUTEX_WAITV => return self.sys_futex_waitv(me, a),
+            nr::SET_ROBUST_LIST => self.sys_set_robust_list(me, a[0], a[1]),
+            nr::GET_ROBUST_LIST => self.sys_get_robust_list(me, a[0] as i32, a[1], a[2]),
             nr::BRK => return self.sys_brk(me, a[0]),
             nr::MMAP => return self.sys_mmap(me, a),
             nr::MUNMAP => return self.sys_munmap(me, a[0], a[1]),

@@ -95,6 +95,11 @@ pub struct Task {
     pub rerun: Option<crate::sched::wait::WaitId>,
     /// What is mapped where: program, stack, heap, attachments, mmap mappings.
     pub regions: crate::mm::vm::Regions,
+    /// The words a futex_waitv waits on (physical addresses, in the caller's order); room
+    /// for FUTEX_WAITV_MAX is taken from the kernel heap at the task's first call.
+    pub futexv: alloc::vec::Vec<crate::phys::Pa>,
+    /// set_robust_list: the head's user address (0: none) and the length given.
+    pub robust: (usize, usize),
 }
 
 impl Task {
@@ -279,6 +284,8 @@ impl Kernel {
                     fds,
                     children: crate::sched::wait::WaitQueue::new(),
                     rerun: None,
+                    futexv: alloc::vec::Vec::new(),
+                    robust: (0, 0),
                 });
                 self.make_ready(slot);
                 Ok(pid)
@@ -471,9 +478,15 @@ impl Kernel {
         let timed = t.wake_at.take().is_some();
         t.block = Block::None;
         t.exit_status = status;
-        t.work = Some(Work::Exit {
-            stage: crate::work::ExitStage::Space,
-        });
+        let stage = if t.robust.0 != 0 {
+            crate::work::ExitStage::Robust {
+                entry: 0,
+                left: abi::sys::ROBUST_LIST_LIMIT as u16,
+            }
+        } else {
+            crate::work::ExitStage::Space
+        };
+        t.work = Some(Work::Exit { stage });
         let prio = t.prio;
         self.sleepers_dirty |= timed;
         if current {
@@ -495,6 +508,7 @@ impl Kernel {
     pub(crate) fn exit_step(&mut self, slot: usize, stage: crate::work::ExitStage) {
         use crate::work::{ExitStage, STEP_FREE};
         let next = match stage {
+            ExitStage::Robust { entry, left } => self.robust_exit_step(slot, entry, left),
             ExitStage::Space => {
                 let env = self.task(slot).env;
                 if self

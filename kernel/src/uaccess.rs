@@ -23,6 +23,8 @@ unsafe impl Plain for abi::sys::Timespec {}
 unsafe impl Plain for abi::sys::TaskInfo {}
 unsafe impl Plain for abi::sys::MemInfo {}
 unsafe impl Plain for abi::sys::RegionInfo {}
+unsafe impl Plain for abi::sys::FutexWaitv {}
+unsafe impl Plain for abi::sys::RobustListHead {}
 unsafe impl Plain for abi::shm::ShmidDs {}
 unsafe impl Plain for abi::shm::ShmInfo {}
 unsafe impl Plain for abi::shm::ShmInfoLimits {}

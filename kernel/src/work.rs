@@ -106,6 +106,9 @@ pub enum Work {
 /// Where an exit's tear-down has got to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStage {
+    /// Walking the robust-futex list (set_robust_list) while the address space is still
+    /// there: `entry` next (0: the head's first), `left` entries at most still to follow.
+    Robust { entry: usize, left: u16 },
     /// Freeing the address space's tables and private pages.
     Space,
     /// Dropping the regions' references and attachments (bookkeeping only).

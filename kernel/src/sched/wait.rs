@@ -30,6 +30,8 @@ pub enum WaitId {
     ObjBusy(u16),
     /// FUTEX_WAIT on the word at this physical address (queued in its hash bucket).
     Futex(Pa),
+    /// futex_waitv on the task's `futexv` words (queued in each word's bucket).
+    Futexv,
 }
 
 /// What a caught signal does to a wait that has moved nothing yet.
@@ -47,7 +49,7 @@ pub enum OnSignal {
 impl WaitId {
     pub fn on_signal(self) -> OnSignal {
         match self {
-            WaitId::Futex(_) => OnSignal::Eintr,
+            WaitId::Futex(_) | WaitId::Futexv => OnSignal::Eintr,
             WaitId::ShmBusy(_) | WaitId::ObjBusy(_) => OnSignal::Retry,
             _ => OnSignal::Restartable,
         }
@@ -122,6 +124,8 @@ impl Kernel {
             WaitId::ShmBusy(s) => self.shm.get_mut(s as usize).map(|x| &mut x.busy),
             WaitId::ObjBusy(o) => self.objs.get_mut(o).map(|x| &mut x.busy),
             WaitId::Futex(pa) => Some(&mut self.futex[futex_bucket(pa)]),
+            // One queue per word: see `wait_futexv` and `unqueue`.
+            WaitId::Futexv => None,
         }
     }
 
@@ -136,9 +140,27 @@ impl Kernel {
         None
     }
 
+    /// Block the current task on every word of its `futexv` list (until one is woken, a
+    /// signal, or `wake_at`).
+    pub fn wait_futexv(&mut self, wake_at: Option<u64>) {
+        let me = self.current.expect("a current task");
+        for i in 0..self.task(me).futexv.len() {
+            let pa = self.task(me).futexv[i];
+            self.futex[futex_bucket(pa)].insert(me);
+        }
+        self.block_current(Block::On(WaitId::Futexv), wake_at);
+    }
+
     /// Take task `slot` off the queue it waits on (it is being woken, timed out, signalled
     /// or ended).
     pub(crate) fn unqueue(&mut self, slot: usize) {
+        if self.task(slot).block == Block::On(WaitId::Futexv) {
+            for i in 0..self.task(slot).futexv.len() {
+                let pa = self.task(slot).futexv[i];
+                self.futex[futex_bucket(pa)].remove(slot);
+            }
+            return;
+        }
         if let Block::On(id) = self.task(slot).block {
             if let Some(q) = self.queue_mut(id) {
                 q.remove(slot);
@@ -156,8 +178,12 @@ impl Kernel {
             let Some(t) = self.tasks[s].as_ref() else {
                 continue;
             };
-            // A futex bucket holds waiters of other words too.
-            if t.state != State::Blocked || t.block != Block::On(id) {
+            // A futex bucket holds waiters of other words too, and futex_waitv waiters.
+            let on = match (id, t.block) {
+                (WaitId::Futex(pa), Block::On(WaitId::Futexv)) => t.futexv.contains(&pa),
+                (_, b) => b == Block::On(id),
+            };
+            if t.state != State::Blocked || !on {
                 continue;
             }
             if best.is_none_or(|(p, seq, _)| t.prio > p || (t.prio == p && t.seq < seq)) {
