@@ -1106,6 +1106,77 @@ fn t_namespace_open_read_list() -> Res {
     Ok(())
 }
 
+/// A process killed holding a robust lock in a segment hands it on FUTEX_OWNER_DIED to the
+/// one blocked on it; futex_waitv in one process is woken by a FUTEX_WAKE in another.
+fn t_robust_futex_and_waitv() -> Res {
+    use abi::sys::FutexWaitv;
+    let id = u::shmget(IPC_PRIVATE, 4096, 0o600).map_err(ename)?;
+    let p = u::shmat(id, 0, 0).map_err(ename)?;
+    // SAFETY: offset 0 of the zeroed, page-aligned segment: an unlocked RobustLock.
+    let lock = unsafe { &*(p as *const shmsync::RobustLock) };
+    let child = u::spawn("shmtask", &["robust", &id.to_string(), "50"]).map_err(ename)?;
+    let ready = shm_word(p, 16);
+    while ready.load(Ordering::Acquire) == 0 {
+        match u::futex_wait(ready, 0, Some(5_000_000_000)) {
+            Ok(()) | Err(Errno::EAGAIN) => {}
+            Err(e) => return Err(ename(e)),
+        }
+    }
+    let (head, len) = u::get_robust_list(child).map_err(ename)?;
+    check!(
+        head != 0 && len == 24,
+        "the child's robust list: {:#x} {}",
+        head,
+        len
+    );
+    // We block on the lock; the child faults holding it and the kernel hands it on.
+    let got = lock.lock(shmsync::os::deadline_ms(Some(5000)));
+    check!(
+        got == Ok(shmsync::Acquired::OwnerDied),
+        "lock after the holder died: {:?}",
+        got
+    );
+    let (_, st) = u::wait(child, 0).map_err(ename)?;
+    check!(
+        !wifexited(st) && wtermsig(st) == sys::SIGSEGV as i32,
+        "holder status {:#x}",
+        st
+    );
+    lock.unlock().map_err(ename)?;
+    check!(
+        lock.lock(None) == Ok(shmsync::Acquired::Clean),
+        "clean after repair"
+    );
+    lock.unlock().map_err(ename)?;
+    // futex_waitv: woken on the second word by another process.
+    let child = u::spawn("shmtask", &["wakev", &id.to_string(), "30"]).map_err(ename)?;
+    let v = [8usize, 12].map(|off| FutexWaitv {
+        val: 0,
+        uaddr: (p as usize + off) as u64,
+        flags: abi::sys::FUTEX2_SIZE_U32,
+        reserved: 0,
+    });
+    let deadline = u::now_ns() + 5_000_000_000;
+    let mut got = u::futex_waitv(&v, Some(deadline));
+    while got == Err(Errno::EINTR) {
+        got = u::futex_waitv(&v, Some(deadline));
+    }
+    check!(
+        got == Ok(1) || (got == Err(Errno::EAGAIN) && shm_word(p, 12).load(Ordering::Acquire) == 1),
+        "futex_waitv: {:?}",
+        got
+    );
+    let (_, st) = u::wait(child, 0).map_err(ename)?;
+    check!(
+        wifexited(st) && wexitstatus(st) == 0,
+        "waker status {:#x}",
+        st
+    );
+    u::shmdt(p).map_err(ename)?;
+    u::shmctl(id, abi::shm::IPC_RMID, 0).map_err(ename)?;
+    Ok(())
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
@@ -1160,6 +1231,7 @@ pub static CASES: &[Case] = &[
     ("posix_shm_processes", t_posix_shm_processes),
     ("share_claim_running_process", t_share_claim_running_process),
     ("vminfo_regions", t_vminfo_regions),
+    ("robust_futex_and_waitv", t_robust_futex_and_waitv),
 ];
 
 fn main(args: &[&str]) -> i32 {

@@ -114,8 +114,36 @@ fn main(args: &[&str]) -> i32 {
             }
             0
         }
+        // Take the robust lock at 0, say so (word 16 to 1, woken), hold it ARG ms, then
+        // fault: the kernel kills us holding it and must hand it on FUTEX_OWNER_DIED.
+        "robust" => {
+            let p = attach(0, 0);
+            // SAFETY: offset 0 of the page-aligned attachment holds a RobustLock (16 bytes).
+            let lock = unsafe { &*(p as *const shmsync::RobustLock) };
+            if lock.lock(None) != Ok(shmsync::Acquired::Clean) {
+                return 11;
+            }
+            word(p, 16).store(1, Ordering::Release);
+            let _ = sys::futex_wake(word(p, 16), 1);
+            let _ = sys::sleep_ms(arg as u64);
+            // SAFETY: deliberately not: address 0 is never mapped.
+            unsafe { core::ptr::write_volatile(core::ptr::null_mut::<u32>(), 1) };
+            12
+        }
+        // Sleep ARG ms, then set word 12 to 1 and wake it (a futex_waitv waiter's index 1).
+        "wakev" => {
+            let p = attach(0, 0);
+            let _ = sys::sleep_ms(arg as u64);
+            word(p, 12).store(1, Ordering::Release);
+            match sys::futex_wake(word(p, 12), 1) {
+                Ok(1) => 0,
+                _ => 13,
+            }
+        }
         _ => {
-            println!("usage: shmtask peer|wake|rdwrite|dtwrite|touch|clash|hold2|waiter ID [ARG]");
+            println!(
+                "usage: shmtask peer|wake|rdwrite|dtwrite|touch|clash|hold2|waiter|robust|wakev ID [ARG]"
+            );
             1
         }
     }
