@@ -59,12 +59,16 @@ pub fn sched_yield() {
 pub fn sleep_ns(ns: u64) -> Result<(), Errno> {
     sleep_rem(ns).map_err(|(e, _)| e)
 }
-/// nanosleep: on failure the errno and, for EINTR, the nanoseconds that were left.
-pub fn sleep_rem(ns: u64) -> Result<(), (Errno, u64)> {
-    let ts = Timespec {
+/// `ns` nanoseconds as a timespec.
+fn timespec(ns: u64) -> Timespec {
+    Timespec {
         tv_sec: (ns / 1_000_000_000) as i64,
         tv_nsec: (ns % 1_000_000_000) as i64,
-    };
+    }
+}
+/// nanosleep: on failure the errno and, for EINTR, the nanoseconds that were left.
+pub fn sleep_rem(ns: u64) -> Result<(), (Errno, u64)> {
+    let ts = timespec(ns);
     let mut rem = Timespec::default();
     call(
         nr::NANOSLEEP,
@@ -215,10 +219,7 @@ pub fn shm_stat(id: i32) -> Result<ShmidDs, Errno> {
 /// Sleep while `*word == val` (EAGAIN if it already differs), at most `timeout_ns`
 /// (ETIMEDOUT). The word may be in shared memory attached anywhere in each process.
 pub fn futex_wait(word: &AtomicU32, val: u32, timeout_ns: Option<u64>) -> Result<(), Errno> {
-    let ts = timeout_ns.map(|ns| Timespec {
-        tv_sec: (ns / 1_000_000_000) as i64,
-        tv_nsec: (ns % 1_000_000_000) as i64,
-    });
+    let ts = timeout_ns.map(timespec);
     let tp = ts.as_ref().map_or(0, |t| t as *const Timespec as usize);
     call(
         nr::FUTEX,
@@ -245,10 +246,7 @@ pub fn futex_waitv(
     waiters: &[abi::sys::FutexWaitv],
     deadline_ns: Option<u64>,
 ) -> Result<usize, Errno> {
-    let ts = deadline_ns.map(|ns| Timespec {
-        tv_sec: (ns / 1_000_000_000) as i64,
-        tv_nsec: (ns % 1_000_000_000) as i64,
-    });
+    let ts = deadline_ns.map(timespec);
     let tp = ts.as_ref().map_or(0, |t| t as *const Timespec as usize);
     call(
         nr::FUTEX_WAITV,
