@@ -161,9 +161,7 @@ impl Drop for Area {
 
 /// The POSIX object name of area `name`: "/" + name.
 fn os_name<'b>(name: &[u8], buf: &'b mut [u8; NAME_MAX + 2]) -> Result<&'b str, Errno> {
-    buf[0] = b'/';
-    buf[1..=name.len()].copy_from_slice(name);
-    core::str::from_utf8(&buf[..=name.len()]).map_err(|_| Errno::EINVAL)
+    os::slash_name(name, buf)
 }
 
 /// L4Re reports memory it may not write as EPERM.

@@ -151,9 +151,7 @@ fn shm_name<'a>(name: &str, buf: &'a mut [u8; NAME_BUF]) -> Result<&'a str, Errn
     if rest.is_empty() || rest == "." || rest == ".." || rest.contains(['/', '\0']) {
         return Err(Errno::EINVAL);
     }
-    buf[0] = b'/';
-    buf[1..=rest.len()].copy_from_slice(rest.as_bytes());
-    core::str::from_utf8(&buf[..=rest.len()]).map_err(|_| Errno::EINVAL)
+    os::slash_name(rest.as_bytes(), buf)
 }
 
 impl Heap {

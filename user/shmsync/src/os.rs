@@ -386,6 +386,15 @@ mod imp {
 
 pub use imp::*;
 
+/// The POSIX object name "/" + `name`, built in `buf` (ENAMETOOLONG if it does not fit,
+/// EINVAL if it is not UTF-8): the libraries name their objects without the slash.
+pub fn slash_name<'b>(name: &[u8], buf: &'b mut [u8]) -> Result<&'b str, abi::Errno> {
+    let out = buf.get_mut(..=name.len()).ok_or(abi::Errno::ENAMETOOLONG)?;
+    out[0] = b'/';
+    out[1..].copy_from_slice(name);
+    core::str::from_utf8(out).map_err(|_| abi::Errno::EINVAL)
+}
+
 /// An absolute deadline `ms` milliseconds from now (None: no limit).
 pub fn deadline_ms(ms: Option<u64>) -> Option<u64> {
     ms.map(|ms| now_ns().saturating_add(ms.saturating_mul(1_000_000)))
