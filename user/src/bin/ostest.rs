@@ -1177,6 +1177,271 @@ fn t_robust_futex_and_waitv() -> Res {
     Ok(())
 }
 
+/// Pages and descriptions before a library case, after one warm-up.
+fn lib_baseline() -> (u64, u64) {
+    warm_up();
+    (free_pages(), u::meminfo().files_used)
+}
+
+fn exit_code(args: &[&str]) -> Result<i32, alloc::string::String> {
+    let st = run_status(args)?;
+    check!(wifexited(st), "{:?} killed: status {:#x}", args, st);
+    Ok(wexitstatus(st))
+}
+
+fn spawn_lib(args: &[&str]) -> Result<i32, alloc::string::String> {
+    u::spawn("libtask", args).map_err(|e| alloc::format!("spawn {:?}: {}", args, e.name()))
+}
+
+fn reap_ok(pid: i32, what: &str) -> Res {
+    let (_, st) = u::wait(pid, 0).map_err(ename)?;
+    check!(
+        wifexited(st) && wexitstatus(st) == 0,
+        "{} status {:#x}",
+        what,
+        st
+    );
+    Ok(())
+}
+
+/// Wait (5 s at most) for a flag word to leave 0.
+fn flag_up(w: &AtomicU32) -> Res {
+    let deadline = u::now_ns() + 5_000_000_000;
+    while w.load(Ordering::Acquire) == 0 {
+        match u::futex_wait(w, 0, Some(deadline)) {
+            Ok(()) | Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(alloc::format!("flag: {}", e.name())),
+        }
+    }
+    Ok(())
+}
+
+/// L4-07/L4-08 across processes: client numbers in attach order (per attach, an inspect
+/// takes none), and the initialized-clients bitmask the same in every client.
+fn t_l4_07_08_clients_bitmask() -> Res {
+    let (pages, files) = lib_baseline();
+    let name = "ost-clients";
+    let _ = shmchan::Area::remove(name);
+    shmchan::Area::create(name, 4096).map_err(ename)?;
+    let a = shmchan::Area::attach(name).map_err(ename)?;
+    check!(a.client_nr() == 0, "first attach: client {}", a.client_nr());
+    a.mark_client_initialized().map_err(ename)?;
+    let mut kids = Vec::new();
+    for i in 1..4u64 {
+        kids.push(spawn_lib(&["client", name, "4"])?);
+        // The next child only once this one has marked itself: attach order is known.
+        let mut n = 0;
+        while a.initialized_clients() & (1 << i) == 0 && n < 5000 {
+            let _ = u::sleep_ms(1);
+            n += 1;
+        }
+        check!(
+            a.initialized_clients() == (1 << (i + 1)) - 1,
+            "bitmask after client {}: {:#b}",
+            i,
+            a.initialized_clients()
+        );
+    }
+    for (i, pid) in kids.into_iter().enumerate() {
+        let (_, st) = u::wait(pid, 0).map_err(ename)?;
+        check!(
+            wifexited(st) && wexitstatus(st) == i as i32 + 1,
+            "client {} exit status {:#x} (its client number, or 100+ on error)",
+            i + 1,
+            st
+        );
+    }
+    let look = shmchan::Area::inspect(name).map_err(ename)?;
+    check!(
+        look.initialized_clients() == 0b1111,
+        "bitmask seen by a tool"
+    );
+    drop(look);
+    let again = shmchan::Area::attach(name).map_err(ename)?;
+    check!(
+        again.client_nr() == 4,
+        "attach after an inspect: {}",
+        again.client_nr()
+    );
+    drop(again);
+    drop(a);
+    shmchan::Area::remove(name).map_err(ename)?;
+    all_back(pages, files)
+}
+
+/// L4-27/L4-30 across processes: 3000 messages of varying length through one chunk, the
+/// consumer woken by "ready", the producer by "free"; all arrive whole and in order.
+fn t_l4_27_producer_consumer() -> Res {
+    let (pages, files) = lib_baseline();
+    let name = "ost-pc";
+    let _ = shmchan::Area::remove(name);
+    shmchan::Area::create(name, 8192).map_err(ename)?;
+    {
+        let a = shmchan::Area::attach(name).map_err(ename)?;
+        a.add_chunk("data", 256).map_err(ename)?;
+        a.add_signal("ready").map_err(ename)?;
+        a.add_signal("free").map_err(ename)?;
+        // The consumer first, so it blocks before anything is sent (L4-30).
+        let c = spawn_lib(&["consume", name, "3000"])?;
+        let p = spawn_lib(&["produce", name, "3000"])?;
+        reap_ok(p, "producer")?;
+        reap_ok(c, "consumer")?;
+        let chunk = a.get_chunk("data").map_err(ename)?;
+        check!(chunk.is_clear(), "chunk left {:?}", chunk.state());
+        let ready = a.get_signal("ready").map_err(ename)?;
+        check!(
+            ready.count() == 3000,
+            "ready triggered {} times",
+            ready.count()
+        );
+    }
+    shmchan::Area::remove(name).map_err(ename)?;
+    all_back(pages, files)
+}
+
+/// A client killed while it holds the area lock half-way through an append: the one
+/// blocked on the lock gets it (owner died), cuts the broken link and goes on.
+fn t_l4_holder_killed() -> Res {
+    let (pages, files) = lib_baseline();
+    let name = "ost-kill";
+    let _ = shmchan::Area::remove(name);
+    shmchan::Area::create(name, 8192).map_err(ename)?;
+    {
+        let a = shmchan::Area::attach(name).map_err(ename)?;
+        let c = a.add_chunk("a", 64).map_err(ename)?;
+        let flag_off = c.ptr() as usize - a.base() as usize;
+        // SAFETY: the chunk's payload is 8-aligned inside the area.
+        let flag = unsafe { &*(c.ptr() as *const AtomicU32) };
+        let pid = spawn_lib(&["chanhold", name, &alloc::format!("{}", flag_off)])?;
+        flag_up(flag)?;
+        // Blocks until the holder faults, then repairs.
+        let b = a.add_chunk("b", 64);
+        check!(b.is_ok(), "add_chunk after the holder died: {:?}", b.err());
+        let (_, st) = u::wait(pid, 0).map_err(ename)?;
+        check!(
+            !wifexited(st) && wtermsig(st) == sys::SIGSEGV as i32,
+            "holder status {:#x}",
+            st
+        );
+        let names: Vec<_> = a
+            .chunks()
+            .map(|c| c.map(|c| c.name))
+            .collect::<Result<_, _>>()
+            .map_err(ename)?;
+        check!(
+            names.len() == 2 && names[0].as_str() == Some("a") && names[1].as_str() == Some("b"),
+            "chunks after the repair: {:?}",
+            names
+        );
+        check!(a.info().lock_word == 0, "lock left held");
+    }
+    shmchan::Area::remove(name).map_err(ename)?;
+    all_back(pages, files)
+}
+
+/// SH-16/SH-18/SH-19 across processes: handles name the same bytes at different bases, and
+/// an object allocated in one process is freed in another.
+fn t_sh_16_19_handles_across_bases() -> Res {
+    let (pages, files) = lib_baseline();
+    let name = "/ost-heap";
+    let _ = shmheap::Heap::unlink(name);
+    {
+        let h = shmheap::Heap::create(name, 16384).map_err(ename)?;
+        let p = h.alloc(64).map_err(ename)?;
+        // SAFETY: a fresh 64-byte allocation.
+        let obj = unsafe { core::slice::from_raw_parts_mut(p.as_ptr(), 64) };
+        obj.fill(0);
+        obj[..12].copy_from_slice(b"from parent\0");
+        let hp = h.ptr_to_handle(p.as_ptr()).map_err(ename)?;
+        let base = alloc::format!("{:#x}", h.underlying().as_ptr() as usize);
+        let code = exit_code(&[
+            "libtask",
+            "heapuse",
+            name,
+            &base,
+            &alloc::format!("{}", hp.0),
+        ])?;
+        check!(code == 0, "heapuse exit {}", code);
+        let hr = shmheap::Handle(u64::from_le_bytes(
+            obj[32..40].try_into().unwrap_or_default(),
+        ));
+        let r = h.handle_to_ptr(hr).map_err(ename)?;
+        // SAFETY: the child's live 100-byte allocation.
+        let got = unsafe { core::slice::from_raw_parts(r.as_ptr(), 11) };
+        check!(got == b"from child\0", "the child's object: {:?}", got);
+        h.free(r.as_ptr()).map_err(ename)?;
+        h.free(p.as_ptr()).map_err(ename)?;
+        h.verify().map_err(ename)?;
+        // Everything merged back: the largest allocation fits again (SH-15).
+        let all = h.alloc(16384 - 80).map_err(ename)?;
+        h.free(all.as_ptr()).map_err(ename)?;
+        h.destroy(name).map_err(ename)?;
+    }
+    all_back(pages, files)
+}
+
+/// SH-20/SH-21: three processes allocate, fill, check and free concurrently in one heap;
+/// nothing is overwritten and the heap is whole afterwards.
+fn t_sh_20_21_concurrent_alloc_free() -> Res {
+    let (pages, files) = lib_baseline();
+    let name = "/ost-churn";
+    let _ = shmheap::Heap::unlink(name);
+    {
+        let h = shmheap::Heap::create(name, 65536).map_err(ename)?;
+        let kids = [
+            spawn_lib(&["churn", name, "4000"])?,
+            spawn_lib(&["churn", name, "4000"])?,
+        ];
+        let code = exit_code(&["libtask", "churn", name, "4000"])?;
+        check!(code == 0, "churn in a third process: exit {}", code);
+        for pid in kids {
+            reap_ok(pid, "churn")?;
+        }
+        h.verify().map_err(ename)?;
+        let all = h.alloc(65536 - 80).map_err(ename)?;
+        h.free(all.as_ptr()).map_err(ename)?;
+        check!(h.repairs() == Ok(0), "repairs without a death");
+        h.destroy(name).map_err(ename)?;
+    }
+    all_back(pages, files)
+}
+
+/// A heap user killed (SIGKILL) holding the heap's lock with the free list scribbled on:
+/// the next call repairs and goes on, and the heap is whole.
+fn t_sh_holder_killed() -> Res {
+    let (pages, files) = lib_baseline();
+    let name = "/ost-hkill";
+    let _ = shmheap::Heap::unlink(name);
+    {
+        let h = shmheap::Heap::create(name, 16384).map_err(ename)?;
+        let f = h.alloc(16).map_err(ename)?;
+        // SAFETY: a fresh 16-byte, 16-aligned allocation.
+        let flag = unsafe { &*(f.as_ptr() as *const AtomicU32) };
+        flag.store(0, Ordering::Relaxed);
+        let off = h.ptr_to_handle(f.as_ptr()).map_err(ename)?.0;
+        let pid = spawn_lib(&["heaphold", name, &alloc::format!("{}", off)])?;
+        flag_up(flag)?;
+        u::kill(pid, sys::SIGKILL).map_err(ename)?;
+        let (_, st) = u::wait(pid, 0).map_err(ename)?;
+        check!(
+            !wifexited(st) && wtermsig(st) == sys::SIGKILL as i32,
+            "holder status {:#x}",
+            st
+        );
+        let p = h
+            .alloc(1000)
+            .map_err(|e| alloc::format!("alloc after the death: {}", e.name()))?;
+        check!(h.repairs() == Ok(1), "repairs: {:?}", h.repairs());
+        h.free(p.as_ptr()).map_err(ename)?;
+        h.free(f.as_ptr()).map_err(ename)?;
+        h.verify().map_err(ename)?;
+        let all = h.alloc(16384 - 80).map_err(ename)?;
+        h.free(all.as_ptr()).map_err(ename)?;
+        h.destroy(name).map_err(ename)?;
+    }
+    all_back(pages, files)
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
@@ -1232,6 +1497,18 @@ pub static CASES: &[Case] = &[
     ("share_claim_running_process", t_share_claim_running_process),
     ("vminfo_regions", t_vminfo_regions),
     ("robust_futex_and_waitv", t_robust_futex_and_waitv),
+    ("l4_07_08_clients_bitmask", t_l4_07_08_clients_bitmask),
+    ("l4_27_producer_consumer", t_l4_27_producer_consumer),
+    ("l4_holder_killed", t_l4_holder_killed),
+    (
+        "sh_16_19_handles_across_bases",
+        t_sh_16_19_handles_across_bases,
+    ),
+    (
+        "sh_20_21_concurrent_alloc_free",
+        t_sh_20_21_concurrent_alloc_free,
+    ),
+    ("sh_holder_killed", t_sh_holder_killed),
 ];
 
 fn main(args: &[&str]) -> i32 {
