@@ -403,6 +403,8 @@ enum A {
     Brk,
     Futex,
     Clock,
+    /// A robust-list head length: mostly the one the kernel takes.
+    RobustLen,
 }
 
 struct Call {
@@ -547,6 +549,22 @@ const CALLS: &[Call] = &[
         nr: nr::FUTEX,
         args: &[Futex, Int, Int, Time],
         weight: 4,
+    },
+    // A garbage robust list is walked when the worker is killed: bounded, never trusted.
+    Call {
+        nr: nr::SET_ROBUST_LIST,
+        args: &[Ptr, RobustLen],
+        weight: 2,
+    },
+    Call {
+        nr: nr::GET_ROBUST_LIST,
+        args: &[Pid, Ptr, Ptr],
+        weight: 1,
+    },
+    Call {
+        nr: nr::FUTEX_WAITV,
+        args: &[Ptr, Int, Int, Time, Clock],
+        weight: 2,
     },
     Call {
         nr: nr::NANOSLEEP,
@@ -907,6 +925,10 @@ impl Worker {
                 1 => r.below(512) as usize,
                 2 => r.below(SCRATCH_LEN as u64) as usize,
                 _ => r.below(1 << 20) as usize,
+            },
+            RobustLen => match r.below(4) {
+                0 => r.below(64) as usize,
+                _ => 24,
             },
             Fd => r.below(NFD as u64 + 2) as usize,
             Pid => match r.below(8) {
