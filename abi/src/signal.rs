@@ -88,8 +88,10 @@ pub const SI_USER: i32 = 0;
 /// `si_code` of a signal the kernel sent (Ctrl-C).
 pub const SI_KERNEL: i32 = 0x80;
 
-/// The user registers a handler interrupts, restored by `rt_sigreturn`.
-#[repr(C)]
+/// The user registers a handler interrupts, restored by `rt_sigreturn`. As Linux's
+/// `mcontext_t`, the general registers are followed by records: an FP/SIMD one when the
+/// task has used FP (magic 0: it has not), then a zero record that ends the list.
+#[repr(C, align(16))]
 #[derive(Copy, Clone, Default, Debug, PartialEq, Eq)]
 pub struct MContext {
     pub fault_address: u64,
@@ -97,9 +99,42 @@ pub struct MContext {
     pub sp: u64,
     pub pc: u64,
     pub pstate: u64,
+    /// Padding to the records' 16-byte alignment, written as zero (no padding is left
+    /// implicit: the frame is copied to user memory byte for byte).
+    pub pad: u64,
+    pub fpsimd: FpsimdContext,
+    /// The terminating record (magic and size 0).
+    pub end: [u32; 4],
 }
 
-/// `ucontext_t`, without the floating-point area (user code is soft-float).
+/// Linux's `struct fpsimd_context`: FPSR, FPCR and v0-v31 as the handler interrupted them.
+/// `rt_sigreturn` loads what the handler leaves here.
+#[repr(C, align(16))]
+#[derive(Copy, Clone, Default, Debug, PartialEq, Eq)]
+pub struct FpsimdContext {
+    /// FPSIMD_MAGIC, or 0 for a task that has not used FP.
+    pub magic: u32,
+    /// FPSIMD_CONTEXT_SIZE, or 0.
+    pub size: u32,
+    pub fpsr: u32,
+    pub fpcr: u32,
+    pub vregs: [u128; 32],
+}
+
+/// `FPSIMD_MAGIC` (Linux's value).
+pub const FPSIMD_MAGIC: u32 = 0x4650_8001;
+/// Bytes of an FP/SIMD record.
+pub const FPSIMD_CONTEXT_SIZE: u32 = core::mem::size_of::<FpsimdContext>() as u32;
+/// FPCR bits a program may set (AHP, DN, FZ, RMode, Stride, FZ16, Len, the trap enables,
+/// FIZ/AH/NEP); the rest are reserved.
+pub const FPCR_USER: u32 = 0x07ff_9f07;
+/// FPSR bits: N Z C V QC and the cumulative exception flags.
+pub const FPSR_USER: u32 = 0xf800_009f;
+
+const _: () = assert!(core::mem::size_of::<FpsimdContext>() == 528);
+const _: () = assert!(core::mem::offset_of!(MContext, fpsimd) == 288);
+
+/// `ucontext_t` (Linux's layout: the machine context at offset 176).
 #[repr(C)]
 #[derive(Copy, Clone, Default, Debug, PartialEq, Eq)]
 pub struct UContext {
@@ -109,7 +144,7 @@ pub struct UContext {
     pub stack: [u64; 3],
     /// The mask to restore when the handler returns.
     pub sigmask: SigSet,
-    pub unused: [u64; 15],
+    pub unused: [u64; 16],
     pub mcontext: MContext,
 }
 
@@ -126,3 +161,8 @@ pub struct SigFrame {
 const _: () = assert!(core::mem::size_of::<SigInfo>() == 128);
 const _: () = assert!(core::mem::size_of::<SigAction>() == 32);
 const _: () = assert!(core::mem::size_of::<SigFrame>().is_multiple_of(16));
+const _: () = assert!(core::mem::offset_of!(UContext, mcontext) == 176);
+// No implicit padding anywhere in the frame: sizes are the sums of the fields.
+const _: () = assert!(core::mem::size_of::<MContext>() == 8 + 31 * 8 + 4 * 8 + 528 + 16);
+const _: () = assert!(core::mem::size_of::<UContext>() == 176 + 832);
+const _: () = assert!(core::mem::size_of::<SigFrame>() == 128 + 1008);

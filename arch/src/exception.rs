@@ -65,8 +65,11 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) {
             (frame.pc as usize, sys::SIGILL)
         }
         0x07 => {
-            let _ = kind.push_str("FP/SIMD instruction (soft-float ABI)");
-            (frame.pc as usize, sys::SIGILL)
+            // The first FP/SIMD use since another task had the registers: hand them over
+            // and run the instruction again.
+            k.fp_trap(frame.pc as usize);
+            return_to_user(frame);
+            return;
         }
         0x3c => {
             let _ = kind.push_str("breakpoint");

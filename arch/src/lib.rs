@@ -9,6 +9,7 @@ pub mod ttbl;
 mod hw {
     core::arch::global_asm!(include_str!("asm/boot.S"));
     core::arch::global_asm!(include_str!("asm/vectors.S"));
+    core::arch::global_asm!(include_str!("asm/fp.S"));
 }
 #[cfg(target_os = "none")]
 pub mod exception;
@@ -33,4 +34,8 @@ pub mod timer;
 extern "C" {
     /// Drop to EL0 with `frame` (resets the kernel stack first).
     pub fn enter_user(frame: *const kernel::up::TrapFrame) -> !;
+    /// Copy the FP/SIMD registers to `st` (asm/fp.S).
+    pub fn fp_save(st: *mut kernel::up::FpState);
+    /// Load the FP/SIMD registers from `st` (asm/fp.S).
+    pub fn fp_load(st: *const kernel::up::FpState);
 }

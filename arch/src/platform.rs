@@ -4,7 +4,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use crate::{mmu, pl011::Pl011, pl031, psci, semihosting, timer};
-use aarch64_cpu::registers::{ID_AA64ISAR0_EL1, TPIDR_EL0};
+use aarch64_cpu::registers::{CPACR_EL1, ID_AA64ISAR0_EL1, TPIDR_EL0};
 use abi::Errno;
 use kernel::pgalloc::PageAlloc;
 use kernel::phys::Pa;
@@ -144,6 +144,21 @@ impl Arch for Aarch64 {
     }
     fn set_user_tls(&self, v: u64) {
         TPIDR_EL0.set(v)
+    }
+    fn fp_enable(&self, on: bool) {
+        // FPEN: 0b11 lets EL0 use FP/SIMD, 0b01 traps EL0's use (EL1 may always).
+        let fpen = if on { 0b11 } else { 0b01 };
+        CPACR_EL1.write(CPACR_EL1::FPEN.val(fpen));
+        aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    }
+    fn fp_save(&self, st: &mut kernel::up::FpState) {
+        // SAFETY: `st` is a valid, 16-aligned FpState, the layout fp.S stores to; EL1 may
+        // use FP/SIMD (FPEN is never 0b00 after boot).
+        unsafe { crate::fp_save(st) }
+    }
+    fn fp_load(&self, st: &kernel::up::FpState) {
+        // SAFETY: as in fp_save; only the FP/SIMD registers change.
+        unsafe { crate::fp_load(st) }
     }
     fn max_masked_ns(&self, reset: bool) -> u64 {
         crate::exception::masked::max_ns(reset)

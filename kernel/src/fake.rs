@@ -27,6 +27,11 @@ pub struct Inner {
     pub selected: Option<AddrEnv>,
     pub shmat_calls: Vec<(usize, usize)>,
     pub tls: u64,
+    /// The modelled FP/SIMD registers, whether user code may use them, and how many times
+    /// that setting was written.
+    pub fp: crate::up::FpState,
+    pub fp_on: bool,
+    pub fp_writes: usize,
     /// Bytes the fake UART takes per `console_tx` call (None: all), to model a slow one.
     pub tx_room: Option<usize>,
     pub tx_irq: bool,
@@ -192,6 +197,17 @@ impl Arch for FakeArch {
     }
     fn set_user_tls(&self, v: u64) {
         self.inner.lock().unwrap().tls = v;
+    }
+    fn fp_enable(&self, on: bool) {
+        let mut i = self.inner.lock().unwrap();
+        i.fp_on = on;
+        i.fp_writes += 1;
+    }
+    fn fp_save(&self, st: &mut crate::up::FpState) {
+        *st = self.inner.lock().unwrap().fp;
+    }
+    fn fp_load(&self, st: &crate::up::FpState) {
+        self.inner.lock().unwrap().fp = *st;
     }
     fn max_masked_ns(&self, _reset: bool) -> u64 {
         0

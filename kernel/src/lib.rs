@@ -23,6 +23,8 @@ pub mod work;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod fp_tests;
+#[cfg(test)]
 mod fs_tests;
 #[cfg(test)]
 mod futex_tests;
@@ -128,6 +130,10 @@ pub struct Kernel {
     pub deferred: bool,
     /// A syscall just ran: an interrupt window comes before any work step it left.
     pub work_fresh: bool,
+    /// The task whose FP/SIMD registers are in the hardware (lazy switching: they move only
+    /// when another task uses FP), and whether user code may use them now.
+    pub fp_owner: Option<usize>,
+    pub fp_on: bool,
     next_pid: i32,
     asids: [u64; 4],
     block_seq: u64,
@@ -177,6 +183,8 @@ impl Kernel {
             work_fresh: false,
             asids: [1, 0, 0, 0],
             block_seq: 0,
+            fp_owner: None,
+            fp_on: false,
         }
     }
 

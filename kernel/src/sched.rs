@@ -1,6 +1,7 @@
 //! Ready queue: strict priority (higher first), FIFO within a priority so that a task whose
 //! time slice ends goes behind its peers (round-robin).
 
+pub mod fp;
 pub mod futex;
 pub mod wait;
 

@@ -10,7 +10,7 @@ use abi::Errno;
 
 use crate::sched::wait::OnSignal;
 use crate::task::{Block, State, Work};
-use crate::up::TrapFrame;
+use crate::up::{FpState, TrapFrame};
 use crate::{klog, uaccess, Kernel};
 
 type R = Result<isize, Errno>;
@@ -232,6 +232,15 @@ impl Kernel {
                 frame.x[0] = Errno::EINTR.to_ret() as u64;
             }
         }
+        let fpsimd = self
+            .fp_state(slot)
+            .map_or(FpsimdContext::default(), |st| FpsimdContext {
+                magic: FPSIMD_MAGIC,
+                size: FPSIMD_CONTEXT_SIZE,
+                fpsr: st.fpsr as u32,
+                fpcr: st.fpcr as u32,
+                vregs: st.v,
+            });
         let sf = SigFrame {
             info: SigInfo {
                 signo: sig as i32,
@@ -247,6 +256,7 @@ impl Kernel {
                     sp: frame.sp,
                     pc: frame.pc,
                     pstate: frame.pstate,
+                    fpsimd,
                     ..MContext::default()
                 },
                 ..UContext::default()
@@ -303,6 +313,27 @@ impl Kernel {
             }
         };
         let m = sf.uc.mcontext;
+        let fp = &m.fpsimd;
+        let st = match (fp.magic, fp.size) {
+            (0, _) => None,
+            (FPSIMD_MAGIC, FPSIMD_CONTEXT_SIZE) => Some(FpState {
+                v: fp.vregs,
+                fpcr: (fp.fpcr & FPCR_USER) as u64,
+                fpsr: (fp.fpsr & FPSR_USER) as u64,
+            }),
+            _ => {
+                let pid = self.task(me).pid;
+                klog!(
+                    self,
+                    "pid {}: rt_sigreturn with a bad FP/SIMD record at {:#x}",
+                    pid,
+                    frame.sp
+                );
+                self.terminate(me, SIGSEGV);
+                return;
+            }
+        };
+        self.fp_set(me, st);
         frame.x = m.regs;
         frame.sp = m.sp;
         frame.pc = m.pc;

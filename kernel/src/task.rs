@@ -100,6 +100,9 @@ pub struct Task {
     pub futexv: alloc::vec::Vec<crate::phys::Pa>,
     /// set_robust_list: the head's user address (0: none) and the length given.
     pub robust: (usize, usize),
+    /// FP/SIMD registers while another task owns the hardware's: from the kernel heap at
+    /// the task's first FP instruction (None: it never used them; they read as zero).
+    pub fp: Option<alloc::boxed::Box<[crate::up::FpState]>>,
 }
 
 impl Task {
@@ -286,6 +289,7 @@ impl Kernel {
                     rerun: None,
                     futexv: alloc::vec::Vec::new(),
                     robust: (0, 0),
+                    fp: None,
                 });
                 self.make_ready(slot);
                 Ok(pid)
@@ -466,6 +470,7 @@ impl Kernel {
             self.fg_pid = 0;
         }
         self.sched.remove(slot);
+        self.fp_release(slot);
         if let Some(w) = self.task_mut(slot).work.take() {
             self.abandon_work(slot, w);
         }
@@ -857,6 +862,7 @@ impl Kernel {
         let (env, tls) = (t.env, t.tls);
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
+        self.fp_switch(next);
         // A task tearing itself down runs only kernel work: its tables are going away.
         if self.is_exiting(next) {
             self.arch.addrenv_select(None);

@@ -30,6 +30,7 @@ unsafe impl Plain for abi::shm::ShmInfo {}
 unsafe impl Plain for abi::shm::ShmInfoLimits {}
 unsafe impl Plain for abi::signal::SigAction {}
 unsafe impl Plain for abi::signal::SigFrame {}
+unsafe impl Plain for abi::signal::FpsimdContext {}
 unsafe impl Plain for abi::stat::Stat {}
 unsafe impl Plain for abi::sys::SpawnAction {}
 // SAFETY: byte arrays: any pattern is valid, no padding.

@@ -19,6 +19,18 @@ pub struct TrapFrame {
     pub pstate: u64,
 }
 
+/// A task's FP/SIMD registers (q0-q31, FPCR, FPSR), kept while another task owns the
+/// hardware's. The arch layer's save and load code uses exactly this layout.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct FpState {
+    pub v: [u128; 32],
+    pub fpcr: u64,
+    pub fpsr: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<FpState>() == 528);
+
 /// A process's address environment: its translation-table root and address-space id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddrEnv {
@@ -101,6 +113,12 @@ pub trait Arch: Sync {
     /// is switched in, so that each process has its own.
     fn user_tls(&self) -> u64;
     fn set_user_tls(&self, v: u64);
+    /// Let user code use the FP/SIMD registers (on), or trap its first use (off). The
+    /// kernel is soft-float and may always reach them itself.
+    fn fp_enable(&self, on: bool);
+    /// Copy the FP/SIMD registers out, or in.
+    fn fp_save(&self, st: &mut FpState);
+    fn fp_load(&self, st: &FpState);
     /// The longest the kernel has run with interrupts masked since boot (or the last reset),
     /// in nanoseconds; optionally start again from zero.
     fn max_masked_ns(&self, reset: bool) -> u64;

@@ -58,6 +58,10 @@ primary_entry:
 at_el1:
     ldr     x1, =0x30d00800
     msr     sctlr_el1, x1
+    // CPACR_EL1.FPEN = 0b01: FP/SIMD open to EL1 (the lazy switch saves and loads them),
+    // trapped at EL0 until a task owns them.
+    mov     x1, #(1 << 20)
+    msr     cpacr_el1, x1
     isb
     // Thread pointers reset to UNKNOWN values: no process may see what was there before.
     msr     tpidr_el0, xzr

@@ -263,7 +263,6 @@ fn t_faults() -> Res {
         ("stack", 11),
         ("undef", 4),
         ("sysreg", 4),
-        ("fp", 4),
         ("pcalign", 7),
     ];
     for (kind, sig) in kinds {
@@ -1442,6 +1441,40 @@ fn t_sh_holder_killed() -> Res {
     all_back(pages, files)
 }
 
+/// FP/SIMD per task: two processes keep different values in all 32 vector registers and
+/// FPCR while they preempt each other, a handler's FP use leaves the interrupted code's
+/// values alone, and the kernel heap the states took comes back.
+fn t_fp_registers_per_task() -> Res {
+    let before = (free_pages(), u::meminfo().heap_used);
+    let a = u::spawn("fptask", &["regs", "3", "150"]).map_err(ename)?;
+    let b = u::spawn("fptask", &["regs", "6", "150"]).map_err(ename)?;
+    // A third that never uses FP runs alongside.
+    let c = u::spawn("ttask", &["spin", "150"]).map_err(ename)?;
+    for (pid, what) in [(a, "fptask 3"), (b, "fptask 6"), (c, "spin")] {
+        let (_, st) = u::wait(pid, 0).map_err(ename)?;
+        check!(
+            wifexited(st) && wexitstatus(st) == 0,
+            "{} status {:#x}",
+            what,
+            st
+        );
+    }
+    let st = run_status(&["fptask", "signal", "9"])?;
+    check!(
+        wifexited(st) && wexitstatus(st) == 0,
+        "handler: status {:#x}",
+        st
+    );
+    let after = (free_pages(), u::meminfo().heap_used);
+    check!(
+        after == before,
+        "pages and heap back: {:?} then {:?}",
+        before,
+        after
+    );
+    Ok(())
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
@@ -1497,6 +1530,7 @@ pub static CASES: &[Case] = &[
     ("share_claim_running_process", t_share_claim_running_process),
     ("vminfo_regions", t_vminfo_regions),
     ("robust_futex_and_waitv", t_robust_futex_and_waitv),
+    ("fp_registers_per_task", t_fp_registers_per_task),
     ("l4_07_08_clients_bitmask", t_l4_07_08_clients_bitmask),
     ("l4_27_producer_consumer", t_l4_27_producer_consumer),
     ("l4_holder_killed", t_l4_holder_killed),

@@ -61,10 +61,6 @@ fn fault(kind: &str) -> i32 {
                 core::arch::asm!("mrs {}, sctlr_el1", out(reg) v);
                 v as i32
             }
-            "fp" => {
-                core::arch::asm!(".inst 0x9e6703e0"); // fmov d0, xzr
-                0
-            }
             "pcalign" => {
                 let f: extern "C" fn() = core::mem::transmute(0x40_0002usize);
                 f();
