@@ -99,6 +99,45 @@ const _: () = assert!(OVERHEAD <= 80 && ALIGN >= 8 && FIRST.is_multiple_of(ALIGN
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Handle(pub u64);
 
+/// One block as [`Heap::blocks`] reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Where the block (its 16-byte header) starts in the object.
+    pub offset: usize,
+    /// The whole block, header included.
+    pub size: usize,
+    /// A live allocation (else the block is on the free list).
+    pub allocated: bool,
+}
+
+impl BlockInfo {
+    /// The allocation's handle: its payload's offset.
+    pub fn handle(&self) -> Handle {
+        Handle((self.offset + HDR) as u64)
+    }
+
+    /// The payload's bytes (for a free block, the most one allocation in it can have).
+    pub fn payload(&self) -> usize {
+        self.size - HDR
+    }
+}
+
+/// The heap's totals from [`Heap::blocks`]; sizes count block headers, so `used + free`
+/// is the object's length less the heap header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Blocks, live and free.
+    pub blocks: usize,
+    /// Live allocations.
+    pub live: usize,
+    /// Bytes in live blocks.
+    pub used: usize,
+    /// Bytes in free blocks.
+    pub free: usize,
+    /// The largest allocation that fits now (0: none).
+    pub largest: usize,
+}
+
 /// This process's connection to a shared heap; dropping it unmaps the heap (disconnect).
 #[derive(Debug)]
 pub struct Heap {
@@ -296,6 +335,49 @@ impl Heap {
     /// How many owner-death repairs the heap has seen.
     pub fn repairs(&self) -> Result<u64, Errno> {
         self.get(H_REPAIRS)
+    }
+
+    /// The bytes the live allocation `hdl` may use: what was asked for, rounded up to
+    /// [`ALIGN`] (more if the block it got was too small to split). EINVAL as
+    /// `handle_to_ptr`.
+    pub fn usable_size(&self, hdl: Handle) -> Result<usize, Errno> {
+        let off = usize::try_from(hdl.0).map_err(|_| Errno::EINVAL)?;
+        let off = self.payload_at(off)?;
+        let (b, _) = self.locked(|| self.find(off - HDR))?;
+        Ok(b.size - HDR)
+    }
+
+    /// Every block in address order, read under the lock after the checks every call
+    /// makes: `out` gets the first ones (as many as fit), the result counts them all.
+    /// The free blocks, in that order, are the free list.
+    pub fn blocks(&self, out: &mut [BlockInfo]) -> Result<Usage, Errno> {
+        self.locked(|| {
+            let mut u = Usage::default();
+            let mut off = FIRST;
+            for _ in 0..self.max_walk() {
+                if off == self.end() {
+                    return Ok(u);
+                }
+                let b = self.block(off)?;
+                if let Some(slot) = out.get_mut(u.blocks) {
+                    *slot = BlockInfo {
+                        offset: off,
+                        size: b.size,
+                        allocated: b.used,
+                    };
+                }
+                u.blocks += 1;
+                if b.used {
+                    u.live += 1;
+                    u.used += b.size;
+                } else {
+                    u.free += b.size;
+                    u.largest = u.largest.max(b.size - HDR);
+                }
+                off += b.size;
+            }
+            Err(Errno::EIO)
+        })
     }
 
     // ---- raw access ----
