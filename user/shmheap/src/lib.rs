@@ -337,6 +337,14 @@ impl Heap {
         self.get(H_REPAIRS)
     }
 
+    /// Run `f` holding the heap's lock (after the checks and any repair every call makes),
+    /// so nothing else changes the heap meanwhile. For tools and tests: `f` must not call
+    /// this heap (EDEADLK), and a process that dies inside `f` leaves the next caller a
+    /// repair.
+    pub fn with_lock<T>(&self, f: impl FnOnce() -> T) -> Result<T, Errno> {
+        self.locked(|| Ok(f()))
+    }
+
     /// The bytes the live allocation `hdl` may use: what was asked for, rounded up to
     /// [`ALIGN`] (more if the block it got was too small to split). EINVAL as
     /// `handle_to_ptr`.

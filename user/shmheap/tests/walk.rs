@@ -1,9 +1,11 @@
-//! The read-only views the shell tool prints: `blocks` (the heap in address order, the
-//! free list, the totals) and `usable_size`.
+//! What the shell tool uses beyond the spec's calls: `blocks` (the heap in address order,
+//! the free list, the totals), `usable_size`, and `with_lock` (to show a holder's death).
 
 use abi::Errno;
 use shmheap::{BlockInfo, Handle, Heap, Usage, OVERHEAD};
+use shmsync::os;
 use std::ptr::NonNull;
+use std::sync::mpsc;
 use std::thread;
 
 const PAGE: usize = 4096;
@@ -156,4 +158,41 @@ fn garbage_makes_the_walk_eio() {
 /// The handle of `p` worked out by hand (ptr_to_handle would check the heap).
 fn handle_of(h: &Heap, p: NonNull<u8>) -> Handle {
     Handle((p.as_ptr() as usize - h.underlying().as_ptr() as usize) as u64)
+}
+
+#[test]
+fn with_lock_keeps_others_out_and_a_death_inside_is_repaired() {
+    let h = Heap::create("/walk-lock", 4 * PAGE).unwrap();
+    let a = h.alloc(64).unwrap();
+    assert_eq!(h.with_lock(|| 7), Ok(7));
+    // Calling the heap from inside is the caller's mistake, reported, not a hang.
+    assert_eq!(h.with_lock(|| h.alloc(8).err()), Ok(Some(Errno::EDEADLK)));
+
+    let (held_tx, held_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let holder = thread::spawn(move || {
+        let h = Heap::connect("/walk-lock").unwrap();
+        let _ = h.with_lock(|| {
+            held_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            // Dies holding the lock.
+            os::die();
+            panic!("died in with_lock");
+        });
+    });
+    held_rx.recv().unwrap();
+    let mut other = Heap::connect("/walk-lock").unwrap();
+    other.set_wait(Some(30));
+    assert_eq!(other.alloc(8).err(), Some(Errno::ETIMEDOUT));
+    let mut out = [BlockInfo::default(); 4];
+    assert_eq!(other.blocks(&mut out).err(), Some(Errno::ETIMEDOUT));
+    go_tx.send(()).unwrap();
+    assert!(holder.join().is_err());
+    other.set_wait(None);
+    assert_eq!(other.repairs(), Ok(0), "not yet: the next call repairs");
+    assert_eq!(other.blocks(&mut out).unwrap().live, 1);
+    assert_eq!(h.repairs(), Ok(1));
+    h.free(a.as_ptr()).unwrap();
+    drop(other);
+    h.destroy("/walk-lock").unwrap();
 }
