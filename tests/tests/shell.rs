@@ -539,3 +539,184 @@ fn files_and_redirection_session() {
     assert_eq!(fds, "");
     assert_eq!(n(q.cmd("echo $?")), "1\n");
 }
+
+/// The address in "NAME mapped at 0x... in pid N" (shmheap -v).
+fn mapped_at(line: &str) -> String {
+    let (_, rest) = line
+        .split_once(" mapped at ")
+        .unwrap_or_else(|| panic!("no base in {line:?}"));
+    rest.split_whitespace().next().unwrap().to_string()
+}
+
+/// Run `line` until its output contains `want` (a background process may not have got
+/// going yet), at most 20 times a quarter of a second apart.
+fn until(q: &mut Qemu, line: &str, want: &str) -> String {
+    for _ in 0..20 {
+        let out = q.cmd(line).replace('\r', "");
+        if out.contains(want) {
+            return out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    panic!("{line}: never printed {want:?}");
+}
+
+#[test]
+fn shmheap_tool_session() {
+    let mut q = shell();
+    let n = |s: String| s.replace('\r', "");
+    assert_eq!(
+        n(q.cmd("shmheap create pool 16K")),
+        "pool: 16384 bytes, largest alloc 16320\n"
+    );
+    // Handles are offsets; each command is a new process with its own mapping.
+    let a = n(q.cmd("shmheap -v alloc pool 4096"));
+    let mut lines = a.lines();
+    let base = mapped_at(lines.next().unwrap());
+    assert_eq!(lines.next(), Some("handle 0x40 (4096 bytes)"), "{a}");
+    assert_eq!(
+        n(q.cmd("shmheap alloc pool 100")),
+        "handle 0x1050 (112 bytes)\n"
+    );
+    // Written by a process that has the heap three pages lower, read by another.
+    let w = n(q.cmd("shmheap -v -s 3 write pool 0x40 hello from one process"));
+    let lower = mapped_at(&w);
+    let (b0, b1) = (
+        u64::from_str_radix(base.trim_start_matches("0x"), 16).unwrap(),
+        u64::from_str_radix(lower.trim_start_matches("0x"), 16).unwrap(),
+    );
+    assert_eq!(b0 - b1, 3 * 4096, "{base} {lower}");
+    let r = n(q.cmd("shmheap -v read pool 0x40"));
+    assert_eq!(
+        r,
+        format!(
+            "pool mapped at {base} in pid {}\nhello from one process\n",
+            {
+                let pid = r.split(" in pid ").nth(1).unwrap();
+                pid.split_whitespace().next().unwrap().to_string()
+            }
+        )
+    );
+    assert_eq!(n(q.cmd("shmheap read pool 64 5")), "hello\n");
+    assert_eq!(
+        n(q.cmd(&format!("shmheap write pool 0x1050 {}", "x".repeat(113)))),
+        "shmheap: write 0x1050: E2BIG (Argument list too long)\n"
+    );
+    assert_eq!(
+        n(q.cmd("shmheap list pool")),
+        "pool: 16384 bytes, repairs 0\n\
+         offset     bytes      block\n\
+         0x30       4112       live 0x40\n\
+         0x1040     128        live 0x1050\n\
+         0x10c0     12096      free\n\
+         2 live (4240 bytes), free list 1 block (12096 bytes), largest alloc 12080\n"
+    );
+    // Free, double free, handles that name no allocation.
+    assert_eq!(q.cmd("shmheap free pool 0x40"), "");
+    assert_eq!(
+        n(q.cmd("shmheap free pool 0x40")),
+        "shmheap: free 0x40: EINVAL (Invalid argument)\n"
+    );
+    assert_eq!(n(q.cmd("echo $?")), "1\n");
+    assert_eq!(
+        n(q.cmd("shmheap read pool 0x40")),
+        "shmheap: read 0x40: EINVAL (Invalid argument)\n"
+    );
+    for bad in ["0x100000", "0x1058", "0x0", "0x30"] {
+        assert_eq!(
+            n(q.cmd(&format!("shmheap free pool {bad}"))),
+            format!("shmheap: free {bad}: EINVAL (Invalid argument)\n")
+        );
+    }
+    let list = n(q.cmd("shmheap list pool"));
+    assert!(
+        list.contains("0x30       4112       free\n")
+            && list.ends_with(
+                "1 live (128 bytes), free list 2 blocks (16208 bytes), largest alloc 12080\n"
+            ),
+        "{list}"
+    );
+    assert_eq!(q.cmd("shmheap free pool 0x1050"), "");
+    let one_block = "pool: 16384 bytes, repairs 0\n\
+                     offset     bytes      block\n\
+                     0x30       16336      free\n\
+                     0 live (0 bytes), free list 1 block (16336 bytes), largest alloc 16320\n";
+    assert_eq!(n(q.cmd("shmheap list pool")), one_block, "merged back");
+    // Too big, just right; unknown names, a taken name.
+    assert_eq!(
+        n(q.cmd("shmheap alloc pool 16321")),
+        "shmheap: alloc 16321: ENOMEM (Cannot allocate memory)\n"
+    );
+    assert_eq!(
+        n(q.cmd("shmheap alloc pool 16320")),
+        "handle 0x40 (16320 bytes)\n"
+    );
+    assert_eq!(q.cmd("shmheap free pool 0x40"), "");
+    assert_eq!(
+        n(q.cmd("shmheap list nosuch")),
+        "shmheap: nosuch: ENOENT (No such file or directory)\n"
+    );
+    assert_eq!(
+        n(q.cmd("shmheap create /pool 4096")),
+        "shmheap: create /pool: EEXIST (File exists)\n"
+    );
+    // Three processes allocate, fill, check and free at once.
+    let mut bg = Vec::new();
+    for _ in 0..2 {
+        bg.push(job_pid(&q.cmd("shmheap churn pool 50000 > /dev/null &")));
+    }
+    let fg = n(q.cmd("shmheap churn pool 50000"));
+    assert!(
+        fg.contains(" 50000 rounds, ") && fg.contains(" 0 corrupt"),
+        "{fg}"
+    );
+    for pid in &bg {
+        q.cmd(&format!("wait {pid}"));
+        assert_eq!(n(q.cmd("echo $?")), "0\n", "churner {pid}");
+    }
+    assert_eq!(n(q.cmd("shmheap list pool")), one_block, "all freed");
+    // A background holder's allocation, seen by others, freed when it ends.
+    let pid = job_pid(&q.cmd("shmheap hold pool 2 300 > /dev/null &"));
+    let held = until(&mut q, "shmheap list pool", "1 live (320 bytes)");
+    assert!(held.contains("0x30       320        live 0x40\n"), "{held}");
+    q.cmd(&format!("wait {pid}"));
+    assert_eq!(n(q.cmd("shmheap list pool")), one_block);
+    // A process that dies holding the heap's lock: others time out meanwhile (-w), and
+    // the next call after its death repairs the heap.
+    let pid = job_pid(&q.cmd("shmheap lock pool 60 > /dev/null &"));
+    until(
+        &mut q,
+        "shmheap -w 200 alloc pool 10",
+        "shmheap: alloc 10: ETIMEDOUT (Connection timed out)\n",
+    );
+    q.cmd(&format!("kill {pid}"));
+    q.cmd(&format!("wait {pid}"));
+    assert_eq!(
+        n(q.cmd("shmheap list pool")),
+        one_block.replace("repairs 0", "repairs 1")
+    );
+    // An object that is no heap.
+    assert_eq!(n(q.cmd("pshm create /plain 8192")), "/plain: 8192 bytes\n");
+    assert_eq!(
+        n(q.cmd("shmheap list plain")),
+        "shmheap: plain: EAGAIN (Resource temporarily unavailable)\n"
+    );
+    assert_eq!(q.cmd("pshm write /plain 0 garbage"), "");
+    assert_eq!(
+        n(q.cmd("shmheap alloc plain 16")),
+        "shmheap: plain: EIO (Input/output error)\n"
+    );
+    assert_eq!(q.cmd("pshm unlink /plain"), "");
+    // Gone.
+    assert_eq!(q.cmd("shmheap destroy pool"), "");
+    assert_eq!(
+        n(q.cmd("shmheap list pool")),
+        "shmheap: pool: ENOENT (No such file or directory)\n"
+    );
+    assert_eq!(
+        n(q.cmd("shmheap destroy pool")),
+        "shmheap: pool: ENOENT (No such file or directory)\n"
+    );
+    assert!(n(q.cmd("shmheap frob pool")).starts_with("usage: shmheap "));
+    assert_eq!(n(q.cmd("echo $?")), "2\n");
+}
