@@ -321,10 +321,11 @@ fn hold(h: &Heap, name: &str, secs: usize, size: Option<usize>) -> Result<(), i3
         let p = h
             .alloc(size)
             .map_err(|e| fail(PROG, format_args!("alloc {}", size), e))?;
-        let hdl = h
+        let (hdl, n) = h
             .ptr_to_handle(p.as_ptr())
+            .and_then(|hdl| Ok((hdl, h.usable_size(hdl)?)))
             .map_err(|e| fail(PROG, format_args!("alloc {}", size), e))?;
-        println!("handle {:#x}", hdl.0);
+        println!("handle {:#x} ({} bytes)", hdl.0, n);
         obj = Some(p);
     }
     println!(
