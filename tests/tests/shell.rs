@@ -720,3 +720,242 @@ fn shmheap_tool_session() {
     assert!(n(q.cmd("shmheap frob pool")).starts_with("usage: shmheap "));
     assert_eq!(n(q.cmd("echo $?")), "2\n");
 }
+
+/// The line of `out` that starts with `prefix`.
+fn line_with<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{out}"))
+}
+
+/// The numbers in `chan`'s rate line `WHO: N messages/s, N bytes/s (N messages in N us)`.
+fn chan_rate(out: &str, who: &str) -> [u64; 4] {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&format!("{who}: ")) && l.contains(" messages/s, "))
+        .unwrap_or_else(|| panic!("no rate line from {who} in:\n{out}"));
+    let nums: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    nums.try_into()
+        .unwrap_or_else(|n| panic!("not a rate line: {line:?} ({n:?})"))
+}
+
+/// The `chan` tool (user/shmchan's l4shmc_* channels) as a person uses it: an area with a
+/// chunk and two signals, a consumer in the background and a producer in the foreground
+/// (one signal each way, then one signal both ways), the listing with the client bitmask and
+/// the chunk states, the free-space recipe, the error cases, and the pages back once the
+/// area is removed (the session's end checks that).
+#[test]
+fn chan_tool_session() {
+    let mut q = shell();
+    let n = |s: String| s.replace('\r', "");
+    assert_eq!(n(q.cmd("chan create demo 64K")), "demo: 65536 bytes\n");
+    assert_eq!(
+        n(q.cmd("chan add demo chunk data 4096")),
+        "chunk data: offset 48, capacity 4096\n"
+    );
+    assert_eq!(
+        n(q.cmd("chan add demo signal ready")),
+        "signal ready: offset 4208\n"
+    );
+    assert_eq!(
+        n(q.cmd("chan add demo signal free")),
+        "signal free: offset 4272\n"
+    );
+    assert_eq!(n(q.cmd("ls /dev/shm")), "demo\n");
+    assert_eq!(
+        n(q.cmd("chan list demo")),
+        "area:        demo\n\
+         size:        65536\n\
+         free:        61200\n\
+         clients:     0\n\
+         initialized: 0x0 (none)\n\
+         \n\
+         CHUNK              OFFSET   CAPACITY       SIZE  STATE\n\
+         data                   48       4096          0  CLEAR\n\
+         \n\
+         SIGNAL             OFFSET      COUNT\n\
+         ready                4208          0\n\
+         free                 4272          0\n"
+    );
+
+    // The l4shmc idiom: the consumer waits for READY, reads, marks the chunk consumed and
+    // triggers FREE; the producer takes the chunk when FREE says it is clear.
+    let at = q.out.len();
+    let bg = q.cmd("chan consume demo data ready free 1000 &");
+    let pid = job_pid(&n(bg));
+    assert!(pid.parse::<u32>().is_ok(), "{pid:?}");
+    q.cmd("chan produce demo data ready free 1000");
+    q.cmd("wait");
+    q.expect_from(at, &format!("[{pid}] done, exit status 0"), 10);
+    let all = n(q.out[at..].to_string());
+    let c = line_with(&all, "consumer: client ");
+    assert!(
+        c.ends_with(", chunk data: 1000 messages, in order, 0 lost"),
+        "{all}"
+    );
+    assert!(
+        all.contains("consumer: first #0 \"message 0\" (4096 bytes)\n")
+            && all.contains("consumer: last #999 \"message 999\" (4096 bytes)\n"),
+        "{all}"
+    );
+    let p = line_with(&all, "producer: client ");
+    assert!(
+        p.ends_with(", chunk data: 1000 messages of 4096 bytes sent, all consumed"),
+        "{all}"
+    );
+    for who in ["consumer", "producer"] {
+        let [msgs, bytes, count, us] = chan_rate(&all, who);
+        assert!(msgs > 0 && us > 0 && count == 1000, "{all}");
+        assert!(bytes.abs_diff(msgs * 4096) <= 4096, "{all}");
+    }
+    let list = n(q.cmd("chan list demo"));
+    for want in [
+        "clients:     2\n",
+        "initialized: 0x3 (0 1)\n",
+        "data                   48       4096       4096  CLEAR\n",
+        "ready                4208       1000\n",
+        "free                 4272       1000\n",
+    ] {
+        assert!(list.contains(want), "{want:?} missing:\n{list}");
+    }
+
+    // A producer with nobody consuming leaves the chunk READY; a consumer empties it.
+    let bg = q.cmd("chan produce demo data ready free 1 &");
+    let pid = job_pid(&n(bg));
+    let mut list = String::new();
+    for _ in 0..50 {
+        list = n(q.cmd("chan list demo"));
+        if list.contains("  READY\n") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        list.contains("data                   48       4096       4096  READY\n"),
+        "{list}"
+    );
+    let at = q.out.len();
+    let one = n(q.cmd("chan consume demo data ready free 1"));
+    assert!(
+        one.contains(", chunk data: 1 message, in order, 0 lost\n")
+            && one.contains("consumer: first #0 \"message 0\" (4096 bytes)\n"),
+        "{one}"
+    );
+    q.cmd("wait");
+    q.expect_from(at, &format!("[{pid}] done, exit status 0"), 10);
+    let list = n(q.cmd("chan list demo"));
+    assert!(
+        list.contains("initialized: 0xf (0 1 2 3)\n") && list.contains("  CLEAR\n"),
+        "{list}"
+    );
+
+    // One signal both ways, smaller messages.
+    let at = q.out.len();
+    let bg = q.cmd("chan consume demo data ready 100 &");
+    let pid = job_pid(&n(bg));
+    q.cmd("chan produce demo data ready 100 -s 64");
+    q.cmd("wait");
+    q.expect_from(at, &format!("[{pid}] done, exit status 0"), 10);
+    let all = n(q.out[at..].to_string());
+    assert!(
+        all.contains(", chunk data: 100 messages, in order, 0 lost\n")
+            && all.contains("consumer: last #99 \"message 99\" (64 bytes)\n")
+            && all.contains(", chunk data: 100 messages of 64 bytes sent, all consumed\n"),
+        "{all}"
+    );
+    let list = n(q.cmd("chan list demo"));
+    assert!(
+        list.contains("initialized: 0x3f (0 1 2 3 4 5)\n")
+            && list.contains("data                   48       4096         64  CLEAR\n")
+            // 1000 + 1 from the runs before, then one trigger from each side per message.
+            && list.contains("ready                4208       1201\n"),
+        "{list}"
+    );
+
+    // Errors: the errno's name and text, status 1.
+    for (cmd, want) in [
+        (
+            "chan list nosuch",
+            "chan: nosuch: ENOENT (No such file or directory)",
+        ),
+        (
+            "chan create sixteen_bytes_ab 4K",
+            "chan: create sixteen_bytes_ab: EINVAL (Invalid argument)",
+        ),
+        (
+            "chan create tiny 16",
+            "chan: create tiny: EINVAL (Invalid argument)",
+        ),
+        (
+            "chan add demo chunk sixteen_bytes_ab 8",
+            "chan: add chunk sixteen_bytes_ab (8 bytes): EINVAL (Invalid argument)",
+        ),
+        (
+            "chan add demo chunk big 64K",
+            "chan: add chunk big (65536 bytes): ENOMEM (Cannot allocate memory)",
+        ),
+        (
+            "chan add demo chunk data 8",
+            "chan: add chunk data (8 bytes): EEXIST (File exists)",
+        ),
+        (
+            "chan produce demo data ready 1 -s 8K",
+            "chan: message size 8192 (chunk data holds 8 to 4096): EINVAL (Invalid argument)",
+        ),
+        (
+            "chan consume demo nosuch ready 1",
+            "chan: chunk nosuch: ENOENT (No such file or directory)",
+        ),
+        (
+            "chan consume demo data nosuch 1",
+            "chan: signal nosuch: ENOENT (No such file or directory)",
+        ),
+        (
+            "chan consume demo data ready 1 -t 1",
+            "chan: wait for data to be ready: ETIMEDOUT (Connection timed out)",
+        ),
+    ] {
+        assert_eq!(n(q.cmd(cmd)), format!("{want}\n"), "{cmd}");
+        assert_eq!(n(q.cmd("echo $?")), "1\n", "{cmd}");
+    }
+    // A 15-byte name is fine; the documented recipe fills the area exactly.
+    assert_eq!(
+        n(q.cmd("chan add demo signal fifteen_bytes_")),
+        "signal fifteen_bytes_: offset 4336\n"
+    );
+    let list = n(q.cmd("chan list demo"));
+    // Clients 6, 7 and 8 attached (each attach takes a number) but failed to set up, so
+    // only the one that timed out waiting (9) marked itself initialized.
+    assert!(
+        list.contains("clients:     10\n") && list.contains("initialized: 0x23f (0 1 2 3 4 5 9)\n"),
+        "{list}"
+    );
+    let free: usize = line_with(&list, "free:")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|f| f.parse().ok())
+        .expect("free size");
+    assert_eq!(free, 65536 - 4400);
+    // chunk_overhead: a descriptor (64) and the round-up of the capacity (8).
+    assert_eq!(
+        n(q.cmd(&format!("chan add demo chunk rest {}", free - 72))),
+        format!("chunk rest: offset 4400, capacity {}\n", free - 72)
+    );
+    assert!(n(q.cmd("chan list demo")).contains("free:        8\n"));
+    assert_eq!(
+        n(q.cmd("chan add demo signal late")),
+        "chan: add signal late: ENOMEM (Cannot allocate memory)\n"
+    );
+    assert!(n(q.cmd("chan")).starts_with("usage: chan create AREA SIZE\n"));
+    assert_eq!(n(q.cmd("echo $?")), "2\n");
+
+    assert_eq!(q.cmd("chan remove demo"), "");
+    assert_eq!(q.cmd("ls /dev/shm"), "");
+    assert_eq!(
+        n(q.cmd("chan remove demo")),
+        "chan: remove demo: ENOENT (No such file or directory)\n"
+    );
+}

@@ -296,12 +296,24 @@ impl<'a> Ends<'a> {
     }
 }
 
-/// Attach as a client (taking the next client number) and mark it initialized.
+/// Attach as a client, taking the next client number.
 fn attach(area: &str) -> Result<Area, i32> {
-    let a = Area::attach(area).map_err(|e| err(format_args!("{}", area), e))?;
-    a.mark_client_initialized()
-        .map_err(|e| err(format_args!("client {} of {}", a.client_nr(), area), e))?;
-    Ok(a)
+    Area::attach(area).map_err(|e| err(format_args!("{}", area), e))
+}
+
+/// Set this client's bit in the area's initialized-clients bitmask: done once it has found
+/// its chunk and signals, so a client that failed to set up is never counted.
+fn initialized(a: &Area) -> Result<(), i32> {
+    a.mark_client_initialized().map_err(|e| {
+        err(
+            format_args!(
+                "client {} of {}",
+                a.client_nr(),
+                a.name().as_str().unwrap_or("?")
+            ),
+            e,
+        )
+    })
 }
 
 /// Bytes of a message that may hold its text (and the NUL after it).
@@ -403,6 +415,7 @@ fn produce(run: &Run) -> Result<(), i32> {
             Errno::EINVAL,
         ));
     }
+    initialized(&a)?;
     let mut buf = vec![0u8; size];
     pattern(&mut buf, 0);
     let t0 = sys::now_ns();
@@ -449,6 +462,7 @@ fn seen(out: &mut String, which: &str, m: &[u8]) {
 fn consume(run: &Run) -> Result<(), i32> {
     let a = attach(run.area)?;
     let mut ends = Ends::open(&a, run)?;
+    initialized(&a)?;
     let cap = ends.chunk.capacity();
     let mut buf = vec![0u8; cap];
     // What each message should be: the pattern, stamped with the number that came.
