@@ -258,8 +258,8 @@ impl<'a> Ends<'a> {
         })
     }
 
-    /// Wait until `done` says the chunk is as wanted, sleeping on `sig` (FREE for the
-    /// producer, READY for the consumer) between looks. Each look comes before the wait, and
+    /// Wait until `done` says the chunk is as wanted, sleeping between looks on FREE if
+    /// `on_free` and there is one (the producer), else on READY. Each look comes before the wait, and
     /// whoever changes the state triggers afterwards, so no change is missed; a trigger
     /// that was not for us (our own, with one signal) only costs another look. ETIMEDOUT
     /// if the timeout passes first.
@@ -268,7 +268,9 @@ impl<'a> Ends<'a> {
         on_free: bool,
         mut done: impl FnMut(&Chunk) -> bool,
     ) -> Result<(), Errno> {
-        let deadline = self.timeout_ms.map(|ms| sys::now_ns() + ms * 1_000_000);
+        let deadline = self
+            .timeout_ms
+            .map(|ms| sys::now_ns().saturating_add(ms.saturating_mul(1_000_000)));
         loop {
             if done(&self.chunk) {
                 return Ok(());
@@ -487,25 +489,27 @@ fn consume(run: &Run) -> Result<(), i32> {
             .and_then(|()| ends.freed())
             .map_err(|e| err(format_args!("consumed {}", run.chunk), e))?;
         let m = &buf[..n];
-        // Too short for a number: never what was sent.
-        let seq = seq_of(m).unwrap_or(u64::MAX);
-        stamp(seq, &mut want[..n]);
-        if n < 8 || m != &want[..n] {
-            corrupt += 1;
-        }
-        // Back to the pattern where the stamps were, for messages of other sizes.
-        let head = n.min(8);
-        pattern(&mut want[..head], 0);
-        if n >= 16 {
-            pattern(&mut want[n - 8..n], n - 8);
-        }
-        if seq < next {
-            disorder += 1;
-        } else {
-            lost = lost.saturating_add(seq - next);
-            next = seq.saturating_add(1);
-        }
         bytes += n as u64;
+        // Only an intact message's number counts for the order: a damaged one is corrupt
+        // (and, as a gap in the numbers, lost).
+        let intact = seq_of(m).filter(|&seq| {
+            stamp(seq, &mut want[..n]);
+            let same = m == &want[..n];
+            // Back to the pattern where the stamps were, for messages of other sizes.
+            pattern(&mut want[..8], 0);
+            if n >= 16 {
+                pattern(&mut want[n - 8..n], n - 8);
+            }
+            same
+        });
+        match intact {
+            Some(seq) if seq < next => disorder += 1,
+            Some(seq) => {
+                lost = lost.saturating_add(seq - next);
+                next = seq.saturating_add(1);
+            }
+            None => corrupt += 1,
+        }
         if i == 0 {
             seen(&mut first, "first", m);
         }
