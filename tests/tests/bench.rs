@@ -1,5 +1,5 @@
 //! The benchmark program runs to the end under icount, and its two-process transfers (shared
-//! ring, pipe, futex ping-pong) deliver every byte in order.
+//! ring, pipe, futex ping-pong, chunk channels) deliver every byte in order.
 
 use systest::Qemu;
 
@@ -12,6 +12,16 @@ fn benchmarks_run_and_transfers_are_correct() {
         "{out}"
     );
     assert!(!out.contains("pong failed"), "{out}");
+    // The chunk round trip checks every answer; the chunk transfer's consumer checks the
+    // stamps of all 4 MiB and, in an untimed run, every byte and the size of chunks of
+    // every length; the shared heap's allocations come from where first fit must put them.
+    for failure in [
+        "chunk round trip failed",
+        "chunk transfer failed",
+        "shmheap failed",
+    ] {
+        assert!(!out.contains(failure), "{out}");
+    }
     let row = |name: &str| {
         out.lines()
             .find(|l| l.starts_with(name))
@@ -30,6 +40,10 @@ fn benchmarks_run_and_transfers_are_correct() {
         "| shm_open(O_CREAT)+ftruncate+mmap+munmap+close+shm_unlink, 1 page",
         "| /dev/shmem/new open+mmap+munmap+close, 1 page",
         "| context switch",
+        "| chunk channel round trip",
+        "| chunk channel (16 x 4 KiB chunks",
+        "| shmheap_alloc+shmheap_free of 64 bytes, 10 live objects",
+        "| shmheap_alloc+shmheap_free of 64 bytes, 1000 live objects",
         "| boot to the first user program",
         "| kernel RAM in use at idle",
         "| cyclictest (priority 255, 1 ms period) idle",

@@ -190,7 +190,352 @@ fn source() -> Buf {
     src
 }
 
-/// Child side of the two-process figures: `bench ringc ID`, `bench pipec RFD`, `bench pong ID`.
+// ---- chunk/signal channels (shmchan) ----
+
+/// The round trip's area: chunks "req" and "rsp" of RT_CAP bytes, each with a signal of its
+/// name.
+const RT_AREA: &str = "bench.rt";
+const RT_CAP: usize = 64;
+/// The round trip's "stop" request.
+const RT_STOP: u64 = u64::MAX;
+
+/// The bulk transfer's area: CH_N chunks "c0".."c15" of CHUNK bytes (as many bytes as the
+/// ring holds), signal "full" (a chunk became READY) and "free" (one became CLEAR).
+const CH_AREA: &str = "bench.ch";
+const CH_N: usize = RING / CHUNK;
+/// Chunks the untimed check moves, each of a different size, every byte checked.
+const CH_FULL: usize = 4 * CH_N;
+
+/// Bytes an area of `chunks` chunks of `cap` bytes and `signals` signals needs.
+fn area_size(chunks: usize, cap: usize, signals: usize) -> usize {
+    let descs = shmchan::Area::area_overhead()
+        + chunks * (shmchan::Area::chunk_overhead() + cap)
+        + signals * shmchan::Area::chunk_overhead();
+    descs.next_multiple_of(PAGE)
+}
+
+fn chunk_name(i: usize) -> alloc::string::String {
+    alloc::format!("c{}", i)
+}
+
+/// Read the u64 a round-trip chunk holds.
+fn rt_read(c: &shmchan::Chunk) -> Result<u64, shmchan::Errno> {
+    let mut b = [0u8; 8];
+    match c.read(&mut b)? {
+        8 => Ok(u64::from_le_bytes(b)),
+        _ => Err(shmchan::Errno::EIO),
+    }
+}
+
+/// Child side of the round trip (`bench chrtc`): answer each request `v` with `v + 1`
+/// until RT_STOP.
+fn chunk_rt_server() -> Result<(), shmchan::Errno> {
+    let area = shmchan::Area::attach(RT_AREA)?;
+    let mut req = area.get_chunk("req")?;
+    req.connect(area.get_signal("req")?);
+    let mut rsp = area.get_chunk("rsp")?;
+    rsp.connect(area.get_signal("rsp")?);
+    loop {
+        while !req.is_ready() {
+            req.wait(None)?;
+        }
+        let v = rt_read(&req)?;
+        req.consumed()?;
+        if v == RT_STOP {
+            return Ok(());
+        }
+        rsp.try_to_take()?;
+        rsp.write(&(v + 1).to_le_bytes())?;
+        rsp.ready_sig(8)?;
+    }
+}
+
+/// The round trip, producer -> consumer -> producer: a request chunk and its signal, the
+/// answer in another chunk with its signal. Returns (cost per round trip, answers right).
+fn chunk_round_trip() -> (u64, bool) {
+    let _ = shmchan::Area::remove(RT_AREA);
+    shmchan::Area::create(RT_AREA, area_size(2, RT_CAP, 2)).expect("l4shmc_create");
+    let area = shmchan::Area::attach(RT_AREA).expect("l4shmc_attach");
+    let mut req = area.add_chunk("req", RT_CAP).expect("add_chunk");
+    req.connect(area.add_signal("req").expect("add_signal"));
+    let mut rsp = area.add_chunk("rsp", RT_CAP).expect("add_chunk");
+    rsp.connect(area.add_signal("rsp").expect("add_signal"));
+    let child = sys::spawn("bench", &["chrtc"]).expect("spawn");
+    let mut ok = true;
+    let mut v = 0u64;
+    let rt = measure(2000, || {
+        ok &= req.try_to_take().is_ok()
+            && req.write(&v.to_le_bytes()).is_ok()
+            && req.ready_sig(8).is_ok();
+        while !rsp.is_ready() {
+            if rsp.wait(None).is_err() {
+                ok = false;
+                return;
+            }
+        }
+        ok &= rt_read(&rsp) == Ok(v + 1);
+        ok &= rsp.consumed().is_ok();
+        v += 1;
+    });
+    ok &= req.try_to_take().is_ok()
+        && req.write(&RT_STOP.to_le_bytes()).is_ok()
+        && req.ready_sig(8).is_ok();
+    ok &= wait_ok(child);
+    drop(req);
+    drop(rsp);
+    drop(area);
+    let _ = shmchan::Area::remove(RT_AREA);
+    (rt, ok)
+}
+
+/// Byte `j` of chunk `i` in the untimed check, and that chunk's size (1..=CHUNK).
+fn full_byte(i: usize, j: usize) -> u8 {
+    (i as u8).wrapping_mul(31) ^ j as u8 ^ (j >> 8) as u8
+}
+
+fn full_size(i: usize) -> usize {
+    1 + (i * 1031) % CHUNK
+}
+
+/// The consumer (`bench chunkc stamp|full`): take the chunks in order, check them in place
+/// (the stamps as the ring's consumer does, or every byte and the size), mark them consumed.
+fn chunk_consume(full: bool) -> Result<bool, shmchan::Errno> {
+    let area = shmchan::Area::attach(CH_AREA)?;
+    let mut chunks = Vec::with_capacity(CH_N);
+    for i in 0..CH_N {
+        chunks.push(area.get_chunk(&chunk_name(i))?);
+    }
+    let mut full_sig = area.get_signal("full")?;
+    let free_sig = area.get_signal("free")?;
+    let n = if full { CH_FULL } else { TOTAL / CHUNK };
+    let mut ok = true;
+    for i in 0..n {
+        let c = &chunks[i % CH_N];
+        while !c.is_ready() {
+            full_sig.wait(None)?;
+        }
+        let size = c.size()?;
+        // SAFETY: a READY chunk's `size` bytes (at most its capacity, inside the area) are
+        // the producer's, left alone until it is consumed.
+        let data = unsafe { core::slice::from_raw_parts(c.ptr(), size) };
+        ok &= if full {
+            size == full_size(i) && data.iter().enumerate().all(|(j, &b)| b == full_byte(i, j))
+        } else {
+            size == CHUNK && check(data, i)
+        };
+        c.consumed()?;
+        free_sig.trigger()?;
+    }
+    Ok(ok)
+}
+
+/// Move `src` (or, if None, the untimed check's CH_FULL chunks) through the chunk area:
+/// the producer copies each 4 KiB straight into the next chunk and marks it READY with a
+/// trigger of "full"; when none is CLEAR it waits for "free". Returns (time, consumer ok).
+fn chunk_transfer(src: Option<&[u8]>) -> (u64, bool) {
+    let _ = shmchan::Area::remove(CH_AREA);
+    shmchan::Area::create(CH_AREA, area_size(CH_N, CHUNK, 2)).expect("l4shmc_create");
+    let area = shmchan::Area::attach(CH_AREA).expect("l4shmc_attach");
+    let full_sig = area.add_signal("full").expect("add_signal");
+    let mut free_sig = area.add_signal("free").expect("add_signal");
+    let mut chunks = Vec::with_capacity(CH_N);
+    for i in 0..CH_N {
+        let mut c = area.add_chunk(&chunk_name(i), CHUNK).expect("add_chunk");
+        c.connect(full_sig.clone());
+        chunks.push(c);
+    }
+    let mode = if src.is_some() { "stamp" } else { "full" };
+    let mut ok = true;
+    let t0 = now();
+    let child = sys::spawn("bench", &["chunkc", mode]).expect("spawn");
+    let n = src.map_or(CH_FULL, |s| s.len() / CHUNK);
+    for i in 0..n {
+        let c = &chunks[i % CH_N];
+        while c.try_to_take().is_err() {
+            ok &= free_sig.wait(None).is_ok();
+        }
+        let size = match src {
+            Some(s) => {
+                // SAFETY: the chunk is ours (BUSY) and holds CHUNK bytes; the source chunk
+                // is CHUNK bytes of our buffer.
+                unsafe { core::ptr::copy_nonoverlapping(s[i * CHUNK..].as_ptr(), c.ptr(), CHUNK) };
+                CHUNK
+            }
+            None => {
+                let size = full_size(i);
+                for j in 0..size {
+                    // SAFETY: j < size <= CHUNK, the chunk's capacity; the chunk is ours.
+                    unsafe { c.ptr().add(j).write(full_byte(i, j)) };
+                }
+                size
+            }
+        };
+        ok &= c.ready_sig(size).is_ok();
+    }
+    ok &= wait_ok(child);
+    let t = now() - t0;
+    drop(chunks);
+    drop(area);
+    let _ = shmchan::Area::remove(CH_AREA);
+    (t, ok)
+}
+
+// ---- shared heap (shmheap) beside the user heap ----
+
+const HEAP_NAME: &str = "/bench.heap";
+/// The holes' size (a 48-byte block in the shared heap) and the measured allocation's,
+/// which fits none of them.
+const HOLE: usize = 32;
+const OBJ: usize = 64;
+
+/// What `heap_pairs` measured (thousandths of an instruction per call).
+struct HeapFigures {
+    /// shmheap alloc+free.
+    shm: u64,
+    /// The user heap's alloc+free, same pattern.
+    user: u64,
+    /// shmheap's whole-heap check alone (`verify`), which every shmheap call makes.
+    verify: u64,
+    /// The measured allocations came from the free space above the objects, and the heap
+    /// checked out afterwards.
+    ok: bool,
+}
+
+/// alloc+free of OBJ bytes with `live` objects of HOLE bytes live and a hole of HOLE bytes
+/// below each (allocate 2 x live, free every other one): first fit walks `live` holes too
+/// small before it reaches the free space at the end, the worst case. Measured in the
+/// shared heap (uncontended) and in the user heap (ulib's global allocator), same pattern.
+fn heap_pairs(live: usize) -> HeapFigures {
+    let iters = if live <= 100 { 2000 } else { 100 };
+    let h = shmheap::Heap::create(HEAP_NAME, 256 * 1024).expect("shmheap_create");
+    let mut objs = Vec::with_capacity(2 * live);
+    for _ in 0..2 * live {
+        objs.push(h.alloc(HOLE).expect("shmheap_alloc").as_ptr());
+    }
+    for &p in objs.iter().step_by(2) {
+        h.free(p).expect("shmheap_free");
+    }
+    let top = objs.iter().copied().max().unwrap_or(core::ptr::null_mut());
+    let mut ok = true;
+    let shm = measure(iters, || {
+        let p = h.alloc(OBJ).expect("shmheap_alloc");
+        ok &= p.as_ptr() > top;
+        h.free(black_box(p.as_ptr())).expect("shmheap_free");
+    });
+    let verify = measure(iters, || h.verify().expect("shmheap verify"));
+    ok &= h.verify().is_ok();
+    h.destroy(HEAP_NAME).expect("shmheap_destroy");
+
+    let (hole, obj) = (
+        core::alloc::Layout::from_size_align(HOLE, 16).unwrap(),
+        core::alloc::Layout::from_size_align(OBJ, 16).unwrap(),
+    );
+    objs.clear();
+    for _ in 0..2 * live {
+        // SAFETY: a non-zero size; checked for null below.
+        let p = unsafe { alloc::alloc::alloc(hole) };
+        assert!(!p.is_null(), "user heap alloc");
+        objs.push(p);
+    }
+    for &p in objs.iter().step_by(2) {
+        // SAFETY: allocated just above with this layout, freed once.
+        unsafe { alloc::alloc::dealloc(p, hole) };
+    }
+    let user = measure(iters, || {
+        // SAFETY: a non-zero size; freed with the same layout right after.
+        unsafe {
+            let p = black_box(alloc::alloc::alloc(obj));
+            assert!(!p.is_null(), "user heap alloc");
+            alloc::alloc::dealloc(p, obj);
+        }
+    });
+    for &p in objs.iter().skip(1).step_by(2) {
+        // SAFETY: the live half, allocated above with this layout, freed once.
+        unsafe { alloc::alloc::dealloc(p, hole) };
+    }
+    HeapFigures {
+        shm,
+        user,
+        verify,
+        ok,
+    }
+}
+
+/// The rows of the chunk/signal channels (beside the futex ping-pong round trip, the ring
+/// and the pipe, per KiB, measured before) and of the shared heap (beside the user heap);
+/// `src` is the transfers' stamped source. Returns the number of targets missed. Kept out
+/// of `main` (not inlined), whose code measures the figures above, to change it as little
+/// as possible.
+#[inline(never)]
+fn library_rows(pingpong: u64, ring: u64, pipe: u64, src: &[u8]) -> i32 {
+    let (crt, crt_ok) = chunk_round_trip();
+    println!(
+        "| chunk channel round trip (l4shmc: chunk + signal there, chunk + signal back) | {} | futex ping-pong round trip {} | {} | {} |",
+        Milli(crt),
+        Milli(pingpong),
+        Ratio(crt, pingpong),
+        if crt_ok { "-" } else { "**chunk round trip failed**" }
+    );
+    let (_, full_ok) = chunk_transfer(None);
+    let (t, chunk_ok) = chunk_transfer(Some(src));
+    let chunk = t * 1000 / (TOTAL / 1024) as u64;
+    // Speed >= 0.8 of the ring's: time <= ring / 0.8.
+    let ok3 = chunk * 4 <= ring * 5;
+    println!(
+        "| chunk channel (16 x 4 KiB chunks, signals \"full\"/\"free\"), 4 MiB producer -> consumer | {} per KiB | shared ring {} / pipe {} | speed {} of the ring, {} x the pipe's | >= 0.80 of the ring: {} |",
+        Milli(chunk),
+        Milli(ring),
+        Milli(pipe),
+        Ratio(ring, chunk),
+        Ratio(pipe, chunk),
+        if chunk_ok && full_ok {
+            verdict(ok3)
+        } else {
+            "**chunk transfer failed**"
+        }
+    );
+
+    // ---- shared heap beside the user heap ----
+    let mut first: Option<(usize, HeapFigures)> = None;
+    for live in [10usize, 1000] {
+        let f = heap_pairs(live);
+        // What each live object adds (an object and a hole: two blocks), over the 10-object
+        // pattern.
+        let (figure, base) = match &first {
+            None => (
+                alloc::format!("{}", Milli(f.shm)),
+                alloc::format!("{}", Milli(f.user)),
+            ),
+            Some((n0, f0)) => {
+                let per = |a: u64, b: u64| Milli(a.saturating_sub(b) / (live - n0) as u64);
+                (
+                    alloc::format!("{} / {}", Milli(f.shm), per(f.shm, f0.shm)),
+                    alloc::format!("{} / {}", Milli(f.user), per(f.user, f0.user)),
+                )
+            }
+        };
+        println!(
+            "| shmheap_alloc+shmheap_free of {} bytes, {} live objects of {} with a hole of {} below each (first fit's worst case){} | {} | user heap alloc+free, same pattern: {}; shmheap's whole-heap check alone: {} | {} | {} |",
+            OBJ,
+            live,
+            HOLE,
+            HOLE,
+            if first.is_some() { ": per pair / per extra object" } else { "" },
+            figure,
+            base,
+            Milli(f.verify),
+            Ratio(f.shm, f.user),
+            if f.ok { "-" } else { "**shmheap failed**" }
+        );
+        if first.is_none() {
+            first = Some((live, f));
+        }
+    }
+    !ok3 as i32
+}
+
+/// Child side of the two-process figures: `bench ringc ID`, `bench pipec RFD`, `bench pong ID`,
+/// `bench chrtc` (chunk round trip), `bench chunkc stamp|full` (chunk consumer).
 fn child(args: &[&str]) -> i32 {
     let num = |i: usize| {
         args.get(i)
@@ -244,6 +589,15 @@ fn child(args: &[&str]) -> i32 {
                 }
             }
         }
+        "chrtc" => match chunk_rt_server() {
+            Ok(()) => 0,
+            Err(_) => 3,
+        },
+        "chunkc" => match chunk_consume(args.get(2) == Some(&"full")) {
+            Ok(true) => 0,
+            Ok(false) => 3,
+            Err(_) => 4,
+        },
         // For profiling the syscall path: `bench nullloop N`.
         "nullloop" => {
             for _ in 0..num(2).max(1) {
@@ -576,7 +930,7 @@ fn main(args: &[&str]) -> i32 {
     }
 
     // ---- context switch: futex ping-pong between two processes ----
-    {
+    let pingpong = {
         let id = seg(1);
         let p = sys::shmat(id, 0, 0).expect("shmat");
         let w = word(p, 0);
@@ -603,7 +957,8 @@ fn main(args: &[&str]) -> i32 {
         );
         sys::shmdt(p).expect("shmdt");
         rmid(id);
-    }
+        rt
+    };
 
     // ---- bulk transfer: shared ring vs pipe vs memcpy ----
     let mut src_buf = source();
@@ -665,6 +1020,9 @@ fn main(args: &[&str]) -> i32 {
         Ratio(pipe, ring),
         verdict(ok2 && pipe_ok)
     );
+
+    // ---- chunk/signal channels and the shared heap, beside the figures above ----
+    missed += library_rows(pingpong, ring, pipe, src);
 
     // ---- real time: cyclictest wake-up latency, idle and under load ----
     missed += latency();
