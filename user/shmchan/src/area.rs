@@ -641,7 +641,7 @@ impl Area {
         d.capacity.store(cap as u64, Ordering::Relaxed);
         d.size.store(0, Ordering::Relaxed);
         d.next.store(0, Ordering::Relaxed);
-        d.reserved.store(0, Ordering::Relaxed);
+        d.waiting.store(0, Ordering::Relaxed);
         let n = Name::new(name);
         for (f, &b) in d.name.iter().zip(n.bytes.iter()) {
             f.store(b, Ordering::Relaxed);

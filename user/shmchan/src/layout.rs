@@ -17,7 +17,10 @@
 //!   24  size            u64: bytes in the payload when READY
 //!   32  next            u64: offset of the next descriptor, 0 = end of list
 //!   40  name            [u8; 16]: NUL-padded, at most 15 bytes
-//!   56  reserved        u64
+//!   56  waiting         u64: signal: non-zero when a client may be asleep on it (set
+//!                       before its futex wait; a trigger that finds it set clears it and
+//!                       wakes every waiter, one that finds it 0 makes no system call);
+//!                       chunk: 0
 //!   64  payload         capacity bytes
 //! ```
 //!
@@ -65,7 +68,7 @@ pub struct Desc {
     pub size: AtomicU64,
     pub next: AtomicU64,
     pub name: [AtomicU8; 16],
-    pub reserved: AtomicU64,
+    pub waiting: AtomicU64,
 }
 
 /// Bytes of the header (`l4shmc_area_overhead`).
@@ -78,7 +81,7 @@ const _: () = {
     assert!(offset_of!(Header, next_client_nr) == 16 && offset_of!(Header, first) == 32);
     assert!(offset_of!(Header, generation) == 40);
     assert!(offset_of!(Desc, state) == 4 && offset_of!(Desc, next) == 32);
-    assert!(offset_of!(Desc, name) == 40);
+    assert!(offset_of!(Desc, name) == 40 && offset_of!(Desc, waiting) == 56);
     assert!(HEADER_SIZE.is_multiple_of(ALIGN) && DESC_SIZE.is_multiple_of(ALIGN));
     assert!(core::mem::align_of::<Header>() <= ALIGN && core::mem::align_of::<Desc>() <= ALIGN);
     // Offsets are u64 in the area and usize here: the targets are 64-bit.

@@ -27,6 +27,9 @@
 //!   single atomic read-modify-writes, chunk states compare-exchanges, signal counters
 //!   fetch-adds. Readers walk the list without the lock: a descriptor is complete before
 //!   it is linked.
+//! - A trigger makes the futex wake (a system call) only if a waiter announced, in the
+//!   signal's `waiting` flag, that it may sleep; a producer whose consumer is busy makes
+//!   none (see [`signal`]).
 //! - If a process dies holding the area lock, the next holder (told `OwnerDied`) cuts the
 //!   descriptor list at its first invalid descriptor before going on (`Area::repair`).
 //! - Signals live in the area, so `add_signal` is what provides one (as in the older

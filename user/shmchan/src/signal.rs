@@ -1,12 +1,19 @@
 //! Signals: a futex word in the area counting triggers. A trigger adds one and wakes every
 //! waiter; each handle remembers how many events it has taken (`seen`), so an event that
 //! came before the wait is still pending, and a wait takes one event.
+//!
+//! The wake is a system call, so a trigger makes it only when a waiter may be asleep: a
+//! client about to sleep sets the descriptor's `waiting` flag first (then looks at the
+//! count once more, in the futex wait), and a trigger adds to the count first, then clears
+//! the flag and wakes every waiter if it was set (as the bench's shared ring does with its
+//! "consumer waits" word). Either the trigger sees the flag or the waiter sees the new
+//! count; a producer that triggers while its consumer is busy makes no system call.
 
 use crate::area::{Area, Name, WAKE_ALL};
 use crate::layout::{Desc, SIGNAL_MAGIC};
 use crate::Errno;
 use core::borrow::BorrowMut;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{fence, AtomicU32, Ordering};
 use shmsync::os;
 
 /// Signals `wait_any` waits on at once (the kernel's futex_waitv limit).
@@ -85,13 +92,29 @@ impl<'a> Signal<'a> {
         true
     }
 
-    /// Count an event and wake every waiter (`l4shmc_trigger`).
+    /// Count an event and wake every waiter (`l4shmc_trigger`); no system call if nobody
+    /// announced a sleep since the last wake.
     pub fn trigger(&self) -> Result<(), Errno> {
         self.check()?;
         // Release: a waiter that sees the new count sees what was written before it.
-        self.word().fetch_add(1, Ordering::AcqRel);
-        os::futex_wake(self.word(), WAKE_ALL);
+        // SeqCst, with the load of the flag after it: see `announce`.
+        self.word().fetch_add(1, Ordering::SeqCst);
+        let waiting = &self.desc.waiting;
+        // Look before the swap: no exclusive access to the line when nobody waits.
+        if waiting.load(Ordering::SeqCst) != 0 && waiting.swap(0, Ordering::SeqCst) != 0 {
+            os::futex_wake(self.word(), WAKE_ALL);
+        }
         Ok(())
+    }
+
+    /// Say this client may sleep on the signal; then sleep only while the count is still
+    /// `seen` (the futex wait compares it). The store and the trigger's count update are
+    /// both SeqCst and each side then reads the other's word, so either the trigger sees
+    /// the flag and wakes, or the waiter's futex wait sees the new count and returns. The
+    /// fence orders the store before the kernel's read of the count.
+    fn announce(&self) {
+        self.desc.waiting.store(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
     }
 
     /// Wait for an event and take it (`l4shmc_wait_signal_to`; None: for ever, Some(0):
@@ -106,6 +129,7 @@ impl<'a> Signal<'a> {
             if timeout_ms == Some(0) {
                 return Err(Errno::ETIMEDOUT);
             }
+            self.announce();
             // Sleeps only while the count is still what this handle has seen.
             match os::futex_wait(self.word(), self.seen, deadline) {
                 Err(Errno::ETIMEDOUT) => {
@@ -154,6 +178,7 @@ pub fn wait_any<'a, S: BorrowMut<Signal<'a>>>(
         let mut words = [(first, 0u32); WAIT_ANY_MAX];
         for (w, s) in words.iter_mut().zip(sigs.iter()) {
             let s = s.borrow();
+            s.announce();
             *w = (s.word(), s.seen);
         }
         match os::futex_wait_any(&words[..n], deadline) {

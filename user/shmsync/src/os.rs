@@ -200,6 +200,7 @@ mod imp {
             r.head.next.store(super::head_addr(&r.head), Ordering::Relaxed);
             r
         };
+        static WAKES: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
     }
 
     fn epoch() -> Instant {
@@ -258,6 +259,7 @@ mod imp {
     }
 
     pub fn futex_wake(_word: &AtomicU32, n: u32) -> usize {
+        WAKES.with(|w| w.set(w.get() + 1));
         let _g = PARK.lock().unwrap();
         COND.notify_all();
         n as usize
@@ -364,6 +366,12 @@ mod imp {
         o.linked = false;
         reap(&mut objs);
         Ok(())
+    }
+
+    /// How many futex wakes the calling thread has made (tests: on the target each is a
+    /// system call).
+    pub fn futex_wakes() -> u64 {
+        WAKES.with(|w| w.get())
     }
 
     /// Is a host object by this name there (tests)?
