@@ -203,7 +203,7 @@ const RT_STOP: u64 = u64::MAX;
 /// ring holds), signal "full" (a chunk became READY) and "free" (one became CLEAR).
 const CH_AREA: &str = "bench.ch";
 const CH_N: usize = RING / CHUNK;
-/// Chunks the untimed check moves, each of a different size, every byte checked.
+/// Chunks the untimed check moves, each of a different size (`full_size`), every byte checked.
 const CH_FULL: usize = 4 * CH_N;
 
 /// Bytes an area of `chunks` chunks of `cap` bytes and `signals` signals needs.
@@ -281,8 +281,6 @@ fn chunk_round_trip() -> (u64, bool) {
         && req.write(&RT_STOP.to_le_bytes()).is_ok()
         && req.ready_sig(8).is_ok();
     ok &= wait_ok(child);
-    drop(req);
-    drop(rsp);
     drop(area);
     let _ = shmchan::Area::remove(RT_AREA);
     (rt, ok)
