@@ -73,8 +73,18 @@ mod imp {
         &ROBUST
     }
 
+    /// The lock owner id: the pid, asked once (a process has one thread and keeps its pid:
+    /// there is no fork), so taking a lock makes no system call.
     pub fn tid() -> u32 {
-        usys::getpid() as u32
+        static TID: AtomicU32 = AtomicU32::new(0);
+        match TID.load(Ordering::Relaxed) {
+            0 => {
+                let t = usys::getpid() as u32;
+                TID.store(t, Ordering::Relaxed);
+                t
+            }
+            t => t,
+        }
     }
 
     pub fn now_ns() -> u64 {
