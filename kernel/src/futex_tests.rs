@@ -290,3 +290,69 @@ fn a_death_between_unlock_and_wake_still_wakes_a_waiter() {
     assert_eq!(s.cur_pid(), Some(1), "the pending entry's waiter is woken");
     assert_eq!(s.get::<u32>(p + 32 + 8), 0);
 }
+
+#[test]
+fn a_pending_unlock_cut_short_after_another_took_the_word_still_wakes_a_waiter() {
+    let (mut s, id, p) = setup();
+    let child = s.spawn_call("prog") as i32;
+    s.switch_to(child);
+    let q = s.call(nr::SHMAT, &[id as usize, 0x41_0000_0000, 0]) as usize;
+    // The child is unlocking lock 2 (pending); the word still says child|WAITERS.
+    hold(&mut s, q, child, &[], 2, true);
+    s.switch_to(1);
+    // The parent sleeps on it (a contended locker).
+    let v = child as u32 | FUTEX_WAITERS;
+    s.call(nr::FUTEX, &[p + 32 + 8, sys::FUTEX_WAIT, v as usize, 0]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(child));
+    // The child swapped the word to 0 and, before its FUTEX_WAKE, a third process (pid 77)
+    // took the free word (no FUTEX_WAITERS: it never slept). Now the child is killed.
+    s.put(q + 32 + 8, &77u32.to_le_bytes());
+    s.call(nr::KILL, &[child as usize, sys::SIGKILL]);
+    s.settle();
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1), "the sleeper is woken");
+}
+
+#[test]
+fn a_waiter_killed_after_its_wake_passes_it_on() {
+    let (mut s, id, p) = setup();
+    // B: a locker that will sleep on lock 2 (pending while it sleeps, as shmsync does).
+    let b = s.spawn_call("prog") as i32;
+    // A: the holder.
+    let a = s.spawn_call("prog") as i32;
+    s.switch_to(a);
+    let qa = s.call(nr::SHMAT, &[id as usize, 0x41_0000_0000, 0]) as usize;
+    let held = a as u32 | FUTEX_WAITERS;
+    s.put(qa + 32 + 8, &held.to_le_bytes());
+    s.switch_to(b);
+    let qb = s.call(nr::SHMAT, &[id as usize, 0x42_0000_0000, 0]) as usize;
+    let h = RobustListHead {
+        next: (qb + 512) as u64,
+        futex_offset: 8,
+        list_op_pending: (qb + 32) as u64,
+    };
+    crate::uaccess::write_val(s.k.arch, &s.env(), qb + 512, &h).unwrap();
+    assert_eq!(s.call(nr::SET_ROBUST_LIST, &[qb + 512, 24]), 0);
+    s.call(nr::FUTEX, &[qb + 32 + 8, sys::FUTEX_WAIT, held as usize, 0]);
+    s.run();
+    // The parent (C) sleeps on it too, after B.
+    s.switch_to(1);
+    s.call(nr::FUTEX, &[p + 32 + 8, sys::FUTEX_WAIT, held as usize, 0]);
+    s.run();
+    // A unlocks: the word to 0, wake one (B, the longest waiting).
+    s.switch_to(a);
+    s.put(qa + 32 + 8, &0u32.to_le_bytes());
+    assert_eq!(s.call(nr::FUTEX, &[qa + 32 + 8, sys::FUTEX_WAKE, 1, 0]), 1);
+    // D (pid 77) takes the free word before B runs; then B is killed.
+    s.put(qa + 32 + 8, &77u32.to_le_bytes());
+    s.call(nr::KILL, &[b as usize, sys::SIGKILL]);
+    s.call(nr::EXIT, &[0]);
+    s.settle();
+    s.run();
+    assert_eq!(
+        s.cur_pid(),
+        Some(1),
+        "C is woken to set FUTEX_WAITERS again"
+    );
+}

@@ -233,8 +233,8 @@ impl Kernel {
 
     /// Linux's handle_futex_death for the lock word at `uaddr` of dying task `slot`: held by
     /// it, the word becomes FUTEX_OWNER_DIED (keeping FUTEX_WAITERS) and one waiter is woken;
-    /// a free word of the entry being locked or unlocked (`pending`) still wakes one, so a
-    /// wake the task was about to give is not lost.
+    /// the entry being locked or unlocked (`pending`) wakes one whoever holds it, so a wake
+    /// the task was about to give, or was given, is not lost.
     fn futex_death(&mut self, slot: usize, uaddr: usize, pending: bool) {
         use abi::sys::{FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS};
         if !uaddr.is_multiple_of(4) || !uaccess::range_ok(uaddr, 4) {
@@ -247,11 +247,15 @@ impl Kernel {
         let mut word = [0u8; 4];
         crate::phys::read_phys(pa, &mut word);
         let v = u32::from_le_bytes(word);
-        if pending && v == 0 {
-            self.futex_wake_pa(pa, 1);
-            return;
-        }
         if v & FUTEX_TID_MASK != self.task(slot).pid as u32 & FUTEX_TID_MASK {
+            // Not held by this task. For the entry it was locking or unlocking, pass on a
+            // wake it may owe (killed between its unlock's store and its FUTEX_WAKE: the
+            // word may be free, or already retaken by a locker that never slept) or may
+            // have taken (woken, then killed before it retook the lock). More than Linux
+            // does (it wakes only for a free word); a spurious wake costs the waiter a look.
+            if pending {
+                self.futex_wake_pa(pa, 1);
+            }
             return;
         }
         let m = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;

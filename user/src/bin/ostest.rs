@@ -929,13 +929,14 @@ fn t_share_claim_running_process() -> Res {
     check!(&b == b"helloworld", "the object behind the key: {:?}", b);
     // A key past its timeout is dropped by the timer with the reference it held: the
     // object goes although nobody calls share or claim again.
-    let key = u::share(fd, 1_000_000).map_err(ename)?;
+    // 200 ms: long enough that a busy host cannot expire it before the first look.
+    let key = u::share(fd, 200_000_000).map_err(ename)?;
     u::close(fd).map_err(ename)?;
     check!(
         u::meminfo().files_used == files + 1,
         "the key holds the description"
     );
-    u::sleep_ms(20).map_err(ename)?;
+    u::sleep_ms(300).map_err(ename)?;
     check!(
         u::meminfo().files_used == files,
         "the expired key let go of the description"
