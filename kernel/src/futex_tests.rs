@@ -102,6 +102,24 @@ fn futex_waitv_argument_errors_in_linux_order() {
         put_waitv(&s, SCRATCH, &v);
         assert_eq!(call(&mut s, [SCRATCH, 2, 0, 0, 0]), err(e), "{v:?}");
     }
+    // All entries' flags come before any address, and all addresses before any value: a
+    // changed word at 0 does not hide a bad entry at 1.
+    let mut v = waitv(&[(p, 9), (p + 4, 0)]);
+    v[1].flags = 0;
+    put_waitv(&s, SCRATCH, &v);
+    assert_eq!(
+        call(&mut s, [SCRATCH, 2, 0, 0, 0]),
+        err(Errno::EINVAL),
+        "flags first"
+    );
+    let mut v = waitv(&[(p, 9), (0x50_0000_0000, 0)]);
+    v[1].flags = FUTEX2_SIZE_U32;
+    put_waitv(&s, SCRATCH, &v);
+    assert_eq!(
+        call(&mut s, [SCRATCH, 2, 0, 0, 0]),
+        err(Errno::EFAULT),
+        "addresses next"
+    );
     // FUTEX2_PRIVATE is accepted; an absolute deadline already past times out at once.
     let mut v = waitv(&[(p, 0)]);
     v[0].flags |= FUTEX2_PRIVATE;
@@ -355,4 +373,79 @@ fn a_waiter_killed_after_its_wake_passes_it_on() {
         Some(1),
         "C is woken to set FUTEX_WAITERS again"
     );
+}
+
+#[test]
+fn futex_waitv_cut_short_by_a_signal_or_a_kill_leaves_every_queue() {
+    use crate::tests::signals::{sigaction, HANDLER};
+    let (mut s, id, p) = setup();
+    let child = s.spawn_call("prog") as i32;
+    s.switch_to(child);
+    let q = s.call(nr::SHMAT, &[id as usize, 0x41_0000_0000, 0]) as usize;
+    assert_eq!(sigaction(&mut s, abi::signal::SIGUSR1, HANDLER, 0, 0), 0);
+    let v = waitv(&[(q, 0), (q + 4, 0)]);
+    put_waitv(&s, SCRATCH, &v);
+    s.call(nr::FUTEX_WAITV, &[SCRATCH, 2, 0, 0, 0]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1), "the child waits");
+    assert_eq!(s.call(nr::KILL, &[child as usize, abi::signal::SIGUSR1]), 0);
+    s.switch_to(child);
+    assert_eq!(s.frame.pc, HANDLER);
+    s.call(nr::RT_SIGRETURN, &[]);
+    assert_eq!(s.frame.x[0] as i64, err(Errno::EINTR));
+    s.switch_to(1);
+    for w in [p, p + 4] {
+        assert_eq!(
+            s.call(nr::FUTEX, &[w, sys::FUTEX_WAKE, 5, 0]),
+            0,
+            "off {w:#x}"
+        );
+    }
+    // Killed while it waits: off every queue, and nothing left to wake.
+    s.switch_to(child);
+    s.call(nr::FUTEX_WAITV, &[SCRATCH, 2, 0, 0, 0]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1));
+    assert_eq!(s.call(nr::KILL, &[child as usize, sys::SIGKILL]), 0);
+    s.settle();
+    for w in [p, p + 4] {
+        assert_eq!(
+            s.call(nr::FUTEX, &[w, sys::FUTEX_WAKE, 5, 0]),
+            0,
+            "off {w:#x}"
+        );
+    }
+}
+
+#[test]
+fn futex_waitv_deadline_on_the_realtime_clock() {
+    let (mut s, _, p) = setup();
+    s.k.rtc_base = 1_700_000_000;
+    let at = s.k.rtc_base * 1_000_000_000 + s.k.arch.now_ns() + 5_000_000;
+    let ts = sys::Timespec {
+        tv_sec: (at / 1_000_000_000) as i64,
+        tv_nsec: (at % 1_000_000_000) as i64,
+    };
+    crate::uaccess::write_val(s.k.arch, &s.env(), SCRATCH + 1024, &ts).unwrap();
+    let child = s.spawn_call("prog") as i32;
+    let v = waitv(&[(p, 0)]);
+    put_waitv(&s, SCRATCH, &v);
+    s.call(
+        nr::FUTEX_WAITV,
+        &[SCRATCH, 1, 0, SCRATCH + 1024, sys::CLOCK_REALTIME],
+    );
+    s.run();
+    assert_eq!(
+        s.cur_pid(),
+        Some(child),
+        "waits until the wall-clock deadline"
+    );
+    s.arch.advance(4_000_000);
+    s.k.timer();
+    s.switch_to(child);
+    assert!(s.k.task(s.k.slot_of(1).unwrap()).state == crate::task::State::Blocked);
+    s.arch.advance(2_000_000);
+    s.k.timer();
+    s.switch_to(1);
+    assert_eq!(s.frame.x[0] as i64, err(Errno::ETIMEDOUT));
 }

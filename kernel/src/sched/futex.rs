@@ -60,6 +60,28 @@ impl Kernel {
         }
     }
 
+    /// Entry `i` of a futex_waitv array: its value and address, EFAULT if it cannot be
+    /// read, EINVAL for flags other than a private or shared 32-bit word, a reserved field
+    /// set, or a value that does not fit the word (Linux 6.7 on).
+    fn futexv_entry(
+        &self,
+        env: &crate::up::AddrEnv,
+        waiters: usize,
+        i: usize,
+    ) -> Result<(u32, usize), Errno> {
+        use abi::sys::{FutexWaitv, FUTEX2_PRIVATE, FUTEX2_SIZE_U32};
+        let at = waiters
+            .checked_add(i * core::mem::size_of::<FutexWaitv>())
+            .ok_or(Errno::EFAULT)?;
+        let w: FutexWaitv = uaccess::read_val(self.arch, env, at)?;
+        if w.flags & !FUTEX2_PRIVATE != FUTEX2_SIZE_U32 || w.reserved != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let val = u32::try_from(w.val).map_err(|_| Errno::EINVAL)?;
+        let uaddr = usize::try_from(w.uaddr).map_err(|_| Errno::EFAULT)?;
+        Ok((val, uaddr))
+    }
+
     /// futex_waitv(waiters, n, flags, timeout, clockid) (Linux 449): wait on up to 128 words
     /// at once, each as FUTEX_WAIT would (EAGAIN if one no longer holds its value); the
     /// index of the word woken. The timeout is absolute on `clockid`.
@@ -90,7 +112,7 @@ impl Kernel {
         tmo: usize,
         clockid: usize,
     ) -> Result<Option<u64>, Errno> {
-        use abi::sys::{FutexWaitv, FUTEX2_PRIVATE, FUTEX2_SIZE_U32, FUTEX_WAITV_MAX};
+        use abi::sys::FUTEX_WAITV_MAX;
         if flags != 0 || n == 0 || n > FUTEX_WAITV_MAX || waiters == 0 {
             return Err(Errno::EINVAL);
         }
@@ -114,15 +136,13 @@ impl Kernel {
                 .try_reserve_exact(FUTEX_WAITV_MAX)
                 .map_err(|_| Errno::ENOMEM)?;
         }
-        let size = core::mem::size_of::<FutexWaitv>();
+        // Linux's three passes: every entry's flags and value, then every address, then
+        // every word's value, so an error in a later entry is not hidden by an earlier one.
         for i in 0..n {
-            let w: FutexWaitv = uaccess::read_val(self.arch, &env, waiters + i * size)?;
-            if w.flags & !FUTEX2_PRIVATE != FUTEX2_SIZE_U32 || w.reserved != 0 {
-                return Err(Errno::EINVAL);
-            }
-            // The value must fit the word (Linux 6.7 on).
-            let val = u32::try_from(w.val).map_err(|_| Errno::EINVAL)?;
-            let uaddr = usize::try_from(w.uaddr).map_err(|_| Errno::EFAULT)?;
+            self.futexv_entry(&env, waiters, i)?;
+        }
+        for i in 0..n {
+            let (_, uaddr) = self.futexv_entry(&env, waiters, i)?;
             if !uaddr.is_multiple_of(4) {
                 return Err(Errno::EINVAL);
             }
@@ -130,12 +150,15 @@ impl Kernel {
                 .then(|| self.arch.translate(&env, uaddr, Access::Read))
                 .flatten()
                 .ok_or(Errno::EFAULT)?;
+            self.task_mut(me).futexv.push(pa);
+        }
+        for i in 0..n {
+            let (val, _) = self.futexv_entry(&env, waiters, i)?;
             let mut word = [0u8; 4];
-            crate::phys::read_phys(pa, &mut word);
+            crate::phys::read_phys(self.task(me).futexv[i], &mut word);
             if u32::from_le_bytes(word) != val {
                 return Err(Errno::EAGAIN);
             }
-            self.task_mut(me).futexv.push(pa);
         }
         Ok(wake_at)
     }
