@@ -21,7 +21,8 @@ const ATTACH_POLL_NS: u64 = 10_000_000;
 pub(crate) const WAKE_ALL: u32 = i32::MAX as u32;
 
 /// A name as stored in the area (at most 15 bytes, not necessarily UTF-8 when another
-/// client wrote it).
+/// client wrote it). repr(C): it is part of `l4shmc_area_t`, which C code allocates.
+#[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Name {
     bytes: [u8; NAME_MAX + 1],
@@ -127,7 +128,15 @@ pub struct Area {
     pub(crate) size: usize,
     pub(crate) client_nr: usize,
     pub(crate) name: Name,
+    /// The last chunk name `l4shmc_iterate_chunk` returned, copied out of the area (C gets
+    /// a pointer to this, NUL-terminated, never into memory another client may rewrite).
+    pub(crate) iter_name: [core::sync::atomic::AtomicU8; NAME_MAX + 1],
 }
+
+/// `sizeof(l4shmc_area_t)`: the C header declares an opaque struct of this size.
+pub const AREA_SIZE: usize = 64;
+const _: () = assert!(core::mem::size_of::<Area>() == AREA_SIZE);
+const _: () = assert!(core::mem::align_of::<Area>() == 8);
 
 // SAFETY: the mapping is not tied to a thread, and everything `Area` reads or writes in it
 // is an atomic (or the payload, which callers reach only through raw pointers).
@@ -275,6 +284,7 @@ impl Area {
             size: m.len,
             client_nr: usize::MAX,
             name: Name::new(n),
+            iter_name: Default::default(),
         })
     }
 

@@ -347,8 +347,10 @@ pub unsafe extern "C" fn l4shmc_get_chunk_to(
     ret(r)
 }
 
-/// The chunk after iterator `offs` (0: the first): its name in `*chunk_name` (pointing
-/// into the area, as in L4Re) and the next iterator (> 0), or 0 at the end.
+/// The chunk after iterator `offs` (0: the first): its name in `*chunk_name` and the next
+/// iterator (> 0), or 0 at the end. L4Re points into the area; here the name is the
+/// validated copy kept in the area handle (valid until the next call on that handle), so
+/// a client that rewrites the name's terminating NUL cannot send `strlen` off the end.
 #[no_mangle]
 pub unsafe extern "C" fn l4shmc_iterate_chunk(
     shmarea: *const l4shmc_area_t,
@@ -360,8 +362,12 @@ pub unsafe extern "C" fn l4shmc_iterate_chunk(
     }
     let r = area(shmarea).and_then(|a| match a.iterate_chunk(offs as usize)? {
         None => Ok(0),
-        Some((next, _)) => {
-            let p = a.desc(next)?.name.as_ptr() as *const c_char;
+        Some((next, name)) => {
+            for (i, d) in a.iter_name.iter().enumerate() {
+                let b = name.as_bytes().get(i).copied().unwrap_or(0);
+                d.store(b, core::sync::atomic::Ordering::Relaxed);
+            }
+            let p = a.iter_name.as_ptr() as *const c_char;
             // SAFETY: not null (checked); C passes room for a pointer.
             unsafe { chunk_name.write(p) };
             Ok(next)

@@ -339,7 +339,7 @@ fn l4_20_iterate_chunk_names_them_in_order_then_ends() {
             if it == 0 {
                 break;
             }
-            // SAFETY: the name lies in the area, NUL-terminated.
+            // SAFETY: the name is the handle's NUL-terminated copy.
             seen.push(
                 { std::ffi::CStr::from_ptr(name) }
                     .to_str()
@@ -348,6 +348,26 @@ fn l4_20_iterate_chunk_names_them_in_order_then_ends() {
             );
         }
         assert_eq!(seen, ["a", "b", "c"]);
+        // The name handed to C is a copy in the handle, not in the area: a client that
+        // then overwrites the stored name (its NUL included) changes nothing for it.
+        let mut name: *const std::ffi::c_char = std::ptr::null();
+        let it = l4shmc_iterate_chunk(&a, &mut name, 0);
+        let (lo, hi) = (a.base() as usize, a.base() as usize + a.size());
+        assert!(
+            !(lo..hi).contains(&(name as usize)),
+            "a pointer into the area"
+        );
+        let d = a.desc(it as usize).unwrap();
+        for b in d.name.iter() {
+            b.store(b'x', std::sync::atomic::Ordering::Relaxed);
+        }
+        assert_eq!(std::ffi::CStr::from_ptr(name).to_bytes(), b"a");
+        for (i, b) in d.name.iter().enumerate() {
+            b.store(
+                if i == 0 { b'a' } else { 0 },
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
         let mut name = std::ptr::null();
         assert_eq!(l4shmc_iterate_chunk(&a, &mut name, -1), -22);
         // An iterator that is not a descriptor.

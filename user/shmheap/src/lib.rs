@@ -34,7 +34,9 @@
 //!   the number of blocks that fit, so garbage gives EIO, never an access outside the mapping
 //!   or an endless loop.
 //! - `EAGAIN` (connect): the object's header is still zero: a `create` is under way.
-//! - `ETIMEDOUT`: the lock was not had within [`Heap::set_wait`]'s limit (none by default).
+//! - `ETIMEDOUT`: the lock was not had within [`Heap::set_wait`]'s limit ([`LOCK_WAIT_MS`]
+//!   by default): a holder that is stuck, or a lock word a client wrote (a holder that no
+//!   longer exists is taken over as dead instead, see `shmsync`).
 //! - From the OS: `EEXIST` (create: the name is taken), `ENOENT` (connect, destroy: no such
 //!   object), `ENOMEM`, ...; from the lock: `ENOLCK`.
 //!
@@ -65,6 +67,10 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 use shmsync::os::{self, Mapping};
 use shmsync::{Acquired, RobustLock};
+
+/// How long an operation waits for the heap's lock by default: a holder keeps it for one
+/// bounded walk of the heap, so a longer wait means a stuck holder or a forged lock word.
+pub const LOCK_WAIT_MS: u64 = 5000;
 
 /// Payload alignment and allocation granule (at least 8: SH-07).
 pub const ALIGN: usize = 16;
@@ -249,7 +255,7 @@ impl Heap {
         Ok(Heap {
             base,
             len,
-            wait_ms: None,
+            wait_ms: Some(LOCK_WAIT_MS),
         })
     }
 
@@ -285,8 +291,8 @@ impl Heap {
         self.len
     }
 
-    /// How long an operation waits for the lock (None: for ever, the default); past it,
-    /// ETIMEDOUT. A client that overwrote the lock word otherwise blocks everyone.
+    /// How long an operation waits for the lock (None: for ever; LOCK_WAIT_MS by default);
+    /// past it, ETIMEDOUT, so a client that overwrote the lock word blocks nobody for good.
     pub fn set_wait(&mut self, ms: Option<u64>) {
         self.wait_ms = ms;
     }

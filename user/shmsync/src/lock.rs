@@ -21,12 +21,16 @@ pub struct RobustLock {
     next: AtomicUsize,
     /// 0 when free, else the holder's id with FUTEX_WAITERS / FUTEX_OWNER_DIED.
     word: AtomicU32,
-    _pad: u32,
+    /// Unused; atomic like the rest, since other processes may write it.
+    _pad: AtomicU32,
 }
 
 /// Where the lock word is in a robust-list entry (the list head's `futex_offset`).
 pub const FUTEX_OFFSET: isize = 8;
 const _: () = assert!(core::mem::offset_of!(RobustLock, word) == FUTEX_OFFSET as usize);
+
+/// How long a waiter sleeps before it checks that the holder still exists.
+pub const CHECK_HOLDER_NS: u64 = 1_000_000_000;
 
 /// Locks one process may hold at once.
 pub const MAX_HELD: usize = 16;
@@ -45,7 +49,7 @@ impl RobustLock {
         RobustLock {
             next: AtomicUsize::new(0),
             word: AtomicU32::new(0),
-            _pad: 0,
+            _pad: AtomicU32::new(0),
         }
     }
 
@@ -122,8 +126,31 @@ impl RobustLock {
             {
                 continue;
             }
-            match os::futex_wait(&self.word, sleeping, deadline) {
-                Err(Errno::ETIMEDOUT) => return Err(Errno::ETIMEDOUT),
+            // Sleep a slice at a time: between slices, a holder that no longer exists (one
+            // that died without a robust list, or an id another client wrote) is taken
+            // over as a dead owner, and a wake-up lost anyhow costs a slice, not forever.
+            let now = os::now_ns();
+            let slice_end = now.saturating_add(CHECK_HOLDER_NS);
+            let until = deadline.map_or(slice_end, |d| d.min(slice_end));
+            match os::futex_wait(&self.word, sleeping, Some(until)) {
+                Err(Errno::ETIMEDOUT) if deadline.is_some_and(|d| os::now_ns() >= d) => {
+                    return Err(Errno::ETIMEDOUT)
+                }
+                Err(Errno::ETIMEDOUT) => {
+                    let v = self.word.load(Ordering::Relaxed);
+                    let holder = v & FUTEX_TID_MASK;
+                    if holder != 0 && !os::alive(holder) {
+                        let new = me | FUTEX_WAITERS;
+                        if self
+                            .word
+                            .compare_exchange(v, new, Ordering::Acquire, Ordering::Relaxed)
+                            .is_ok()
+                        {
+                            return Ok(Acquired::OwnerDied);
+                        }
+                    }
+                    waiters = FUTEX_WAITERS;
+                }
                 // Woken, changed meanwhile, or a signal: look again.
                 _ => waiters = FUTEX_WAITERS,
             }
@@ -177,11 +204,15 @@ pub fn exit_robust_list(head: &crate::os::RobustHead, tid: u32, wake: &mut dyn F
     let end = os::head_addr(head);
     let pending = head.pending.load(Ordering::SeqCst);
     let mut entry = head.next.load(Ordering::SeqCst);
-    let mut death = |e: usize| {
+    let mut death = |e: usize, pending: bool| {
         // SAFETY: host tests only: every entry is a live lock of the test's buffer.
         let word = unsafe { &*((e as isize + head.futex_offset) as *const AtomicU32) };
         let v = word.load(Ordering::SeqCst);
         if v & FUTEX_TID_MASK != tid {
+            // As the kernel: the entry being locked or unlocked passes a wake on.
+            if pending {
+                wake(word);
+            }
             return;
         }
         word.store((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED, Ordering::SeqCst);
@@ -196,11 +227,11 @@ pub fn exit_robust_list(head: &crate::os::RobustHead, tid: u32, wake: &mut dyn F
         // SAFETY: as above.
         let next = unsafe { (*(entry as *const RobustLock)).next.load(Ordering::SeqCst) };
         if entry != pending {
-            death(entry);
+            death(entry, false);
         }
         entry = next;
     }
     if pending != 0 {
-        death(pending);
+        death(pending, true);
     }
 }

@@ -91,6 +91,11 @@ mod imp {
         usys::now_ns()
     }
 
+    /// Whether process `tid` exists (a zombie counts: its robust list was walked already).
+    pub fn alive(tid: u32) -> bool {
+        usys::kill(tid as i32, 0) != Err(Errno::ESRCH)
+    }
+
     pub fn sleep_ns(ns: u64) {
         let _ = usys::sleep_ns(ns);
     }
@@ -144,8 +149,13 @@ mod imp {
     }
 
     pub fn create(name: &str, len: usize, excl: bool) -> Result<(Mapping, bool), Errno> {
-        let flags = O_RDWR | O_CREAT | if excl { O_EXCL } else { 0 };
-        let fd = usys::shm_open(name, flags, 0o666)?;
+        // Only the call that made the object may unlink it after a failure: try to make
+        // it first, then (not exclusive) open the one another process made.
+        let (fd, made) = match usys::shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0o666) {
+            Ok(fd) => (fd, true),
+            Err(Errno::EEXIST) if !excl => (usys::shm_open(name, O_RDWR, 0)?, false),
+            Err(e) => return Err(e),
+        };
         let fresh = match usys::fstat(fd) {
             Ok(st) => st.st_size == 0,
             Err(e) => {
@@ -156,7 +166,9 @@ mod imp {
         if fresh {
             if let Err(e) = usys::ftruncate(fd, len as u64) {
                 let _ = usys::close(fd);
-                let _ = usys::shm_unlink(name);
+                if made {
+                    let _ = usys::shm_unlink(name);
+                }
                 return Err(e);
             }
         }
@@ -228,6 +240,15 @@ mod imp {
 
     pub fn now_ns() -> u64 {
         epoch().elapsed().as_nanos() as u64
+    }
+
+    static DEAD: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+    /// Whether thread `tid` exists: it was handed out and has not "died".
+    pub fn alive(tid: u32) -> bool {
+        tid != 0
+            && (tid as usize) < NEXT_TID.load(Ordering::Relaxed)
+            && !DEAD.lock().unwrap().contains(&tid)
     }
 
     pub fn sleep_ns(ns: u64) {
@@ -396,6 +417,7 @@ mod imp {
     /// lock on its robust list, and the pending one, is marked FUTEX_OWNER_DIED and a waiter
     /// woken.
     pub fn die() {
+        DEAD.lock().unwrap().push(tid());
         crate::lock::exit_robust_list(&robust().head, tid(), &mut |word| {
             futex_wake(word, 1);
         });

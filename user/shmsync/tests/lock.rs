@@ -183,3 +183,45 @@ fn named_objects_on_the_host() {
     }
     let _ = AtomicU64::new(0);
 }
+
+/// The lock word of `l` (tests write what a hostile client or a dead holder left there).
+fn word_of(l: &RobustLock) -> &std::sync::atomic::AtomicU32 {
+    // SAFETY: RobustLock is repr(C) with its AtomicU32 word at FUTEX_OFFSET.
+    unsafe {
+        &*((l as *const RobustLock as *const u8).offset(shmsync::lock::FUTEX_OFFSET)
+            as *const std::sync::atomic::AtomicU32)
+    }
+}
+
+#[test]
+fn a_holder_that_does_not_exist_is_taken_over_after_a_slice() {
+    let l = RobustLock::new();
+    // An id no thread ever had, as a client might write, or a holder that ended without a
+    // robust list: the waiter looks after a slice and takes the lock as owner-died.
+    word_of(&l).store(0x3fff_0000, Ordering::SeqCst);
+    let t0 = std::time::Instant::now();
+    assert_eq!(l.lock(None), Ok(Acquired::OwnerDied));
+    let waited = t0.elapsed().as_nanos() as u64;
+    assert!(waited >= shmsync::lock::CHECK_HOLDER_NS, "{waited}");
+    l.unlock().unwrap();
+    assert_eq!(l.lock(None), Ok(Acquired::Clean));
+    l.unlock().unwrap();
+    // A live holder is waited for (to the deadline here).
+    let held = Arc::new(RobustLock::new());
+    let h2 = held.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = std::thread::spawn(move || {
+        h2.lock(None).unwrap();
+        tx.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        h2.unlock().unwrap();
+    });
+    rx.recv().unwrap();
+    let dl = shmsync::os::deadline_ms(Some(1200));
+    assert_eq!(
+        held.lock(dl),
+        Err(abi::Errno::ETIMEDOUT),
+        "holder alive: no takeover"
+    );
+    t.join().unwrap();
+}

@@ -155,6 +155,17 @@ fn main(args: &[&str]) -> i32 {
             unsafe { core::ptr::write_volatile(core::ptr::null_mut::<u32>(), 1) };
             106
         }
+        // Sleep ARG ms, then trigger signal ARG2 of the area.
+        "trigger" => {
+            let Ok(a) = Area::attach(name) else {
+                return 100;
+            };
+            let _ = sys::sleep_ms(arg);
+            match a.get_signal(args.get(4).copied().unwrap_or("")) {
+                Ok(s) if s.trigger().is_ok() => 0,
+                _ => 101,
+            }
+        }
         // Map the heap at another base than ARG (the parent's), read the parent's object
         // (handle ARG2), allocate a reply and put its handle at offset 32 of the parent's.
         "heapuse" => {
@@ -183,6 +194,12 @@ fn main(args: &[&str]) -> i32 {
                 return 105;
             };
             obj[32..40].copy_from_slice(&hr.0.to_le_bytes());
+            // SH-03: disconnect unmaps (this process's mapping only).
+            let base = h.underlying().as_ptr();
+            h.disconnect();
+            if sys::mprotect(base, 4096, abi::mman::PROT_NONE) != Err(abi::Errno::ENOMEM) {
+                return 106;
+            }
             0
         }
         // ARG rounds of allocating (random sizes, up to 24 live), filling with a pattern,
@@ -255,7 +272,7 @@ fn main(args: &[&str]) -> i32 {
         }
         _ => {
             println!(
-                "usage: libtask client|produce|consume|chanhold|heapuse|churn|heaphold NAME [ARG...]"
+                "usage: libtask client|produce|consume|chanhold|trigger|heapuse|churn|heaphold NAME [ARG...]"
             );
             1
         }

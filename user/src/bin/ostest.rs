@@ -1299,6 +1299,36 @@ fn t_l4_27_producer_consumer() -> Res {
     all_back(pages, files)
 }
 
+/// L4-34 across processes: one futex_waitv sleeps on three signals; another process
+/// triggers the third, and wait_any names it.
+fn t_l4_34_wait_any() -> Res {
+    let (pages, files) = lib_baseline();
+    let name = "ost-any";
+    let _ = shmchan::Area::remove(name);
+    shmchan::Area::create(name, 4096).map_err(ename)?;
+    {
+        let a = shmchan::Area::attach(name).map_err(ename)?;
+        let mut sigs = Vec::new();
+        for n in ["s0", "s1", "s2"] {
+            sigs.push(a.add_signal(n).map_err(ename)?);
+        }
+        check!(
+            shmchan::wait_any(&mut sigs, Some(0)) == Err(Errno::ETIMEDOUT),
+            "nothing pending yet"
+        );
+        let pid = spawn_lib(&["trigger", name, "30", "s2"])?;
+        let got = shmchan::wait_any(&mut sigs, Some(5000));
+        check!(got == Ok(2), "wait_any: {:?}", got);
+        reap_ok(pid, "trigger")?;
+        check!(
+            shmchan::wait_any(&mut sigs, Some(0)) == Err(Errno::ETIMEDOUT),
+            "the event was taken"
+        );
+    }
+    shmchan::Area::remove(name).map_err(ename)?;
+    all_back(pages, files)
+}
+
 /// A client killed while it holds the area lock half-way through an append: the one
 /// blocked on the lock gets it (owner died), cuts the broken link and goes on.
 fn t_l4_holder_killed() -> Res {
@@ -1375,7 +1405,17 @@ fn t_sh_16_19_handles_across_bases() -> Res {
         // Everything merged back: the largest allocation fits again (SH-15).
         let all = h.alloc(16384 - 80).map_err(ename)?;
         h.free(all.as_ptr()).map_err(ename)?;
+        let base = h.underlying().as_ptr();
         h.destroy(name).map_err(ename)?;
+        // SH-04: destroy unmaps and unlinks.
+        check!(
+            u::mprotect(base, 4096, abi::mman::PROT_NONE) == Err(Errno::ENOMEM),
+            "the heap still mapped after destroy"
+        );
+        check!(
+            u::shm_open(name, abi::fcntl::O_RDWR, 0) == Err(Errno::ENOENT),
+            "the object still there after destroy"
+        );
     }
     all_back(pages, files)
 }
@@ -1534,6 +1574,7 @@ pub static CASES: &[Case] = &[
     ("fp_registers_per_task", t_fp_registers_per_task),
     ("l4_07_08_clients_bitmask", t_l4_07_08_clients_bitmask),
     ("l4_27_producer_consumer", t_l4_27_producer_consumer),
+    ("l4_34_wait_any", t_l4_34_wait_any),
     ("l4_holder_killed", t_l4_holder_killed),
     (
         "sh_16_19_handles_across_bases",
