@@ -9,13 +9,17 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 impl Kernel {
-    /// On every switch to `next`: user FP access is on only for the owner.
+    /// On every switch to `next`: user FP access is on only for the owner. With no owner
+    /// access is off (kept so by every path that drops the owner), so tasks that never use
+    /// FP pay one test.
     #[inline(always)]
     pub(crate) fn fp_switch(&mut self, next: usize) {
-        let on = self.fp_owner == Some(next);
-        if on != self.fp_on {
-            self.fp_on = on;
-            self.arch.fp_enable(on);
+        if let Some(o) = self.fp_owner {
+            let on = o == next;
+            if on != self.fp_on {
+                self.fp_on = on;
+                self.arch.fp_enable(on);
+            }
         }
     }
 
@@ -58,7 +62,8 @@ impl Kernel {
         if let Some(st) = self.tasks[o].as_mut().and_then(|t| t.fp.as_mut()) {
             arch.fp_save(&mut st[0]);
         }
-        if self.current == Some(o) && self.fp_on {
+        // Access is on only while the owner runs: with no owner, off.
+        if self.fp_on {
             self.fp_on = false;
             arch.fp_enable(false);
         }
@@ -93,6 +98,10 @@ impl Kernel {
     pub(crate) fn fp_release(&mut self, slot: usize) {
         if self.fp_owner == Some(slot) {
             self.fp_owner = None;
+            if self.fp_on {
+                self.fp_on = false;
+                self.arch.fp_enable(false);
+            }
         }
         self.task_mut(slot).fp = None;
     }
