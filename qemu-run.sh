@@ -49,25 +49,56 @@ while [ $# -gt 0 ]; do
 done
 case "$GIC" in 2|3) ;; *) echo "qemu-run.sh: --gic must be 2 or 3" >&2; exit 2 ;; esac
 
-need() { # need CMD "how to install"
-    command -v "$1" >/dev/null 2>&1 && return 0
-    if [ "$(id -u)" = 0 ] && [ -n "${3:-}" ]; then
-        echo "qemu-run.sh: installing $1 ..." >&2
-        eval "$3" >&2 && command -v "$1" >/dev/null 2>&1 && return 0
+APT_UPDATED=0
+apt_install() { # apt_install PACKAGE...: as root, one apt-get update per run, then install
+    if [ "$APT_UPDATED" = 0 ]; then
+        apt-get update -qq >&2 || true
+        APT_UPDATED=1
     fi
-    echo "qemu-run.sh: $1 is missing; install it with: $2" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+need() { # need CMD PACKAGE...: install the packages as root if CMD is missing, else say how
+    local cmd=$1
+    shift
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ]; then
+        echo "qemu-run.sh: installing $* ..." >&2
+        apt_install "$@" && command -v "$cmd" >/dev/null 2>&1 && return 0
+    fi
+    echo "qemu-run.sh: $cmd is missing; install it with: apt-get install -y $*" >&2
+    exit 1
+}
+
+# C programs (user/c) need the cross compiler and picolibc (Debian packages).
+PICOLIBC=${NX_PICOLIBC:-/usr/lib/picolibc/aarch64-linux-gnu}
+need_c_toolchain() {
+    local missing=()
+    command -v "${NX_CROSS:-aarch64-linux-gnu-}gcc" >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
+    [ -f "$PICOLIBC/lib/libc.a" ] || missing+=(picolibc-aarch64-linux-gnu)
+    [ ${#missing[@]} = 0 ] && return 0
+    if [ "$(id -u)" = 0 ]; then
+        echo "qemu-run.sh: installing ${missing[*]} ..." >&2
+        apt_install "${missing[@]}" || true
+        missing=()
+        command -v "${NX_CROSS:-aarch64-linux-gnu-}gcc" >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
+        [ -f "$PICOLIBC/lib/libc.a" ] || missing+=(picolibc-aarch64-linux-gnu)
+        [ ${#missing[@]} = 0 ] && return 0
+    fi
+    echo "qemu-run.sh: the C toolchain is missing; install it with: apt-get install -y ${missing[*]}" >&2
     exit 1
 }
 
 if [ "$BUILD" = 1 ]; then
-    need cargo "see https://rustup.rs"
+    command -v cargo >/dev/null 2>&1 || { echo "qemu-run.sh: cargo is missing: see https://rustup.rs" >&2; exit 1; }
     if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
         echo "qemu-run.sh: adding Rust target $TARGET ..." >&2
         rustup target add "$TARGET" >&2 || { echo "qemu-run.sh: run: rustup target add $TARGET" >&2; exit 1; }
     fi
+    need_c_toolchain
 fi
-[ "$BUILD_ONLY" = 1 ] || need qemu-system-aarch64 "apt-get install -y qemu-system-arm" "(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm"
-need llvm-objcopy "apt-get install -y llvm" "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm"
+[ "$BUILD_ONLY" = 1 ] || need qemu-system-aarch64 qemu-system-arm
+need llvm-objcopy llvm
 
 OUT=target/$TARGET/release
 FEATURES=()
@@ -75,7 +106,9 @@ FEATURES=()
 # +-4 GiB reach: trace builds use the large code model (absolute movz/movk addresses).
 [ "$TRACE" = 1 ] && FEATURES=(--features trace --config "target.$TARGET.rustflags=['-Ccode-model=large']")
 if [ "$BUILD" = 1 ]; then
-    cargo build -q --release --target "$TARGET" -p user
+    # The Rust programs and the C programs' Rust archive; the board's build script then
+    # compiles the C programs (user/c) and packs them all into the rom file system.
+    cargo build -q --release --target "$TARGET" -p user -p clib
     DEFMT_LOG=${DEFMT_LOG:-info} cargo build -q --release --target "$TARGET" -p qemu-virt "${FEATURES[@]}"
     mkdir -p out
     cp "$OUT/qemu-virt" out/nx-rtos.elf
@@ -104,7 +137,10 @@ if [ "$GDB" = 1 ]; then
 fi
 
 if [ "$TRACE" = 1 ]; then
-    need defmt-print "cargo install defmt-print" "cargo install -q defmt-print"
+    if ! command -v defmt-print >/dev/null 2>&1; then
+        echo "qemu-run.sh: installing defmt-print ..." >&2
+        cargo install -q defmt-print || { echo "qemu-run.sh: run: cargo install defmt-print" >&2; exit 1; }
+    fi
     # QEMU writes semihosting output (the defmt frames) to its own stdout whatever chardev is
     # configured, so in this mode stdout feeds defmt-print (decoded lines on stderr) and the
     # console travels through a FIFO pair instead of stdio.

@@ -1,0 +1,2 @@
+/* sys/errno.h: the same as errno.h (Linux values). */
+#include <errno.h>

@@ -1,0 +1,2 @@
+/* sys/fcntl.h: the same as fcntl.h. */
+#include <fcntl.h>

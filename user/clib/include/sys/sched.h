@@ -1,0 +1,2 @@
+/* sys/sched.h: the same as sched.h. */
+#include <sched.h>

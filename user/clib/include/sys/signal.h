@@ -1,0 +1,2 @@
+/* sys/signal.h: the same as signal.h. */
+#include <signal.h>

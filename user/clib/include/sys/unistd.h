@@ -1,0 +1,2 @@
+/* sys/unistd.h: the same as unistd.h. */
+#include <unistd.h>
