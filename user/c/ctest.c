@@ -153,6 +153,30 @@ static int t_errno(void)
     return 0;
 }
 
+/* What the headers name but the kernel does not do is an error, never a hang. */
+static int t_unsupported(void)
+{
+    char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    CHECK(madvise(p, 4096, MADV_DONTNEED) == -1 && errno == EINVAL);
+    CHECK(munmap(p, 4096) == 0);
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    CHECK(id >= 0 && shmat(id, NULL, SHM_REMAP) == (void *)-1 && errno == EINVAL);
+    CHECK(shmat(id, NULL, SHM_EXEC) == (void *)-1 && errno == EINVAL);
+    CHECK(shmctl(id, SHM_LOCK, NULL) == -1 && errno == EINVAL);
+    CHECK(shmctl(id, IPC_RMID, NULL) == 0);
+    CHECK(open("/dev/shm", O_TMPFILE | O_RDWR, 0600) == -1 && errno == EINVAL);
+    struct flock fl = {.l_type = F_WRLCK};
+    CHECK(fcntl(1, F_SETLK, &fl) == -1 && errno == EINVAL);
+    stack_t ss = {.ss_sp = p, .ss_size = 8192, .ss_flags = 0};
+    CHECK(sigaltstack(&ss, NULL) == -1 && errno == ENOSYS);
+    char b[16];
+    CHECK(getentropy(b, sizeof b) == -1 && errno == ENOSYS);
+    CHECK(system("ls") == -1 && errno == ENOSYS);
+    CHECK(sysconf(12345) == -1 && errno == EINVAL);
+    return 0;
+}
+
 static int t_files(void)
 {
     int fds[2];
@@ -182,6 +206,12 @@ static int t_files(void)
     CHECK(r && fread(b, 1, 4, r) == 4 && memcmp(b, "\177ELF", 4) == 0 && fclose(r) == 0);
     CHECK(fopen("/no/such", "r") == NULL && errno == ENOENT);
     CHECK(sysconf(_SC_PAGESIZE) == 4096 && getpagesize() == 4096);
+    /* picolibc's mkstemp opens with newlib's O_EXCL: the runtime's `open` translates it. */
+    char tmpl[] = "/dev/shm/ctXXXXXX";
+    int fd = mkstemp(tmpl);
+    CHECK(fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0);
+    CHECK(open(tmpl, O_CREAT | O_EXCL | O_RDWR, 0600) == -1 && errno == EEXIST);
+    CHECK(unlink(tmpl) == 0);
     return 0;
 }
 
@@ -505,6 +535,7 @@ int main(int argc, char **argv)
     run("stdlib", t_stdlib);
     run("setjmp", t_setjmp);
     run("errno", t_errno);
+    run("unsupported", t_unsupported);
     run("files", t_files);
     run("time", t_time);
     run("signals", t_signals);
