@@ -109,7 +109,7 @@ fn ctest_runtime_checks() {
     let mut s = Session::boot();
     let out = s.cmd("ctest", 120);
     assert!(
-        out.contains("ctest: 16 passed, 0 failed"),
+        out.contains("ctest: 17 passed, 0 failed"),
         "ctest failed:\n{out}"
     );
     assert_eq!(s.cmd("echo $?", 10).trim(), "0");

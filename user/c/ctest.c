@@ -5,7 +5,8 @@
  *
  * It covers what the runtime adds to picolibc: stdio streams and formatting, the syscall
  * layer and errno, signals, posix_spawn with file actions, POSIX and System V shared memory,
- * futexes, scheduling, and the shared-memory libraries' C functions. It spawns hello_c. */
+ * futexes, semaphores, scheduling, and the shared-memory libraries' C functions. It spawns
+ * hello_c, and itself for the cross-process semaphore case. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include <limits.h>
 #include <math.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <shmheap.h>
 #include <signal.h>
@@ -527,8 +529,55 @@ static int t_shmheap(void)
     return 0;
 }
 
+/* Semaphores: unnamed in this process, and named across processes (a child posts). */
+static int t_semaphore(void)
+{
+    sem_t s;
+    int v;
+    CHECK(sem_init(&s, 0, 2) == 0 && sem_trywait(&s) == 0 && sem_wait(&s) == 0);
+    CHECK(sem_trywait(&s) == -1 && errno == EAGAIN);
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += 10 * 1000 * 1000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    CHECK(sem_timedwait(&s, &t) == -1 && errno == ETIMEDOUT);
+    CHECK(sem_post(&s) == 0 && sem_getvalue(&s, &v) == 0 && v == 1 && sem_destroy(&s) == 0);
+
+    sem_unlink("/ctsem");
+    sem_t *n = sem_open("/ctsem", O_CREAT | O_EXCL, 0600, 0);
+    CHECK(n != SEM_FAILED);
+    CHECK(sem_open("/ctsem", O_CREAT | O_EXCL, 0600, 0) == SEM_FAILED && errno == EEXIST);
+    pid_t pid;
+    char *argv[] = {"ctest", "--sem-post", "/ctsem", NULL};
+    CHECK(posix_spawnp(&pid, "ctest", NULL, NULL, argv, NULL) == 0);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += 10;
+    CHECK(sem_clockwait(n, CLOCK_MONOTONIC, &t) == 0); /* the child's post */
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(sem_getvalue(n, &v) == 0 && v == 0);
+    CHECK(sem_close(n) == 0 && sem_unlink("/ctsem") == 0);
+    CHECK(sem_open("/ctsem", 0) == SEM_FAILED && errno == ENOENT);
+    return 0;
+}
+
+/* ctest --sem-post NAME: the child of the semaphore case. */
+static int sem_child(const char *name)
+{
+    sem_t *n = sem_open(name, 0);
+    if (n == SEM_FAILED)
+        return 1;
+    usleep(20000); /* let the parent block first */
+    return sem_post(n) == 0 && sem_close(n) == 0 ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--sem-post") == 0)
+        return sem_child(argv[2]);
     pattern = argc > 1 ? argv[1] : NULL;
     run("printf", t_printf);
     run("scan_convert", t_scan_convert);
@@ -543,6 +592,7 @@ int main(int argc, char **argv)
     run("posix_shm", t_posix_shm);
     run("sysv_shm", t_sysv_shm);
     run("futex", t_futex);
+    run("semaphore", t_semaphore);
     run("sched", t_sched);
     run("l4shmc", t_l4shmc);
     run("shmheap", t_shmheap);
