@@ -109,7 +109,6 @@ int setuid(uid_t uid);
 int setgid(gid_t gid);
 pid_t getsid(pid_t pid);
 pid_t setsid(void);
-pid_t getpgrp(void);
 /* The console's foreground process (the kernel has no process groups: a pid). */
 pid_t tcgetpgrp(int fd);
 int tcsetpgrp(int fd, pid_t pgrp);

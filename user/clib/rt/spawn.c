@@ -384,7 +384,7 @@ int posix_spawnp(pid_t *__restrict pid, const char *__restrict file,
     return spawn(pid, file, fa, attrp, argv, envp);
 }
 
-/* No process groups: a child is always in its parent's group, so 0 means any child. */
+/* No process groups (no setpgid: no child ever leaves its parent's), so 0 means any child. */
 pid_t waitpid(pid_t pid, int *status, int options)
 {
     if (pid == 0)

@@ -370,12 +370,6 @@ pid_t setsid(void)
     return __nx_ret(__nx_sys0(SYS_setsid));
 }
 
-/* No process groups: each process is its own. */
-pid_t getpgrp(void)
-{
-    return getpid();
-}
-
 /* No shell to run a command with. */
 int system(const char *cmd)
 {

@@ -1,7 +1,7 @@
-/* sys/wait.h: waitpid and the status macros (Linux encoding). There are no process
- * groups: every child is in its parent's group, so waitpid(0, ...) waits for any child,
- * as waitpid(-1, ...) does; a pid below -1 is ECHILD. Nothing stops or continues, so
- * WUNTRACED and WCONTINUED report nothing more. */
+/* sys/wait.h: waitpid and the status macros (Linux encoding). The kernel has no process
+ * groups (setpgid does not exist, so no child ever leaves its parent's): waitpid(0, ...)
+ * waits for any child, as waitpid(-1, ...) does, and a pid below -1 is ECHILD. Nothing
+ * stops or continues, so WUNTRACED and WCONTINUED report nothing more; WNOWAIT is EINVAL. */
 #ifndef _NX_SYS_WAIT_H
 #define _NX_SYS_WAIT_H
 #define _SYS_WAIT_H
