@@ -494,6 +494,10 @@ static int t_l4shmc(void)
     CHECK(l4shmc_attach("ctest", &area) == 0 && l4shmc_get_client_nr(&area) == 0);
     CHECK(l4shmc_add_chunk(&area, "data", 1024, &chunk) == 0);
     CHECK(l4shmc_add_signal(&area, "ready", &sig) == 0);
+    const char *nm = NULL;
+    long it = l4shmc_iterate_chunk(&area, &nm, 0);
+    CHECK(it > 0 && nm != NULL && strcmp(nm, "data") == 0);
+    CHECK(l4shmc_iterate_chunk(&area, &nm, it) == 0);
     CHECK(l4shmc_connect_chunk_signal(&chunk, &sig) == 0);
     CHECK(l4shmc_chunk_try_to_take(&chunk) == 0);
     memcpy(l4shmc_chunk_ptr(&chunk), "chunk", 6);

@@ -27,7 +27,14 @@ typedef struct {
     l4_umword_t _size;
     l4_umword_t _client_nr;
     unsigned char _name[L4SHMC_NAME_SIZE + 2];
+    /* The last name l4shmc_iterate_chunk returned (a copy, NUL-terminated). */
+    char _iter_name[L4SHMC_NAME_SIZE + 1];
 } l4shmc_area_t;
+
+/* The Rust side's shmchan::area::AREA_SIZE. */
+#ifndef __cplusplus
+_Static_assert(sizeof(l4shmc_area_t) == 64, "l4shmc_area_t is 64 bytes");
+#endif
 
 typedef struct {
     const l4shmc_area_t *_shm;

@@ -15,7 +15,7 @@ pub use shmchan::c as l4shmc_c;
 pub use shmheap::c as shmheap_c;
 
 /// The size and alignment C's `l4shmc_area_t` (include/l4shmc.h) gives the area struct.
-pub const L4SHMC_AREA_SIZE: usize = 48;
+pub const L4SHMC_AREA_SIZE: usize = shmchan::area::AREA_SIZE;
 const _: () = assert!(core::mem::size_of::<shmchan::c::l4shmc_area_t>() == L4SHMC_AREA_SIZE);
 const _: () = assert!(core::mem::align_of::<shmchan::c::l4shmc_area_t>() == 8);
 const _: () = assert!(core::mem::size_of::<shmchan::c::l4shmc_signal_t>() == 24);
