@@ -118,6 +118,36 @@ fn c_program_killed_by_a_fault() {
 }
 
 #[test]
+fn c_program_overrunning_its_stack_or_calling_with_garbage() {
+    let mut s = Session::boot();
+    s.cmd("crash_c stack", 30);
+    let before = s.free_pages();
+    let out = s.cmd("crash_c stack", 30);
+    assert!(out.contains("crash_c: recursing past the stack"), "{out}");
+    assert!(
+        out.contains("(crash_c): killed: data abort (translation fault, write) at "),
+        "no fault report in:\n{out}"
+    );
+    assert_eq!(s.cmd("echo $?", 10).trim(), "139");
+    assert_eq!(s.free_pages(), before, "pages back after a stack overrun");
+    // Nonsense to the kernel: an error for each call, and the program goes on.
+    let out = s.cmd("crash_c garbage", 30);
+    for want in [
+        "unknown call 4000: -1 Function not implemented",
+        "write from a kernel address: -1 Bad address",
+        "read into NULL: -1 Bad address",
+        "shmat of id -1: -1 Invalid argument",
+        "mmap of 2^62 bytes: -1 Cannot allocate memory",
+        "futex on a wild pointer: -1 Bad address",
+        "close(-5): -1 Bad file descriptor",
+        "crash_c: still running",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    assert_eq!(s.cmd("echo $?", 10).trim(), "0");
+}
+
+#[test]
 fn ctest_runtime_checks() {
     let mut s = Session::boot();
     let out = s.cmd("ctest", 120);

@@ -1,13 +1,55 @@
-/* crash_c: a C program that writes through a NULL pointer. The kernel kills it with its
- * one-line report (SIGSEGV) and takes its pages back; the shell reports status 139. */
+/* crash_c [null|stack|garbage]: a C program that misbehaves. `null` (the default) writes
+ * through a NULL pointer and `stack` recurses past its stack: the kernel kills it with its
+ * one-line report (SIGSEGV) and takes its pages back; the shell reports status 139.
+ * `garbage` calls the kernel with nonsense and must get errors back, never a hang. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-int main(void)
+static int depth(volatile char *prev, int n)
 {
+    volatile char frame[4096];
+    frame[0] = (char)n;
+    frame[4095] = prev ? prev[0] : 0;
+    return depth(frame, n + 1) + frame[1];
+}
+
+/* One raw call: print its result, and errno if it failed. */
+static void call(const char *what, long nr, long a, long b, long c, long d)
+{
+    errno = 0;
+    long r = syscall(nr, a, b, c, d, 0L, 0L);
+    printf("%s: %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerror(errno) : "");
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "null";
     volatile double x = 1.5; /* the FP registers are in use when it dies */
-    printf("crash_c: writing to NULL (x = %.1f)\n", x);
-    fflush(stdout);
-    *(volatile int *)0 = 42;
+    if (strcmp(mode, "null") == 0) {
+        printf("crash_c: writing to NULL (x = %.1f)\n", x);
+        fflush(stdout);
+        *(volatile int *)0 = 42;
+    } else if (strcmp(mode, "stack") == 0) {
+        printf("crash_c: recursing past the stack (x = %.1f)\n", x);
+        fflush(stdout);
+        return depth(NULL, 0);
+    } else if (strcmp(mode, "garbage") == 0) {
+        call("unknown call 4000", 4000, 1, 2, 3, 4);
+        call("write from a kernel address", SYS_write, 1, (long)0xffff000000001000UL, 16, 0);
+        call("read into NULL", SYS_read, 0, 0, 16, 0);
+        call("shmat of id -1", SYS_shmat, -1, 0, 0, 0);
+        call("mmap of 2^62 bytes", SYS_mmap, 0, 1L << 62, 3, 0x22);
+        call("futex on a wild pointer", SYS_futex, 0x10, 0, 0, 0);
+        call("close(-5)", SYS_close, -5, 0, 0, 0);
+        printf("crash_c: still running\n");
+        return 0;
+    } else {
+        fprintf(stderr, "usage: crash_c [null|stack|garbage]\n");
+        return 2;
+    }
     printf("crash_c: still alive?\n");
     return 0;
 }
