@@ -2,6 +2,7 @@
 //! GIC, generic timer and the ARM-IP drivers. Only `ttbl` is portable enough to test on the host.
 #![no_std]
 
+pub mod bootmap;
 pub mod clock;
 pub mod ttbl;
 

@@ -89,16 +89,20 @@ pub struct KernelLayout {
     pub rodata_end: Pa,
 }
 
-/// Build the final kernel map (W^X: text RX, rodata RO, everything else RW + XN, devices
-/// below RAM as device memory) and switch TTBR1 to it; TTBR0 is emptied.
+/// Build the final kernel map (W^X: text RX, rodata RO, everything else RW + XN, and the
+/// board's device windows `devices` (physical start, length) as device memory) and switch
+/// TTBR1 to it; TTBR0 is emptied.
 pub fn init_kernel_map(
     pg: &mut PageAlloc,
     ram: (Pa, usize),
+    devices: &[(Pa, usize)],
     k: &KernelLayout,
 ) -> Result<usize, Errno> {
     let mut t = Tree::new(pg)?;
     let (ram_start, ram_end) = (ram.0, ram.0 + ram.1);
-    t.map_l1_block(KOFF, 0, ttbl::DEVICE_ATTRS);
+    for &(pa, len) in devices {
+        map_devices(&mut t, pg, pa, len)?;
+    }
     let rw = ttbl::kernel_attrs(true, false);
     let parts = [
         (ram_start, k.image_start, rw),
@@ -128,6 +132,23 @@ pub fn init_kernel_map(
         )
     }
     Ok(t.table_pages())
+}
+
+/// Map a device window at KOFF + pa: whole GiBs as 1 GiB blocks, the rest with the largest
+/// blocks that fit.
+fn map_devices(t: &mut Tree, pg: &mut PageAlloc, pa: Pa, len: usize) -> Result<(), Errno> {
+    let (mut pa, end) = (pa, pa + len);
+    while pa < end {
+        if pa.is_multiple_of(ttbl::L1_BLOCK) && end - pa >= ttbl::L1_BLOCK {
+            t.map_l1_block(KOFF + pa, pa, ttbl::DEVICE_ATTRS);
+            pa += ttbl::L1_BLOCK;
+        } else {
+            let n = (end - pa).min(ttbl::L1_BLOCK - pa % ttbl::L1_BLOCK);
+            t.map_kernel_range(pg, KOFF + pa, pa, n, ttbl::DEVICE_ATTRS)?;
+            pa += n;
+        }
+    }
+    Ok(())
 }
 
 pub fn addrenv_create(pg: &mut PageAlloc, asid: u16) -> Result<AddrEnv, Errno> {

@@ -8,7 +8,7 @@ _start:
     // RAM base + text_offset and pass the DTB in x0.
     b       primary_entry
     .long   0
-    .quad   0x200000                    // text_offset
+    .quad   __text_offset               // text_offset: the board's (its linker script)
     .quad   __image_size                // image size, bss included
     .quad   0x2                         // flags: little-endian, 4 KiB pages
     .quad   0, 0, 0
@@ -79,18 +79,28 @@ at_el1:
     stp     xzr, xzr, [x1], #16
     b       2b
 3:
-    // Boot translation table: 1 GiB blocks, device memory at 0-1 GiB, normal RAM 1-4 GiB.
-    // The same L1 table serves TTBR0 (identity, for the jump) and TTBR1 (the upper half).
+    // Boot translation table, physical 0-4 GiB as the board's BOARD_BOOT_MAP says (see
+    // arch/src/bootmap.rs): four L1 entries, each a 1 GiB block, nothing, or L2_TABLE (the
+    // board's L2 table, whose link address becomes its physical address here). The same L1
+    // table serves TTBR0 (identity, for the jump) and TTBR1 (the upper half).
     adrp    x1, boot_l1
-    ldr     x2, =0x60000000000409       // PA 0, AF, AttrIdx 2 (device nGnRE), UXN|PXN, block
-    str     x2, [x1]
-    ldr     x2, =0x40000705             // PA 1 GiB, AF, inner shareable, AttrIdx 1 (normal), block
-    str     x2, [x1, #8]
-    mov     x3, #0x40000000
-    add     x2, x2, x3
-    str     x2, [x1, #16]
-    add     x2, x2, x3
-    str     x2, [x1, #24]
+    adrp    x4, BOARD_BOOT_MAP
+    add     x4, x4, :lo12:BOARD_BOOT_MAP
+    ldr     x5, [x4, #40]               // l2: its link (upper-half) address, or 0
+    cbz     x5, 1f
+    ldr     x6, =_start
+    adr     x7, _start
+    sub     x6, x6, x7                  // link address - physical address
+    sub     x5, x5, x6
+    orr     x5, x5, #3                  // table descriptor
+1:  mov     x3, #0
+2:  ldr     x2, [x4, x3, lsl #3]
+    cmp     x2, #3                      // L2_TABLE
+    csel    x2, x5, x2, eq
+    str     x2, [x1, x3, lsl #3]
+    add     x3, x3, #1
+    cmp     x3, #4
+    b.lo    2b
 
     ldr     x2, =0x04ff00               // MAIR: 0 device nGnRnE, 1 normal WB, 2 device nGnRE
     msr     mair_el1, x2
@@ -128,7 +138,8 @@ upper_half:
     b       4b
 
 // Before the real vectors exist (and at EL2 before the drop), any exception lands here:
-// print a marker straight to the PL011 at its physical address and stop.
+// print a marker straight to the board's early UART (BOARD_BOOT_MAP.early_uart, a physical
+// address; 0 for none) and stop.
 .section .text.boot, "ax"
 .balign 2048
 early_vectors:
@@ -137,7 +148,10 @@ early_vectors:
     b       early_fault
     .endr
 early_fault:
-    ldr     x1, =0x09000000
+    adrp    x1, BOARD_BOOT_MAP
+    add     x1, x1, :lo12:BOARD_BOOT_MAP
+    ldr     x1, [x1, #32]
+    cbz     x1, 5f
     mov     w2, #'!'
     strb    w2, [x1]
     mov     w2, #'E'

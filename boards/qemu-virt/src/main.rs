@@ -7,6 +7,7 @@ extern crate alloc;
 
 use core::fmt::Write;
 
+mod memmap;
 #[cfg(feature = "trace")]
 mod trace;
 #[cfg(feature = "trace")]
@@ -55,12 +56,10 @@ fn asked_heap_pages(bootargs: &str) -> usize {
         .and_then(|n| n.checked_mul(mult))
         .map_or(HEAP_PAGES, |b| b.div_ceil(PAGE_SIZE))
 }
-/// RAM the boot map covers (1 GiB .. 4 GiB physical); more is ignored.
-const RAM_LIMIT: usize = 0x1_0000_0000;
-/// Where QEMU leaves the DTB when the kernel is booted as an ELF (x0 = 0).
-const DTB_DEFAULT: usize = 0x4000_0000;
-/// QEMU virt's PL011, used for messages before the device tree is read.
-const EARLY_UART: usize = 0x0900_0000;
+use memmap::{
+    DTB_DEFAULT, EARLY_UART, EARLY_UART_IRQ, GICC_DEFAULT, GICD_DEFAULT, GICR_DEFAULT, RAM_LIMIT,
+    RTC_DEFAULT, TIMER_IRQ_DEFAULT,
+};
 
 /// The rom file system image, page aligned: its files are 16-byte aligned inside it, so
 /// loading a program copies whole words (an unaligned source is copied byte by byte).
@@ -139,10 +138,12 @@ fn read_dtb(dtb_pa: usize) -> Board {
     let bootargs = fdt.chosen().bootargs().unwrap_or("");
     ARCH.set_devices(&Devices {
         uart: KOFF + reg(uart, 0).unwrap_or(EARLY_UART),
-        uart_irq: gic_intid(uart, 0).unwrap_or(33),
-        rtc: KOFF + rtc.and_then(|n| reg(n, 0)).unwrap_or(0x0901_0000),
+        uart_irq: gic_intid(uart, 0).unwrap_or(EARLY_UART_IRQ),
+        rtc: KOFF + rtc.and_then(|n| reg(n, 0)).unwrap_or(RTC_DEFAULT),
         // The third timer interrupt is the EL1 virtual timer.
-        timer_irq: timer.and_then(|n| gic_intid(n, 2)).unwrap_or(27),
+        timer_irq: timer
+            .and_then(|n| gic_intid(n, 2))
+            .unwrap_or(TIMER_IRQ_DEFAULT),
         semihosting: bootargs.split_whitespace().any(|w| w == "semihosting"),
     });
     let smc = fdt
@@ -154,14 +155,14 @@ fn read_dtb(dtb_pa: usize) -> Board {
     let gic = if let Some(n) = fdt.find_compatible(&["arm,gic-v3"]) {
         (
             Version::V3,
-            reg(n, 0).unwrap_or(0x0800_0000),
-            reg(n, 1).unwrap_or(0x080a_0000),
+            reg(n, 0).unwrap_or(GICD_DEFAULT),
+            reg(n, 1).unwrap_or(GICR_DEFAULT),
         )
     } else if let Some(n) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400"]) {
         (
             Version::V2,
-            reg(n, 0).unwrap_or(0x0800_0000),
-            reg(n, 1).unwrap_or(0x0801_0000),
+            reg(n, 0).unwrap_or(GICD_DEFAULT),
+            reg(n, 1).unwrap_or(GICC_DEFAULT),
         )
     } else {
         fatal("no supported interrupt controller")
@@ -201,9 +202,9 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
     kernel::phys::set_zero_page(mmu::zero_page);
     ARCH.set_devices(&Devices {
         uart: KOFF + EARLY_UART,
-        uart_irq: 33,
-        rtc: KOFF + 0x0901_0000,
-        timer_irq: 27,
+        uart_irq: EARLY_UART_IRQ,
+        rtc: KOFF + RTC_DEFAULT,
+        timer_irq: TIMER_IRQ_DEFAULT,
         semihosting: false,
     });
     let board = read_dtb(if dtb_pa != 0 { dtb_pa } else { DTB_DEFAULT });
@@ -243,8 +244,8 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         text_end: v2p(text_end),
         rodata_end: v2p(rodata_end),
     };
-    let kmap_pages =
-        mmu::init_kernel_map(&mut pg, board.ram, &layout).unwrap_or_else(|_| fatal("kernel map"));
+    let kmap_pages = mmu::init_kernel_map(&mut pg, board.ram, &[memmap::DEVICES], &layout)
+        .unwrap_or_else(|_| fatal("kernel map"));
 
     let (gv, gd, gc) = board.gic;
     // SAFETY: addresses from the device tree, inside the device window of the kernel map.
