@@ -220,12 +220,12 @@ fn handle_irq() {
         }
         // SAFETY: kernel entry with interrupts masked.
         let k = unsafe { kernel::global::get() };
-        let arch = &platform::ARCH;
-        if id == arch.timer_irq() {
+        let board = platform::ARCH.board();
+        if id == board.timer_irq() {
             timer::ack();
             k.timer();
-        } else if id == arch.uart_irq() {
-            let uart = arch.uart();
+        } else if id == board.console_irq() {
+            let uart = board.console();
             let (rx, tx) = uart.pending();
             if rx {
                 let mut buf = [0u8; 64];

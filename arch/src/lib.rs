@@ -1,10 +1,14 @@
 //! aarch64 architecture layer: boot, exception vectors, translation tables, TLB maintenance,
-//! GIC, generic timer and the ARM-IP drivers. Only `ttbl` is portable enough to test on the host.
+//! generic timer, the board interface (`board`, `bootmap`) and the drivers of the IP blocks
+//! boards use (GIC, PL011, PL031, PSCI). No board's addresses or interrupt numbers live here.
+//! The pure parts (`ttbl`, `clock`, `bootmap`) are tested on the host.
 #![no_std]
 
+pub mod board;
 pub mod bootmap;
 pub mod clock;
 pub mod ttbl;
+pub mod uart;
 
 #[cfg(target_os = "none")]
 mod hw {

@@ -1,6 +1,9 @@
 //! ARM PL011 UART with the FIFOs on: interrupt-driven receive, transmit fed by the kernel's
 //! ring on the transmit interrupt, and a polled transmit for emergencies (panic, fault).
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::uart::Uart;
 use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 use tock_registers::{register_bitfields, register_structs};
@@ -48,24 +51,49 @@ register_structs! {
     }
 }
 
+/// A PL011 whose registers the board places (`set_base`) once it knows where they are, so
+/// that it can be a `static` of the board.
 pub struct Pl011 {
-    base: usize,
+    base: AtomicUsize,
 }
 
 impl Pl011 {
+    /// A PL011 not placed yet: `set_base` before any other call.
+    pub const fn new() -> Pl011 {
+        Pl011 {
+            base: AtomicUsize::new(0),
+        }
+    }
+
     /// # Safety
     /// `base` must be the kernel mapping of a PL011's registers.
-    pub const unsafe fn new(base: usize) -> Pl011 {
-        Pl011 { base }
+    pub unsafe fn set_base(&self, base: usize) {
+        self.base.store(base, Ordering::Relaxed);
     }
 
     fn regs(&self) -> &Regs {
-        // SAFETY: base maps the device (constructor contract); registers are MMIO cells.
-        unsafe { &*(self.base as *const Regs) }
+        // SAFETY: base maps the device (set_base's contract); registers are MMIO cells.
+        unsafe { &*(self.base.load(Ordering::Relaxed) as *const Regs) }
     }
 
+    fn putc(&self, c: u8) {
+        let r = self.regs();
+        while r.fr.is_set(FR::TXFF) {
+            core::hint::spin_loop();
+        }
+        r.dr.set(c as u32);
+    }
+}
+
+impl Default for Pl011 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Uart for Pl011 {
     /// 8N1 with FIFOs; receive interrupts (level and timeout) enabled.
-    pub fn init(&self) {
+    fn init(&self) {
         let r = self.regs();
         r.cr.set(0);
         r.icr.write(INT::ALL::SET);
@@ -77,16 +105,8 @@ impl Pl011 {
         r.cr.write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
     }
 
-    pub fn putc(&self, c: u8) {
-        let r = self.regs();
-        while r.fr.is_set(FR::TXFF) {
-            core::hint::spin_loop();
-        }
-        r.dr.set(c as u32);
-    }
-
     /// Put bytes into the transmit FIFO while it has room; returns how many went in.
-    pub fn tx(&self, bytes: &[u8]) -> usize {
+    fn tx(&self, bytes: &[u8]) -> usize {
         let r = self.regs();
         for (i, &b) in bytes.iter().enumerate() {
             if r.fr.is_set(FR::TXFF) {
@@ -99,7 +119,7 @@ impl Pl011 {
 
     /// Enable or mask the transmit interrupt. Enabling after the FIFO was filled: the
     /// interrupt comes when it drains to the trigger level.
-    pub fn set_tx_irq(&self, on: bool) {
+    fn set_tx_irq(&self, on: bool) {
         let r = self.regs();
         let cur = r.imsc.extract();
         if cur.is_set(INT::TX) != on {
@@ -112,19 +132,19 @@ impl Pl011 {
     }
 
     /// Which interrupts are pending: (receive or receive timeout, transmit).
-    pub fn pending(&self) -> (bool, bool) {
+    fn pending(&self) -> (bool, bool) {
         let m = self.regs().mis.extract();
         (m.is_set(INT::RX) || m.is_set(INT::RT), m.is_set(INT::TX))
     }
 
     /// Clear the transmit interrupt (before refilling, so a drain after it raises it again).
-    pub fn ack_tx(&self) {
+    fn ack_tx(&self) {
         self.regs().icr.write(INT::TX::SET);
     }
 
     /// Polled output with `\n` as `\r\n`: only for messages written outside the kernel's
     /// ring (early boot, panic, kernel fault).
-    pub fn write(&self, bytes: &[u8]) {
+    fn write_polled(&self, bytes: &[u8]) {
         for &b in bytes {
             if b == b'\n' {
                 self.putc(b'\r');
@@ -138,7 +158,7 @@ impl Pl011 {
     /// raises them again, whereas clearing after the drain could swallow the only edge the
     /// UART will give (QEMU raises RX only when the FIFO goes from empty to one byte) and
     /// leave a full FIFO that never interrupts again. Callers loop until it returns 0.
-    pub fn read_fifo(&self, out: &mut [u8]) -> usize {
+    fn read_fifo(&self, out: &mut [u8]) -> usize {
         let r = self.regs();
         r.icr.write(INT::RX::SET + INT::RT::SET);
         let mut n = 0;

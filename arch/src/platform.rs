@@ -1,9 +1,10 @@
-//! The aarch64 implementation of the kernel's `Arch` boundary, with the board-supplied
-//! device addresses it needs.
+//! The aarch64 implementation of the kernel's `Arch` boundary. What depends on the board
+//! (console, interrupt numbers, clock, power) it asks the registered `Board`.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-use crate::{mmu, pl011::Pl011, pl031, psci, semihosting, timer};
+use crate::board::{Board, NoBoard};
+use crate::{mmu, semihosting, timer};
 use aarch64_cpu::registers::{CPACR_EL1, ID_AA64ISAR0_EL1, TPIDR_EL0};
 use abi::Errno;
 use kernel::pgalloc::PageAlloc;
@@ -11,65 +12,53 @@ use kernel::phys::Pa;
 use kernel::up::{Access, AddrEnv, Arch, Prot, TrapFrame};
 use tock_registers::interfaces::{Readable, Writeable};
 
+/// A board reference as the board keeps it: `static BOARD: &dyn Board = &MyBoard;`.
+pub type BoardRef = &'static dyn Board;
+
+static NO_BOARD: BoardRef = &NoBoard;
+
 pub struct Aarch64 {
-    uart: AtomicUsize,
-    rtc: AtomicUsize,
+    board: AtomicPtr<BoardRef>,
     semihosting: AtomicBool,
-    timer_irq: AtomicU32,
-    uart_irq: AtomicU32,
 }
 
 pub static ARCH: Aarch64 = Aarch64 {
-    uart: AtomicUsize::new(0),
-    rtc: AtomicUsize::new(0),
+    board: AtomicPtr::new(&NO_BOARD as *const BoardRef as *mut BoardRef),
     semihosting: AtomicBool::new(false),
-    timer_irq: AtomicU32::new(27),
-    uart_irq: AtomicU32::new(33),
 };
 
-/// Devices the board found (kernel addresses and interrupt ids).
-pub struct Devices {
-    pub uart: usize,
-    pub uart_irq: u32,
-    pub rtc: usize,
-    pub timer_irq: u32,
-    pub semihosting: bool,
-}
-
 impl Aarch64 {
-    pub fn set_devices(&self, d: &Devices) {
-        self.uart.store(d.uart, Ordering::Relaxed);
-        self.rtc.store(d.rtc, Ordering::Relaxed);
-        self.semihosting.store(d.semihosting, Ordering::Relaxed);
-        self.timer_irq.store(d.timer_irq, Ordering::Relaxed);
-        self.uart_irq.store(d.uart_irq, Ordering::Relaxed);
+    /// Register the board: first thing in its bring-up, before any output.
+    pub fn set_board(&self, board: &'static BoardRef) {
+        self.board
+            .store(board as *const BoardRef as *mut BoardRef, Ordering::Release);
     }
-    pub fn uart(&self) -> Pl011 {
-        // SAFETY: the board set a mapped PL011 address before any output.
-        unsafe { Pl011::new(self.uart.load(Ordering::Relaxed)) }
+    /// The registered board (a stand-in with no devices before that).
+    pub fn board(&self) -> &'static dyn Board {
+        // SAFETY: the pointer is always that of a `static` BoardRef: NO_BOARD or the one
+        // `set_board` was given.
+        unsafe { *self.board.load(Ordering::Acquire) }
     }
-    pub fn timer_irq(&self) -> u32 {
-        self.timer_irq.load(Ordering::Relaxed)
-    }
-    pub fn uart_irq(&self) -> u32 {
-        self.uart_irq.load(Ordering::Relaxed)
-    }
-    pub fn console_bytes(&self, b: &[u8]) {
-        if self.uart.load(Ordering::Relaxed) != 0 {
-            self.uart().write(b);
-        }
+    /// Whether `halt` exits the emulator through semihosting (the board decides, from its
+    /// boot arguments: without QEMU's flag the call would trap).
+    pub fn set_semihosting(&self, on: bool) {
+        self.semihosting.store(on, Ordering::Relaxed);
     }
     pub fn semihosting(&self) -> bool {
         self.semihosting.load(Ordering::Relaxed)
     }
+    /// Polled console output, for messages outside the kernel's ring (boot, panic, fault).
+    pub fn console_bytes(&self, b: &[u8]) {
+        self.board().console().write_polled(b);
+    }
 }
 
-/// Stop the machine: semihosting exit with `code` when available, else PSCI off.
+/// Stop the machine: semihosting exit with `code` when available, else the board's power off.
 pub fn halt(code: i32) -> ! {
     if ARCH.semihosting() {
         semihosting::exit(code);
     }
-    psci::system_off();
+    ARCH.board().power_off();
     loop {
         aarch64_cpu::asm::wfi();
     }
@@ -181,20 +170,19 @@ impl Arch for Aarch64 {
         timer::set_deadline(ns)
     }
     fn rtc_seconds(&self) -> u64 {
-        // SAFETY: the board set the PL031's kernel address.
-        unsafe { pl031::read_seconds(self.rtc.load(Ordering::Relaxed)) }
+        self.board().rtc_seconds()
     }
     fn console_tx(&self, bytes: &[u8]) -> usize {
-        self.uart().tx(bytes)
+        self.board().console().tx(bytes)
     }
     fn console_tx_irq(&self, on: bool) {
-        self.uart().set_tx_irq(on)
+        self.board().console().set_tx_irq(on)
     }
     fn poweroff(&self, code: i32) -> ! {
         halt(code)
     }
     fn reboot(&self) -> ! {
-        psci::system_reset();
+        self.board().reboot();
         halt(1)
     }
 }

@@ -7,6 +7,7 @@ extern crate alloc;
 
 use core::fmt::Write;
 
+mod board;
 mod memmap;
 #[cfg(feature = "trace")]
 mod trace;
@@ -15,7 +16,9 @@ use defmt_semihosting as _;
 
 use arch::gic::{self, Version};
 use arch::mmu::{self, KernelLayout, KOFF};
-use arch::platform::{Devices, ARCH};
+use arch::platform::ARCH;
+use arch::uart::Uart;
+use board::{QemuVirt, PSCI, RTC, UART};
 use fdt::Fdt;
 use kernel::fs::romfs::RomFs;
 use kernel::pgalloc::PageAlloc;
@@ -113,13 +116,14 @@ fn reg(node: fdt::node::FdtNode, i: usize) -> Option<usize> {
     node.reg()?.nth(i).map(|r| r.starting_address as usize)
 }
 
-struct Board {
+/// What the device tree says beyond the devices it places.
+struct DtInfo {
     ram: (usize, usize),
     gic: (Version, usize, usize),
     bootargs: heapless::String<256>,
 }
 
-fn read_dtb(dtb_pa: usize) -> Board {
+fn read_dtb(dtb_pa: usize) -> DtInfo {
     // SAFETY: the boot map covers the first 4 GiB, so the DTB is readable at KOFF + pa.
     let fdt = unsafe { Fdt::from_ptr((KOFF + dtb_pa) as *const u8) }
         .unwrap_or_else(|_| fatal("no valid device tree"));
@@ -136,22 +140,25 @@ fn read_dtb(dtb_pa: usize) -> Board {
     let rtc = fdt.find_compatible(&["arm,pl031"]);
     let timer = fdt.find_compatible(&["arm,armv8-timer", "arm,armv7-timer"]);
     let bootargs = fdt.chosen().bootargs().unwrap_or("");
-    ARCH.set_devices(&Devices {
-        uart: KOFF + reg(uart, 0).unwrap_or(EARLY_UART),
-        uart_irq: gic_intid(uart, 0).unwrap_or(EARLY_UART_IRQ),
-        rtc: KOFF + rtc.and_then(|n| reg(n, 0)).unwrap_or(RTC_DEFAULT),
+    // SAFETY: device-tree addresses of a PL011 and a PL031, in the boot map's device GiB.
+    unsafe {
+        UART.set_base(KOFF + reg(uart, 0).unwrap_or(EARLY_UART));
+        RTC.set_base(KOFF + rtc.and_then(|n| reg(n, 0)).unwrap_or(RTC_DEFAULT));
+    }
+    QemuVirt.set_irqs(
+        gic_intid(uart, 0).unwrap_or(EARLY_UART_IRQ),
         // The third timer interrupt is the EL1 virtual timer.
-        timer_irq: timer
+        timer
             .and_then(|n| gic_intid(n, 2))
             .unwrap_or(TIMER_IRQ_DEFAULT),
-        semihosting: bootargs.split_whitespace().any(|w| w == "semihosting"),
-    });
+    );
+    ARCH.set_semihosting(bootargs.split_whitespace().any(|w| w == "semihosting"));
     let smc = fdt
         .find_node("/psci")
         .and_then(|n| n.property("method"))
         .and_then(|p| p.as_str())
         .is_some_and(|m| m == "smc");
-    arch::psci::set_method(smc);
+    PSCI.set_conduit(smc);
     let gic = if let Some(n) = fdt.find_compatible(&["arm,gic-v3"]) {
         (
             Version::V3,
@@ -167,7 +174,7 @@ fn read_dtb(dtb_pa: usize) -> Board {
     } else {
         fatal("no supported interrupt controller")
     };
-    Board {
+    DtInfo {
         ram: (start, size),
         gic,
         bootargs: heapless::String::try_from(bootargs).unwrap_or_default(),
@@ -200,15 +207,11 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
     let entry_ticks = arch::timer::ticks();
     kernel::phys::set_phys_offset(KOFF);
     kernel::phys::set_zero_page(mmu::zero_page);
-    ARCH.set_devices(&Devices {
-        uart: KOFF + EARLY_UART,
-        uart_irq: EARLY_UART_IRQ,
-        rtc: KOFF + RTC_DEFAULT,
-        timer_irq: TIMER_IRQ_DEFAULT,
-        semihosting: false,
-    });
-    let board = read_dtb(if dtb_pa != 0 { dtb_pa } else { DTB_DEFAULT });
-    ARCH.uart().init();
+    // SAFETY: QEMU virt's PL011, in the boot map's device GiB.
+    unsafe { UART.set_base(KOFF + EARLY_UART) };
+    ARCH.set_board(&board::BOARD);
+    let dt = read_dtb(if dtb_pa != 0 { dtb_pa } else { DTB_DEFAULT });
+    UART.init();
 
     // SAFETY: linker-script symbols; only their addresses are used.
     let (img, text_end, rodata_end, data_end, bss_start, bss_end, kend) = unsafe {
@@ -222,7 +225,7 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
             sym(&__kernel_end),
         )
     };
-    let (ram_start, ram_size) = board.ram;
+    let (ram_start, ram_size) = dt.ram;
     let free_start = page_round_up(v2p(kend));
     let ram_end = ram_start + ram_size;
     if free_start >= ram_end {
@@ -230,7 +233,7 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
     }
     // SAFETY: [free_start, ram_end) is RAM after the kernel image that nothing else uses.
     let mut pg = unsafe { PageAlloc::new(free_start, (ram_end - free_start) / PAGE_SIZE) };
-    let heap_pages = heap_pages(&board.bootargs);
+    let heap_pages = heap_pages(&dt.bootargs);
     let heap = pg
         .alloc_contig(heap_pages, 1)
         .unwrap_or_else(|| fatal("no memory for the heap"));
@@ -244,15 +247,15 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         text_end: v2p(text_end),
         rodata_end: v2p(rodata_end),
     };
-    let kmap_pages = mmu::init_kernel_map(&mut pg, board.ram, &[memmap::DEVICES], &layout)
+    let kmap_pages = mmu::init_kernel_map(&mut pg, dt.ram, &[memmap::DEVICES], &layout)
         .unwrap_or_else(|_| fatal("kernel map"));
 
-    let (gv, gd, gc) = board.gic;
+    let (gv, gd, gc) = dt.gic;
     // SAFETY: addresses from the device tree, inside the device window of the kernel map.
     unsafe { gic::init(gv, KOFF + gd, KOFF + gc) };
     arch::timer::init();
-    gic::enable(ARCH.timer_irq());
-    gic::enable(ARCH.uart_irq());
+    gic::enable(ARCH.board().timer_irq());
+    gic::enable(ARCH.board().console_irq());
     let pan = enable_pan();
 
     let romfs = RomFs::new(ROMFS).unwrap_or_else(|| fatal("bad rom file system"));
@@ -287,7 +290,7 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         kmap_pages,
         heap_pages * PAGE_SIZE / 1024
     );
-    if asked_heap_pages(&board.bootargs) < heap_pages {
+    if asked_heap_pages(&dt.bootargs) < heap_pages {
         klog!(
             k,
             "kheap: raised to {} KiB, what the kernel's boot-time tables need",
@@ -300,13 +303,13 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
         if gv == Version::V3 { 3 } else { 2 },
         gd,
         arch::timer::freq(),
-        ARCH.timer_irq(),
-        ARCH.uart_irq(),
+        ARCH.board().timer_irq(),
+        ARCH.board().console_irq(),
         k.romfs.len()
     );
     let mut args: heapless::Vec<u8, 256> = heapless::Vec::new();
     let _ = args.extend_from_slice(b"init\0");
-    for w in board.bootargs.split_whitespace() {
+    for w in dt.bootargs.split_whitespace() {
         let _ = args.extend_from_slice(w.as_bytes());
         let _ = args.push(0);
     }
