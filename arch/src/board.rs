@@ -5,9 +5,12 @@
 //! `platform::ARCH.set_board` first thing in its bring-up. (The boot memory map, which the
 //! board supplies before any Rust runs, is `bootmap`.)
 
+use crate::irq::IrqChip;
 use crate::uart::Uart;
 
 pub trait Board: Sync {
+    /// The interrupt controller in front of the CPU's IRQ line.
+    fn irq_chip(&self) -> &dyn IrqChip;
     /// The console UART: polled output from the start, interrupt-driven once the kernel runs.
     fn console(&self) -> &dyn Uart;
     /// The console UART's interrupt, in the interrupt controller's numbering.
@@ -29,6 +32,17 @@ pub trait Board: Sync {
 pub struct NoBoard;
 
 struct NoUart;
+struct NoIrqChip;
+
+impl IrqChip for NoIrqChip {
+    fn init_cpu(&self) {}
+    fn ack(&self) -> Option<u32> {
+        None
+    }
+    fn eoi(&self, _: u32) {}
+    fn enable(&self, _: u32) {}
+    fn disable(&self, _: u32) {}
+}
 
 impl Uart for NoUart {
     fn init(&self) {}
@@ -47,6 +61,9 @@ impl Uart for NoUart {
 }
 
 impl Board for NoBoard {
+    fn irq_chip(&self) -> &dyn IrqChip {
+        &NoIrqChip
+    }
     fn console(&self) -> &dyn Uart {
         &NoUart
     }

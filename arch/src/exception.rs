@@ -6,7 +6,9 @@ use core::fmt::Write;
 use aarch64_cpu::registers::{ESR_EL1, FAR_EL1};
 use tock_registers::interfaces::Readable;
 
-use crate::{gic, platform, timer};
+use crate::board::Board;
+use crate::irq::{self, IrqHandler};
+use crate::{platform, timer};
 use abi::sys;
 use kernel::task::Next;
 use kernel::up::TrapFrame;
@@ -213,19 +215,26 @@ pub fn idle_wait() {
 const IRQS_PER_ENTRY: usize = 4;
 
 fn handle_irq() {
-    for _ in 0..IRQS_PER_ENTRY {
-        let id = gic::ack();
-        if id >= 1020 {
-            return;
-        }
-        // SAFETY: kernel entry with interrupts masked.
-        let k = unsafe { kernel::global::get() };
-        let board = platform::ARCH.board();
-        if id == board.timer_irq() {
+    let board = platform::ARCH.board();
+    // SAFETY: kernel entry with interrupts masked.
+    let k = unsafe { kernel::global::get() };
+    let mut h = Handlers { k, board };
+    irq::dispatch(board.irq_chip(), IRQS_PER_ENTRY, &mut h);
+}
+
+/// The interrupts the kernel handles: the timer's and the console's (numbers from the board).
+struct Handlers<'a> {
+    k: &'a mut kernel::Kernel,
+    board: &'static dyn Board,
+}
+
+impl IrqHandler for Handlers<'_> {
+    fn handle(&mut self, id: u32) -> bool {
+        if id == self.board.timer_irq() {
             timer::ack();
-            k.timer();
-        } else if id == board.console_irq() {
-            let uart = board.console();
+            self.k.timer();
+        } else if id == self.board.console_irq() {
+            let uart = self.board.console();
             let (rx, tx) = uart.pending();
             if rx {
                 let mut buf = [0u8; 64];
@@ -234,18 +243,21 @@ fn handle_irq() {
                     if n == 0 {
                         break;
                     }
-                    k.console_input(&buf[..n]);
+                    self.k.console_input(&buf[..n]);
                 }
             }
             if tx {
                 uart.ack_tx();
-                k.console_tx_ready();
+                self.k.console_tx_ready();
             }
         } else {
-            kernel::klog!(k, "unhandled interrupt {}: disabled", id);
-            gic::disable(id);
+            return false;
         }
-        gic::eoi(id);
+        true
+    }
+
+    fn unhandled(&mut self, id: u32) {
+        kernel::klog!(self.k, "unhandled interrupt {}: disabled", id);
     }
 }
 

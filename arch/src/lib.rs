@@ -1,12 +1,15 @@
 //! aarch64 architecture layer: boot, exception vectors, translation tables, TLB maintenance,
 //! generic timer, the board interface (`board`, `bootmap`) and the drivers of the IP blocks
 //! boards use (GIC, PL011, PL031, PSCI). No board's addresses or interrupt numbers live here.
-//! The pure parts (`ttbl`, `clock`, `bootmap`) are tested on the host.
+//! The pure parts (`ttbl`, `clock`, `bootmap`, `irq`) are tested on the host, and the
+//! interrupt-controller drivers over fake register frames.
 #![no_std]
 
 pub mod board;
 pub mod bootmap;
 pub mod clock;
+pub mod gic;
+pub mod irq;
 pub mod ttbl;
 pub mod uart;
 
@@ -18,8 +21,6 @@ mod hw {
 }
 #[cfg(target_os = "none")]
 pub mod exception;
-#[cfg(target_os = "none")]
-pub mod gic;
 #[cfg(target_os = "none")]
 pub mod mmu;
 #[cfg(target_os = "none")]

@@ -1,10 +1,12 @@
 //! QEMU virt's devices as the architecture layer asks for them (`arch::board::Board`): a
-//! PL011 console, the GIC's interrupt numbers for it and the virtual timer, a PL031 clock and
-//! PSCI power control. Placed at boot from the device tree (or `memmap`'s defaults).
+//! GICv2 or v3, a PL011 console, the GIC's interrupt numbers for it and the virtual timer, a
+//! PL031 clock and PSCI power control. Placed at boot from the device tree (or `memmap`'s defaults).
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use arch::board::Board;
+use arch::gic::Gic;
+use arch::irq::IrqChip;
 use arch::pl011::Pl011;
 use arch::pl031::Pl031;
 use arch::platform::BoardRef;
@@ -13,6 +15,7 @@ use arch::uart::Uart;
 
 use crate::memmap::{EARLY_UART_IRQ, TIMER_IRQ_DEFAULT};
 
+pub static GIC: Gic = Gic::new();
 pub static UART: Pl011 = Pl011::new();
 pub static RTC: Pl031 = Pl031::new();
 pub static PSCI: Psci = Psci::new();
@@ -33,6 +36,9 @@ impl QemuVirt {
 }
 
 impl Board for QemuVirt {
+    fn irq_chip(&self) -> &dyn IrqChip {
+        &GIC
+    }
     fn console(&self) -> &dyn Uart {
         &UART
     }

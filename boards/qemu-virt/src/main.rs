@@ -14,11 +14,12 @@ mod trace;
 #[cfg(feature = "trace")]
 use defmt_semihosting as _;
 
-use arch::gic::{self, Version};
+use arch::gic::Version;
+use arch::irq::IrqChip;
 use arch::mmu::{self, KernelLayout, KOFF};
 use arch::platform::ARCH;
 use arch::uart::Uart;
-use board::{QemuVirt, PSCI, RTC, UART};
+use board::{QemuVirt, GIC, PSCI, RTC, UART};
 use fdt::Fdt;
 use kernel::fs::romfs::RomFs;
 use kernel::pgalloc::PageAlloc;
@@ -252,10 +253,10 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
 
     let (gv, gd, gc) = dt.gic;
     // SAFETY: addresses from the device tree, inside the device window of the kernel map.
-    unsafe { gic::init(gv, KOFF + gd, KOFF + gc) };
+    unsafe { GIC.init(gv, KOFF + gd, KOFF + gc) };
     arch::timer::init();
-    gic::enable(ARCH.board().timer_irq());
-    gic::enable(ARCH.board().console_irq());
+    GIC.enable(ARCH.board().timer_irq());
+    GIC.enable(ARCH.board().console_irq());
     let pan = enable_pan();
 
     let romfs = RomFs::new(ROMFS).unwrap_or_else(|| fatal("bad rom file system"));
