@@ -1,7 +1,7 @@
 //! The Broadcom BCM2836/BCM2837 interrupt controllers (Raspberry Pi 2 and 3) as one
 //! `IrqChip`: the per-core controller of the ARM local peripherals ("QA7"), whose GPU input
 //! is the BCM2835 ARMCTRL controller of the VideoCore peripherals. The board places both
-//! (`init`); the addresses are its (a Pi 3: local 0x4000_0000, ARMCTRL 0x3F00_B200).
+//! (`init`) at the addresses its memory map gives.
 //!
 //! Numbering (Linux's bcm2836 and bcm2835 numbering folded into one space):
 //! - 0..=63: GPU interrupts (ARMCTRL pending 1 and 2), e.g. the PL011 UART0 is 57;
@@ -45,7 +45,7 @@ register_structs! {
 }
 
 register_structs! {
-    /// BCM2835 ARMCTRL interrupt registers (the manual's 0x7E00_B200).
+    /// BCM2835 ARMCTRL interrupt registers (offset 0x200 of the ARMCTRL block).
     ArmCtrl {
         (0x00 => basic_pending: ReadOnly<u32>),
         (0x04 => pending: [ReadOnly<u32>; 2]),

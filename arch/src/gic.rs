@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn v2_enable_and_disable_touch_the_right_bits() {
         let (g, d, _c) = v2();
-        g.enable(33); // QEMU virt's PL011: SPI 1
+        g.enable(33); // SPI 1
         assert_eq!(d.r32(GICD_ISENABLER + 4), 1 << 1);
         assert_eq!(d.r8(GICD_IPRIORITYR + 33), PRIORITY);
         assert_eq!(d.r8(GICD_ITARGETSR + 33), 1, "routed to CPU 0");
