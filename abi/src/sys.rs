@@ -317,6 +317,15 @@ pub struct SpawnAction {
     pub newfd: i32,
 }
 
+/// An action with this `fd` sets bits 0-31 of the child's signal mask to `newfd`
+/// (posix_spawn's POSIX_SPAWN_SETSIGMASK, done by the kernel so the parent's own mask never
+/// changes); `SPAWN_SETMASK_HI` sets bits 32-63. Without them the child has the parent's.
+pub const SPAWN_SETMASK_LO: i32 = -2;
+pub const SPAWN_SETMASK_HI: i32 = -3;
+/// An action with this `fd` starts the child at priority `newfd` (POSIX_SPAWN_SETSCHEDPARAM:
+/// 1..=PRIO_MAX, EINVAL otherwise; above the caller's only for root, EPERM).
+pub const SPAWN_SETPRIO: i32 = -4;
+
 /// Most actions one spawn takes.
 pub const SPAWN_ACTIONS_MAX: usize = 16;
 

@@ -491,6 +491,63 @@ fn spawn_takes_a_path_and_descriptor_actions() {
 }
 
 #[test]
+fn spawn_sets_the_child_s_mask_and_priority_not_the_parent_s() {
+    use abi::sys::{SPAWN_SETMASK_HI, SPAWN_SETMASK_LO, SPAWN_SETPRIO};
+    let mut s = one();
+    let me = s.k.current.unwrap();
+    s.k.task_mut(me).sig.blocked = 1 << 14; // SIGTERM blocked in the parent
+    let kid = spawn_with(
+        &mut s,
+        "prog",
+        &[
+            (SPAWN_SETMASK_LO, 0x300),
+            (SPAWN_SETMASK_HI, 1),
+            (SPAWN_SETPRIO, 7),
+            (-1, 2),
+        ],
+    );
+    assert!(kid > 0);
+    let k = s.k.task(s.k.slot_of(kid as i32).unwrap());
+    assert_eq!(
+        k.sig.blocked,
+        (0x300 | 1 << 32) & !abi::signal::UNCATCHABLE,
+        "the mask asked for, SIGKILL (bit 8) never"
+    );
+    assert_eq!(k.prio, 7);
+    assert!(k.fds[2].is_none(), "descriptor actions still apply");
+    assert_eq!(
+        s.k.task(me).sig.blocked,
+        1 << 14,
+        "the parent's mask unchanged"
+    );
+    // SIGKILL cannot be blocked, even so; without the actions the child has the parent's.
+    let kid = spawn_with(&mut s, "prog", &[(SPAWN_SETMASK_LO, !0)]);
+    let k = s.k.task(s.k.slot_of(kid as i32).unwrap());
+    assert_eq!(k.sig.blocked & abi::signal::UNCATCHABLE, 0);
+    let kid = spawn_with(&mut s, "prog", &[]);
+    assert_eq!(
+        s.k.task(s.k.slot_of(kid as i32).unwrap()).sig.blocked,
+        1 << 14
+    );
+    // Priorities: in range, and above the caller's only for root.
+    assert_eq!(
+        spawn_with(&mut s, "prog", &[(SPAWN_SETPRIO, 0)]),
+        err(Errno::EINVAL)
+    );
+    assert_eq!(
+        spawn_with(&mut s, "prog", &[(SPAWN_SETPRIO, 256)]),
+        err(Errno::EINVAL)
+    );
+    let mine = s.k.task(me).prio as i32;
+    assert_eq!(s.call(nr::SETUID, &[5]), 0);
+    assert_eq!(
+        spawn_with(&mut s, "prog", &[(SPAWN_SETPRIO, mine + 1)]),
+        err(Errno::EPERM)
+    );
+    assert!(spawn_with(&mut s, "prog", &[(SPAWN_SETPRIO, mine - 1)]) > 0);
+}
+
+#[test]
 fn unlink_umask_pread_and_ftruncate() {
     let mut s = one();
     let unlink = |s: &mut Sys, p: &str, flags: usize| {

@@ -390,7 +390,38 @@ impl Kernel {
                 .ok_or(Errno::EFAULT)?;
             *act = uaccess::read_val(self.arch, &env, at)?;
         }
-        let fds = self.child_fds(me, &acts[..nactions])?;
+        // Attributes first (they are not descriptor actions), then the descriptors.
+        let (mut mask, mut prio) = (None::<u64>, None::<u8>);
+        let mut nfd = 0;
+        for i in 0..nactions {
+            let act = acts[i];
+            let bits = act.newfd as u32 as u64;
+            match act.fd {
+                abi::sys::SPAWN_SETMASK_LO => {
+                    let m = mask.unwrap_or(self.task(me).sig.blocked);
+                    mask = Some((m & !0xffff_ffff) | bits);
+                }
+                abi::sys::SPAWN_SETMASK_HI => {
+                    let m = mask.unwrap_or(self.task(me).sig.blocked);
+                    mask = Some((m & 0xffff_ffff) | bits << 32);
+                }
+                abi::sys::SPAWN_SETPRIO => {
+                    let p = u8::try_from(act.newfd)
+                        .ok()
+                        .filter(|&p| p != 0 && p <= sys::PRIO_MAX as u8)
+                        .ok_or(Errno::EINVAL)?;
+                    if self.task(me).uid != 0 && p > self.task(me).prio {
+                        return Err(Errno::EPERM);
+                    }
+                    prio = Some(p);
+                }
+                _ => {
+                    acts[nfd] = act;
+                    nfd += 1;
+                }
+            }
+        }
+        let fds = self.child_fds(me, &acts[..nfd])?;
         let mut abuf = [0u8; MAX_ARGS];
         uaccess::copy_in(self.arch, &env, args, &mut abuf[..alen])?;
         // argv[0] defaults to the program name.
@@ -410,8 +441,22 @@ impl Kernel {
         }
         let name: heapless::String<{ crate::fs::romfs::NAME_LEN }> =
             heapless::String::try_from(name).map_err(|_| Errno::ENOENT)?;
-        self.spawn_with(&name, &owned[..n], Some(me), Some(fds))
-            .map(|p| p as isize)
+        let pid = self.spawn_with(&name, &owned[..n], Some(me), Some(fds))?;
+        // The child has not run yet: it starts with these.
+        if let Some(s) = self.slot_of(pid) {
+            if let Some(m) = mask {
+                self.task_mut(s).sig.blocked = m & !abi::signal::UNCATCHABLE;
+            }
+            if let Some(p) = prio {
+                self.task_mut(s).prio = p;
+                if self.sched.contains(s) {
+                    self.sched.remove(s);
+                    self.sched.enqueue(s, p);
+                }
+                self.need_resched = true;
+            }
+        }
+        Ok(pid as isize)
     }
 
     /// brk(addr): move the break (the end of the heap) to `addr` and return the new break, or

@@ -130,6 +130,16 @@ fn c_program_overrunning_its_stack_or_calling_with_garbage() {
     );
     assert_eq!(s.cmd("echo $?", 10).trim(), "139");
     assert_eq!(s.free_pages(), before, "pages back after a stack overrun");
+    // One frame bigger than the guard gap, a segment attached below it: the stack probes
+    // fault in the gap before the frame can reach the segment.
+    let out = s.cmd("crash_c bigframe", 30);
+    assert!(out.contains("crash_c: a 3 MiB frame"), "{out}");
+    assert!(
+        out.contains("(crash_c): killed: data abort (translation fault, write) at "),
+        "the big frame was not stopped:\n{out}"
+    );
+    assert_eq!(s.cmd("echo $?", 10).trim(), "139");
+    assert_eq!(s.free_pages(), before, "pages (and the segment) back");
     // Nonsense to the kernel: an error for each call, and the program goes on.
     let out = s.cmd("crash_c garbage", 30);
     for want in [
@@ -152,7 +162,7 @@ fn ctest_runtime_checks() {
     let mut s = Session::boot();
     let out = s.cmd("ctest", 120);
     assert!(
-        out.contains("ctest: 17 passed, 0 failed"),
+        out.contains("ctest: 18 passed, 0 failed"),
         "ctest failed:\n{out}"
     );
     assert_eq!(s.cmd("echo $?", 10).trim(), "0");

@@ -1,10 +1,13 @@
-/* crash_c [null|stack|garbage]: a C program that misbehaves. `null` (the default) writes
- * through a NULL pointer and `stack` recurses past its stack: the kernel kills it with its
+/* crash_c [null|stack|bigframe|garbage]: a C program that misbehaves. `null` (the default)
+ * writes through a NULL pointer, `stack` recurses past its stack and `bigframe` makes one
+ * frame bigger than the stack's guard gap: the kernel kills it with its
  * one-line report (SIGSEGV) and takes its pages back; the shell reports status 139.
  * `garbage` calls the kernel with nonsense and must get errors back, never a hang. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,6 +17,16 @@ static int depth(volatile char *prev, int n)
     frame[0] = (char)n;
     frame[4095] = prev ? prev[0] : 0;
     return depth(frame, n + 1) + frame[1];
+}
+
+/* A frame far larger than the stack's guard gap, its low end written first (as code that
+ * skips probes would). With a segment attached just below the gap, only the compiler's
+ * stack probes (-fstack-clash-protection, which nx-cc passes) stop it landing there. */
+static int bigframe(void)
+{
+    volatile char big[3 << 20];
+    big[0] = 1;
+    return big[0] + big[sizeof big - 1];
 }
 
 /* One raw call: print its result, and errno if it failed. */
@@ -36,6 +49,14 @@ int main(int argc, char **argv)
         printf("crash_c: recursing past the stack (x = %.1f)\n", x);
         fflush(stdout);
         return depth(NULL, 0);
+    } else if (strcmp(mode, "bigframe") == 0) {
+        int id = shmget(IPC_PRIVATE, 4 << 20, IPC_CREAT | 0600);
+        void *seg = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
+        if (id >= 0)
+            shmctl(id, IPC_RMID, NULL);
+        printf("crash_c: a 3 MiB frame, a segment at %p (x = %.1f)\n", seg, x);
+        fflush(stdout);
+        return bigframe();
     } else if (strcmp(mode, "garbage") == 0) {
         call("unknown call 4000", 4000, 1, 2, 3, 4);
         call("write from a kernel address", SYS_write, 1, (long)0xffff000000001000UL, 16, 0);
@@ -47,7 +68,7 @@ int main(int argc, char **argv)
         printf("crash_c: still running\n");
         return 0;
     } else {
-        fprintf(stderr, "usage: crash_c [null|stack|garbage]\n");
+        fprintf(stderr, "usage: crash_c [null|stack|bigframe|garbage]\n");
         return 2;
     }
     printf("crash_c: still alive?\n");

@@ -568,6 +568,107 @@ static int t_semaphore(void)
     return 0;
 }
 
+/* ctest --abort ign|catch|block: abort() ends the process with SIGABRT whatever it did. */
+static void on_abrt(int s)
+{
+    (void)s;
+}
+
+static int abort_child(const char *how)
+{
+    if (strcmp(how, "ign") == 0) {
+        signal(SIGABRT, SIG_IGN);
+    } else if (strcmp(how, "catch") == 0) {
+        signal(SIGABRT, on_abrt);
+    } else {
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGABRT);
+        sigprocmask(SIG_BLOCK, &s, NULL);
+    }
+    abort();
+}
+
+/* ctest --fdkind FD: 0 if FD is a regular file. */
+static int fdkind_child(const char *fd)
+{
+    struct stat st;
+    return fstat(atoi(fd), &st) == 0 && S_ISREG(st.st_mode) ? 0 : 1;
+}
+
+/* Wait for `pid`; its status. */
+static int reap(pid_t pid)
+{
+    int st = -1;
+    return waitpid(pid, &st, 0) == pid ? st : -1;
+}
+
+/* The wait-status macros, abort(), spawn attributes that must not touch the parent,
+ * addopen at a number other actions name, and access(). */
+static int t_process(void)
+{
+    CHECK(WIFEXITED(3 << 8) && !WIFSTOPPED(3 << 8) && !WIFSIGNALED(3 << 8));
+    CHECK(WIFSIGNALED(0x8b) && !WIFSTOPPED(0x8b) && WTERMSIG(0x8b) == 11 && WCOREDUMP(0x8b));
+    CHECK(WIFSTOPPED(0x137f) && WSTOPSIG(0x137f) == 19 && !WIFEXITED(0x137f));
+    CHECK(!WIFSTOPPED(0xffff) && WIFCONTINUED(0xffff) && !WIFSTOPPED(0xff00));
+
+    const char *hows[] = {"ign", "catch", "block"};
+    for (int i = 0; i < 3; i++) {
+        char *av[] = {"ctest", "--abort", (char *)hows[i], NULL};
+        pid_t pid;
+        CHECK(posix_spawnp(&pid, "ctest", NULL, NULL, av, NULL) == 0);
+        int st = reap(pid);
+        CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    }
+
+    /* SETSIGMASK: a signal the parent blocks and has pending stays pending. */
+    sigset_t term, old, pend;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    CHECK(sigprocmask(SIG_BLOCK, &term, &old) == 0);
+    CHECK(raise(SIGTERM) == 0);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+    char *hv[] = {"hello_c", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    CHECK(posix_spawnp(&pid, "hello_c", &fa, &at, hv, NULL) == 0);
+    CHECK(WIFEXITED(reap(pid)));
+    CHECK(sigpending(&pend) == 0 && sigismember(&pend, SIGTERM));
+    signal(SIGTERM, SIG_IGN); /* discard it, then back to normal */
+    CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
+    signal(SIGTERM, SIG_DFL);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+
+    /* addopen at L (the lowest free number, where open puts the file here) while dup2
+     * names L + 1 (the next free one): moving the file out of the way must skip both. */
+    int low = open("/dev/null", O_RDONLY);
+    CHECK(low >= 0 && low + 1 < 16 && close(low) == 0);
+    char fdarg[8];
+    snprintf(fdarg, sizeof fdarg, "%d", low);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, 1, low + 1);
+    posix_spawn_file_actions_addopen(&fa, low, "/bin/hello_c", O_RDONLY, 0);
+    char *kv[] = {"ctest", "--fdkind", fdarg, NULL};
+    CHECK(posix_spawnp(&pid, "ctest", &fa, NULL, kv, NULL) == 0);
+    int st = reap(pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+
+    CHECK(access("/bin/hello_c", F_OK) == 0 && access("/bin/hello_c", R_OK) == 0);
+    CHECK(access("/no/such", F_OK) == -1 && errno == ENOENT);
+    CHECK(access("/bin/hello_c", 8) == -1 && errno == EINVAL);
+    return 0;
+}
+
 /* ctest --sem-post NAME: the child of the semaphore case. */
 static int sem_child(const char *name)
 {
@@ -582,6 +683,10 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--sem-post") == 0)
         return sem_child(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--abort") == 0)
+        return abort_child(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--fdkind") == 0)
+        return fdkind_child(argv[2]);
     pattern = argc > 1 ? argv[1] : NULL;
     run("printf", t_printf);
     run("scan_convert", t_scan_convert);
@@ -600,6 +705,7 @@ int main(int argc, char **argv)
     run("sched", t_sched);
     run("l4shmc", t_l4shmc);
     run("shmheap", t_shmheap);
+    run("process", t_process);
     printf("ctest: %d passed, %d failed\n", passed, failed);
     return failed;
 }

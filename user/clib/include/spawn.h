@@ -31,7 +31,9 @@ extern "C" {
 #define POSIX_SPAWN_USEVFORK 0x40
 #define POSIX_SPAWN_SETSID 0x80
 
-#define __NX_SPAWN_ACTIONS 16
+/* File actions per posix_spawn_file_actions_t: the kernel takes 16 actions a spawn, and up
+ * to 3 of them carry the attributes (signal mask, priority). */
+#define __NX_SPAWN_ACTIONS 13
 
 struct __nx_spawn_action {
     int kind; /* 1 dup2, 2 close, 3 open */

@@ -45,6 +45,7 @@ extern "C" {
 #define X_OK 1
 #define W_OK 2
 #define R_OK 4
+int access(const char *path, int mode);
 
 /* sysconf() names (glibc's numbers for the ones answered; others are EINVAL). */
 #define _SC_ARG_MAX 0

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -29,6 +30,11 @@ struct kaction {
     int fd;
     int newfd;
 };
+
+/* abi::sys: actions that carry attributes, applied by the kernel to the child only. */
+#define KACT_SETMASK_LO (-2)
+#define KACT_SETMASK_HI (-3)
+#define KACT_SETPRIO (-4)
 
 int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
 {
@@ -232,8 +238,6 @@ struct spawn_state {
     int temps[__NX_SPAWN_ACTIONS];
     int ntemps;
     sigset_t ignored; /* switched from SIG_IGN to `drop` */
-    sigset_t oldmask;
-    int mask_set;
 };
 
 static void undo(struct spawn_state *st)
@@ -244,8 +248,6 @@ static void undo(struct spawn_state *st)
         if (st->ignored & ((sigset_t)1 << (sig - 1)))
             signal(sig, SIG_IGN);
     }
-    if (st->mask_set)
-        sigprocmask(SIG_SETMASK, &st->oldmask, NULL);
 }
 
 /* Open an addopen action's file at a number no action names (O_CLOEXEC: the child keeps
@@ -255,14 +257,21 @@ static int open_temp(const posix_spawn_file_actions_t *fa, const struct __nx_spa
     int fd = open(a->path, a->oflag | O_CLOEXEC, a->mode);
     if (fd < 0 || !named(fa, fd))
         return fd;
-    int low = 0;
-    while (named(fa, low))
-        low++;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, low);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return moved;
+    /* F_DUPFD gives the lowest free number at or above `low`, which may be named too:
+     * keep moving up until it is not. */
+    for (int low = 0;;) {
+        while (named(fa, low))
+            low++;
+        int moved = fcntl(fd, F_DUPFD_CLOEXEC, low);
+        if (moved < 0 || !named(fa, moved)) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return moved;
+        }
+        close(moved);
+        low = moved + 1;
+    }
 }
 
 static int spawn(pid_t *pidp, const char *path, const posix_spawn_file_actions_t *fa,
@@ -271,7 +280,7 @@ static int spawn(pid_t *pidp, const char *path, const posix_spawn_file_actions_t
     short flags = attr ? attr->__flags : 0;
     char args[ARG_MAX_];
     size_t alen = 0;
-    struct kaction acts[__NX_SPAWN_ACTIONS];
+    struct kaction acts[__NX_SPAWN_ACTIONS + 3];
     int nacts = 0;
     struct spawn_state st;
     memset(&st, 0, sizeof st);
@@ -335,25 +344,22 @@ static int spawn(pid_t *pidp, const char *path, const posix_spawn_file_actions_t
                 st.ignored |= (sigset_t)1 << (sig - 1);
         }
     }
-    /* The child starts with the mask the parent has when it is spawned. */
+    /* The kernel gives the child this mask and priority: the parent's own mask never
+     * changes (a pending signal it blocks stays pending), and the child never runs at
+     * another priority first. */
     if (flags & POSIX_SPAWN_SETSIGMASK) {
-        if (sigprocmask(SIG_SETMASK, &attr->__sigmask, &st.oldmask) == 0)
-            st.mask_set = 1;
+        uint64_t m = (uint64_t)attr->__sigmask;
+        acts[nacts++] = (struct kaction){KACT_SETMASK_LO, (int)(uint32_t)m};
+        acts[nacts++] = (struct kaction){KACT_SETMASK_HI, (int)(uint32_t)(m >> 32)};
     }
+    if (flags & POSIX_SPAWN_SETSCHEDPARAM)
+        acts[nacts++] = (struct kaction){KACT_SETPRIO, attr->__param.sched_priority};
 
     long r = __nx_sys6(SYS_spawn, path, strlen(path), args, alen, acts, nacts);
     undo(&st);
     if (r < 0)
         return (int)-r;
     pid_t pid = (pid_t)r;
-    if (flags & POSIX_SPAWN_SETSCHEDPARAM) {
-        if (sched_setparam(pid, &attr->__param) < 0) {
-            int e = errno;
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            return e;
-        }
-    }
     if (pidp)
         *pidp = pid;
     return 0;

@@ -1,6 +1,7 @@
 /* Start-up and exit: the thread pointer (errno and picolibc's other thread-locals live in
  * the TLS block the linker script places in the data segment), stdio's buffering,
  * constructors, main, then exit() with destructors and every stdio stream flushed. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -37,6 +38,20 @@ _Noreturn void exit(int status)
     __libc_fini_array();
     __nx_stdio_flush_all();
     _exit(status);
+}
+
+/* abort: end the process with SIGABRT even if the program blocks, ignores or catches it
+ * (picolibc's raises once, then exits 1). */
+_Noreturn void abort(void)
+{
+    sigset_t s = (sigset_t)1 << (SIGABRT - 1);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    raise(SIGABRT);
+    /* A handler returned, or it was ignored: the default action then. */
+    signal(SIGABRT, SIG_DFL);
+    raise(SIGABRT);
+    for (;;)
+        kill(getpid(), SIGKILL);
 }
 
 /* _exit: end the process now, without flushing anything. */

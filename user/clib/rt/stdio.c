@@ -161,6 +161,8 @@ void __nx_stdio_init(void)
     cooked = isatty(0);
     if (isatty(1))
         std_out.bflags |= __BLBF;
+    /* stderr is unbuffered (POSIX): what a program says just before it crashes is seen. */
+    setvbuf(stderr, NULL, _IONBF, 0);
 }
 
 /* Streams fdopen made and fclose has not closed yet. */

@@ -253,6 +253,32 @@ int fstatat(int dirfd, const char *path, struct stat *st, int flags)
     return __nx_ret(__nx_sys4(SYS_newfstatat, dirfd, path, st, flags));
 }
 
+/* access: from stat's mode bits and the caller's uid and gid (the kernel has no access
+ * call); root may read and write anything and execute what anyone may. */
+int access(const char *path, int mode)
+{
+    struct stat st;
+    if (mode & ~(R_OK | W_OK | X_OK))
+        return (int)__nx_fail(EINVAL);
+    if (stat(path, &st) < 0)
+        return -1;
+    if (mode == F_OK)
+        return 0;
+    uid_t uid = getuid();
+    unsigned bits;
+    if (uid == 0)
+        bits = R_OK | W_OK | ((st.st_mode & 0111) ? X_OK : 0);
+    else if (st.st_uid == uid)
+        bits = (st.st_mode >> 6) & 7;
+    else if (st.st_gid == getgid())
+        bits = (st.st_mode >> 3) & 7;
+    else
+        bits = st.st_mode & 7;
+    if (((unsigned)mode & bits) != (unsigned)mode)
+        return (int)__nx_fail(EACCES);
+    return 0;
+}
+
 int stat(const char *path, struct stat *st)
 {
     return fstatat(AT_FDCWD, path, st, 0);
