@@ -35,6 +35,7 @@ fn use_fp(s: &mut Sys, v: u128) {
     let mut i = s.arch.inner.lock().unwrap();
     i.fp.v[0] = v;
     i.fp.fpcr = (v as u64) & 0x00c0_0000;
+    i.fp.fpsr = (v as u64) & 0xf800_009f;
 }
 
 #[test]
@@ -42,7 +43,7 @@ fn each_task_keeps_its_registers_across_switches() {
     let (mut s, a, b) = two();
     s.switch_to(a);
     assert!(!fp_on(&s), "off until the first use");
-    use_fp(&mut s, 0xaaaa_0000_0040_0000);
+    use_fp(&mut s, 0xaaaa_0000_0040_0000 | 0x9800_0011);
     s.switch_to(b);
     assert!(!fp_on(&s), "b does not own them");
     // b's first use: a's values saved, b starts from zero.
@@ -51,8 +52,13 @@ fn each_task_keeps_its_registers_across_switches() {
     use_fp(&mut s, 0xbbbb);
     s.switch_to(a);
     s.k.fp_trap(0);
-    assert_eq!(regs(&s).v[0], 0xaaaa_0000_0040_0000, "a's v0 back");
+    assert_eq!(
+        regs(&s).v[0],
+        0xaaaa_0000_0040_0000 | 0x9800_0011,
+        "a's v0 back"
+    );
     assert_eq!(regs(&s).fpcr, 0x0040_0000, "a's FPCR back");
+    assert_eq!(regs(&s).fpsr, 0x9800_0011, "a's FPSR back");
     s.switch_to(b);
     s.k.fp_trap(0);
     assert_eq!(regs(&s).v[0], 0xbbbb, "b's v0 back");

@@ -351,3 +351,30 @@ fn cconform_catalogue_cases_from_c() {
     assert_eq!(out.matches("killed").count(), 2, "{out}");
     s.nothing_left("cconform");
 }
+
+/// Every program in user/c is one these tests run: a new one needs a test here too.
+#[test]
+fn every_c_program_has_a_test() {
+    let tested = [
+        "hello_c",
+        "crash_c",
+        "ctest",
+        "sysv_pc",
+        "pshm_pair",
+        "memfd_pass",
+        "l4shm_pc",
+        "shmheap_pass",
+        "cconform",
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../user/c");
+    for e in std::fs::read_dir(&dir).expect("user/c") {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() || p.extension().is_some_and(|x| x == "c") {
+            assert!(
+                tested.contains(&name.as_str()),
+                "user/c/{name} is built into /bin but no test in c_programs.rs runs it"
+            );
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! FP/SIMD test task driven by ostest: `fptask regs SEED MS` keeps values in all 32 vector
-//! registers and FPCR while it is preempted for MS milliseconds; `fptask signal SEED` checks
+//! registers, FPCR and FPSR while it is preempted for MS milliseconds; `fptask signal SEED` checks
 //! that a handler using FP leaves the interrupted code's values alone. Exit 0: all kept.
 #![no_std]
 #![no_main]
@@ -11,8 +11,8 @@ ulib::entry!(main);
 /// The 32 vector registers as 128-bit values.
 type Vregs = [u128; 32];
 
-/// Load v0-v31 from `v` and FPCR from `fpcr`.
-fn fp_fill(v: &Vregs, fpcr: u64) {
+/// Load v0-v31 from `v`, FPCR from `fpcr` and FPSR from `fpsr`.
+fn fp_fill(v: &Vregs, fpcr: u64, fpsr: u64) {
     // SAFETY: loads the FP/SIMD registers (which the soft-float code around never uses)
     // from a valid 512-byte array; the kernel hands them to this task at the first use.
     unsafe {
@@ -36,16 +36,18 @@ fn fp_fill(v: &Vregs, fpcr: u64) {
             "ldp q28, q29, [{p}, #448]",
             "ldp q30, q31, [{p}, #480]",
             "msr fpcr, {c}",
+            "msr fpsr, {s}",
             p = in(reg) v.as_ptr(),
             c = in(reg) fpcr,
+            s = in(reg) fpsr,
             options(nostack, readonly),
         )
     }
 }
 
-/// Read v0-v31 into `v`; returns FPCR.
-fn fp_dump(v: &mut Vregs) -> u64 {
-    let fpcr: u64;
+/// Read v0-v31 into `v`; returns FPCR and FPSR.
+fn fp_dump(v: &mut Vregs) -> (u64, u64) {
+    let (fpcr, fpsr): (u64, u64);
     // SAFETY: stores the FP/SIMD registers into a valid 512-byte array.
     unsafe {
         core::arch::asm!(
@@ -68,12 +70,14 @@ fn fp_dump(v: &mut Vregs) -> u64 {
             "stp q28, q29, [{p}, #448]",
             "stp q30, q31, [{p}, #480]",
             "mrs {c}, fpcr",
+            "mrs {s}, fpsr",
             p = in(reg) v.as_mut_ptr(),
             c = out(reg) fpcr,
+            s = out(reg) fpsr,
             options(nostack),
         )
     }
-    fpcr
+    (fpcr, fpsr)
 }
 
 /// Values that differ per register and per seed.
@@ -94,35 +98,42 @@ fn fpcr_of(seed: u64) -> u64 {
     ((seed & 3) << 22) | if seed & 4 != 0 { 1 << 24 } else { 0 } | 1 << 25
 }
 
+/// An FPSR from the seed: condition flags (bits 31-28), QC (27) and cumulative exception
+/// flags (4-0), sticky until written: a leak between tasks would show.
+fn fpsr_of(seed: u64) -> u64 {
+    (((seed >> 3) & 0x1f) << 27) | (seed & 0x1f)
+}
+
 static HANDLED: AtomicU32 = AtomicU32::new(0);
 
 /// A handler that uses every FP register and another rounding mode.
 extern "C" fn clobber(_sig: i32) {
-    fp_fill(&pattern(0xdead_beef), 3 << 22);
+    fp_fill(&pattern(0xdead_beef), 3 << 22, 0xf800_001f);
     HANDLED.fetch_add(1, Ordering::Relaxed);
 }
 
-fn check(want: &Vregs, fpcr: u64) -> bool {
+fn check(want: &Vregs, fpcr: u64, fpsr: u64) -> bool {
     let mut got = [0u128; 32];
-    let c = fp_dump(&mut got);
-    got == *want && c == fpcr
+    let (c, s) = fp_dump(&mut got);
+    got == *want && c == fpcr && s == fpsr
 }
 
 fn main(args: &[&str]) -> i32 {
     let seed = args.get(2).and_then(|s| s.parse::<u64>().ok()).unwrap_or(1);
     let want = pattern(seed);
     let fpcr = fpcr_of(seed);
+    let fpsr = fpsr_of(seed);
     match args.get(1).copied() {
         Some("regs") => {
             let ms = args
                 .get(3)
                 .and_then(|s| s.parse::<u64>().ok())
                 .unwrap_or(100);
-            fp_fill(&want, fpcr);
+            fp_fill(&want, fpcr, fpsr);
             let end = sys::now_ns() + ms * 1_000_000;
             let mut rounds = 0u32;
             while sys::now_ns() < end {
-                if !check(&want, fpcr) {
+                if !check(&want, fpcr, fpsr) {
                     return 1;
                 }
                 // Now and then give the CPU away on purpose too.
@@ -131,7 +142,7 @@ fn main(args: &[&str]) -> i32 {
                     sys::sched_yield();
                 }
             }
-            if check(&want, fpcr) {
+            if check(&want, fpcr, fpsr) {
                 0
             } else {
                 1
@@ -141,14 +152,14 @@ fn main(args: &[&str]) -> i32 {
             if sys::sigaction(10, sys::Handler::Catch(clobber), 0, 0).is_err() {
                 return 2;
             }
-            fp_fill(&want, fpcr);
+            fp_fill(&want, fpcr, fpsr);
             if sys::kill(sys::getpid(), 10).is_err() {
                 return 3;
             }
             if HANDLED.load(Ordering::Relaxed) != 1 {
                 return 4;
             }
-            if check(&want, fpcr) {
+            if check(&want, fpcr, fpsr) {
                 0
             } else {
                 1

@@ -1487,11 +1487,11 @@ fn t_sh_holder_killed() -> Res {
 /// values alone, and the kernel heap the states took comes back.
 fn t_fp_registers_per_task() -> Res {
     let before = (free_pages(), u::meminfo().heap_used);
-    let a = u::spawn("fptask", &["regs", "3", "150"]).map_err(ename)?;
-    let b = u::spawn("fptask", &["regs", "6", "150"]).map_err(ename)?;
+    let a = u::spawn("fptask", &["regs", "163", "150"]).map_err(ename)?;
+    let b = u::spawn("fptask", &["regs", "86", "150"]).map_err(ename)?;
     // A third that never uses FP runs alongside.
     let c = u::spawn("ttask", &["spin", "150"]).map_err(ename)?;
-    for (pid, what) in [(a, "fptask 3"), (b, "fptask 6"), (c, "spin")] {
+    for (pid, what) in [(a, "fptask 163"), (b, "fptask 86"), (c, "spin")] {
         let (_, st) = u::wait(pid, 0).map_err(ename)?;
         check!(
             wifexited(st) && wexitstatus(st) == 0,
