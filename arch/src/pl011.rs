@@ -1,7 +1,9 @@
 //! ARM PL011 UART with the FIFOs on: interrupt-driven receive, transmit fed by the kernel's
-//! ring on the transmit interrupt, and a polled transmit for emergencies (panic, fault).
+//! ring on the transmit interrupt, and a polled transmit for emergencies (panic, fault). The
+//! baud rate is left as it is unless the board gives the UART clock (`set_baud`): QEMU ignores
+//! the divisors, real hardware needs them.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::uart::Uart;
 use tock_registers::interfaces::{Readable, Writeable};
@@ -10,6 +12,7 @@ use tock_registers::{register_bitfields, register_structs};
 
 register_bitfields! {u32,
     FR [
+        BUSY OFFSET(3) NUMBITS(1) [],
         RXFE OFFSET(4) NUMBITS(1) [],
         TXFF OFFSET(5) NUMBITS(1) [],
     ],
@@ -40,6 +43,8 @@ register_structs! {
         (0x04 => _r0),
         (0x18 => fr: ReadOnly<u32, FR::Register>),
         (0x1c => _r1),
+        (0x24 => ibrd: ReadWrite<u32>),
+        (0x28 => fbrd: ReadWrite<u32>),
         (0x2c => lcr_h: ReadWrite<u32, LCR_H::Register>),
         (0x30 => cr: ReadWrite<u32, CR::Register>),
         (0x34 => ifls: ReadWrite<u32, IFLS::Register>),
@@ -55,14 +60,34 @@ register_structs! {
 /// that it can be a `static` of the board.
 pub struct Pl011 {
     base: AtomicUsize,
+    /// The baud-rate divisor in 64ths (IBRD << 6 | FBRD), or 0 to leave it as it is.
+    divisor: AtomicU32,
 }
+
+/// The PL011's baud-rate divisor for `clock_hz` and `baud`, in 64ths of the bit clock
+/// (clock / (16 * baud)), rounded to nearest: IBRD is the value >> 6, FBRD its low 6 bits.
+pub const fn baud_divisor(clock_hz: u32, baud: u32) -> u32 {
+    let x8 = 8 * clock_hz as u64 / baud as u64; // 128ths
+    x8.div_ceil(2) as u32
+}
+
+// 48 MHz at 115200 Bd: 26 + 3/64 (115 177 Bd), as the PL011 references give it.
+const _: () = assert!(baud_divisor(48_000_000, 115_200) == 26 << 6 | 3);
+const _: () = assert!(baud_divisor(3_000_000, 115_200) == 1 << 6 | 40);
 
 impl Pl011 {
     /// A PL011 not placed yet: `set_base` before any other call.
     pub const fn new() -> Pl011 {
         Pl011 {
             base: AtomicUsize::new(0),
+            divisor: AtomicU32::new(0),
         }
+    }
+
+    /// Have `init` program the divisors for `baud` from a UART clock of `clock_hz`.
+    pub fn set_baud(&self, clock_hz: u32, baud: u32) {
+        self.divisor
+            .store(baud_divisor(clock_hz, baud), Ordering::Relaxed);
     }
 
     /// # Safety
@@ -92,11 +117,25 @@ impl Default for Pl011 {
 }
 
 impl Uart for Pl011 {
-    /// 8N1 with FIFOs; receive interrupts (level and timeout) enabled.
+    /// 8N1 with FIFOs; receive interrupts (level and timeout) enabled. What is being sent
+    /// leaves first (a bounded wait: a UART left disabled never drains), and the divisors,
+    /// when the board set a baud rate, go in before the line control register, whose write
+    /// latches them.
     fn init(&self) {
         let r = self.regs();
+        for _ in 0..1_000_000 {
+            if !r.fr.is_set(FR::BUSY) {
+                break;
+            }
+            core::hint::spin_loop();
+        }
         r.cr.set(0);
         r.icr.write(INT::ALL::SET);
+        let div = self.divisor.load(Ordering::Relaxed);
+        if div != 0 {
+            r.ibrd.set(div >> 6);
+            r.fbrd.set(div & 63);
+        }
         r.lcr_h.write(LCR_H::FEN::SET + LCR_H::WLEN::Eight);
         // Transmit interrupt once the FIFO has drained to 1/8: early enough to refill it.
         r.ifls
