@@ -1,7 +1,9 @@
 //! Packs the user programs into the rom file system image that the kernel embeds: the Rust
 //! programs (`user/src/bin/*.rs`, built by cargo beforehand), the C programs (`user/c/NAME.c`
 //! or `user/c/NAME/*.c`, compiled here with `tools/nx-cc`), any ELF dropped into `out/extra/`,
-//! and the deliberately malformed files the tests spawn. Also passes the linker script.
+//! and the deliberately malformed files the tests spawn. Also passes the board's linker script
+//! (`link.ld` beside its Cargo.toml). Every board crate uses this one build script
+//! (`build = "../build.rs"` in its Cargo.toml), so all boards carry the same programs.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
