@@ -2,7 +2,7 @@
 //! generic timer, the board interface (`board`, `bootmap`, `irq`, `uart`) and the drivers of
 //! the IP blocks boards use (GIC, the BCM2836/BCM2835 interrupt controllers, PL011, PL031,
 //! PSCI). No board's addresses or interrupt numbers live here: boards place the drivers.
-//! The pure parts (`ttbl`, `clock`, `bootmap`, `irq`, `atags`) are tested on the host, and the
+//! The pure parts (`ttbl`, `clock`, `bootmap`, `irq`, `atags`, `fdtscan`) are tested on the host, and the
 //! interrupt-controller drivers over fake register frames.
 #![no_std]
 
@@ -11,6 +11,7 @@ pub mod bcm2836;
 pub mod board;
 pub mod bootmap;
 pub mod clock;
+pub mod fdtscan;
 pub mod gic;
 pub mod irq;
 pub mod ttbl;
