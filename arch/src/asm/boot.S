@@ -18,13 +18,25 @@ _start:
 .section .text.boot, "ax"
 primary_entry:
     msr     daifset, #0xf
-    mov     x19, x0                     // DTB physical address (0 when booted as an ELF)
-    adr     x1, early_vectors
-    msr     vbar_el1, x1
+    mov     x19, x0                     // boot information (DTB, ATAGS, or 0: the board reads it)
+    // The image runs where it is linked once the MMU is on: a loader that put it elsewhere
+    // (one that ignored the header's text_offset) gets "!L" on the early UART.
+    adr     x1, _start
+    ldr     x2, =_start_phys
+    cmp     x1, x2
+    mov     w0, #'L'
+    b.ne    early_stop
     mrs     x1, CurrentEL
     lsr     x1, x1, #2
     mov     x20, x1                     // entry EL, reported later
-    cmp     x1, #2
+    // Entered at EL3 (QEMU starts an ELF at the reset EL on boards with EL3, on every core of
+    // some): not supported, "!3". Boot loaders enter at EL2 or EL1.
+    cmp     x1, #3
+    mov     w0, #'3'
+    b.eq    early_stop
+    adr     x1, early_vectors
+    msr     vbar_el1, x1
+    cmp     x20, #2
     b.ne    at_el1
 
     // EL2 -> EL1: EL1 is AArch64, timers and GICv3 system registers open to EL1.
@@ -139,7 +151,7 @@ upper_half:
 
 // Before the real vectors exist (and at EL2 before the drop), any exception lands here:
 // print a marker straight to the board's early UART (BOARD_BOOT_MAP.early_uart, a physical
-// address; 0 for none) and stop.
+// address; 0 for none) and stop: "!E" for an exception, "!L" and "!3" from primary_entry.
 .section .text.boot, "ax"
 .balign 2048
 early_vectors:
@@ -148,14 +160,15 @@ early_vectors:
     b       early_fault
     .endr
 early_fault:
+    mov     w0, #'E'
+early_stop:                             // w0: the marker's letter
     adrp    x1, BOARD_BOOT_MAP
     add     x1, x1, :lo12:BOARD_BOOT_MAP
     ldr     x1, [x1, #32]
     cbz     x1, 5f
     mov     w2, #'!'
     strb    w2, [x1]
-    mov     w2, #'E'
-    strb    w2, [x1]
+    strb    w0, [x1]
     mov     w2, #'\n'
     strb    w2, [x1]
 5:  wfe
