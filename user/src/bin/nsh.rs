@@ -74,8 +74,8 @@ const BUILTINS: &[(&str, &str)] = &[
     ("sleep N", "wait N seconds (decimals allowed)"),
     ("wait [PID]", "wait for a background job (all when no PID)"),
     ("dmesg", "the kernel log"),
-    ("poweroff [CODE]", "power off (PSCI)"),
-    ("reboot", "restart (PSCI)"),
+    ("poweroff [CODE]", "power the board off"),
+    ("reboot", "restart the board"),
     ("exit", "leave the shell (init starts a new one)"),
     (
         "PROG ARGS [&]",
