@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build everything and boot it on QEMU virt (aarch64).
+# Build everything and boot it on QEMU virt (aarch64), or on QEMU's Raspberry Pi 3B.
 #
 #   ./qemu-run.sh [options] [-- extra qemu args]
+#     --board NAME   qemu-virt (default) or rpi3b (-M raspi3b: 1 GiB, 4 Cortex-A53, the raw
+#                    kernel8.img; --mem, --gic, --el2, --raw and --cpu do not apply)
 #     --test         run the test suite (ostest) and exit with its verdict
 #     --gdb          wait for gdb-multiarch on localhost:1234 before the first instruction
 #     --trace        build with defmt kernel tracing and decode it with defmt-print
@@ -22,10 +24,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 TARGET=aarch64-unknown-none-softfloat
-MEM=256M GIC=2 CPU=cortex-a76 EL2=0 RAW=0 GDB=0 TEST=0 TRACE=0 ICOUNT=0 BENCH="" BUILD=1 TIMEOUT=0 APPEND="" BUILD_ONLY=0
+BOARD=qemu-virt MEM=256M GIC=2 CPU=cortex-a76 EL2=0 RAW=0 GDB=0 TEST=0 TRACE=0 ICOUNT=0 BENCH="" BUILD=1 TIMEOUT=0 APPEND="" BUILD_ONLY=0
 EXTRA=()
 while [ $# -gt 0 ]; do
     case "$1" in
+        --board) BOARD="$2"; shift ;;
         --test) TEST=1 ;;
         --gdb) GDB=1 ;;
         --trace) TRACE=1 ;;
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 case "$GIC" in 2|3) ;; *) echo "qemu-run.sh: --gic must be 2 or 3" >&2; exit 2 ;; esac
+case "$BOARD" in qemu-virt|rpi3b) ;; *) echo "qemu-run.sh: --board must be qemu-virt or rpi3b" >&2; exit 2 ;; esac
 
 APT_UPDATED=0
 apt_install() { # apt_install PACKAGE...: as root, one apt-get update per run, then install
@@ -105,35 +109,54 @@ FEATURES=()
 # defmt's string table sits at address 0 while the kernel runs in the top 512 GiB, out of adrp's
 # +-4 GiB reach: trace builds use the large code model (absolute movz/movk addresses).
 [ "$TRACE" = 1 ] && FEATURES=(--features trace --config "target.$TARGET.rustflags=['-Ccode-model=large']")
+# The images: out/nx-rtos.elf and the raw out/nx-rtos.bin for QEMU virt; for the Pi
+# out/rpi3b/kernel8.img (the raw image its firmware and QEMU load) and out/rpi3b/nx-rtos.elf
+# (its symbols, for gdb).
+IMG_DIR=out
+[ "$BOARD" = rpi3b ] && IMG_DIR=out/rpi3b
 if [ "$BUILD" = 1 ]; then
     # The Rust programs and the C programs' Rust archive; the board's build script then
     # compiles the C programs (user/c) and packs them all into the rom file system.
     cargo build -q --release --target "$TARGET" -p user -p clib
-    DEFMT_LOG=${DEFMT_LOG:-info} cargo build -q --release --target "$TARGET" -p qemu-virt "${FEATURES[@]}"
-    mkdir -p out
-    cp "$OUT/qemu-virt" out/nx-rtos.elf
-    llvm-objcopy -O binary out/nx-rtos.elf out/nx-rtos.bin
+    DEFMT_LOG=${DEFMT_LOG:-info} cargo build -q --release --target "$TARGET" -p "$BOARD" "${FEATURES[@]}"
+    mkdir -p "$IMG_DIR"
+    cp "$OUT/$BOARD" "$IMG_DIR/nx-rtos.elf"
+    if [ "$BOARD" = rpi3b ]; then
+        llvm-objcopy -O binary "$IMG_DIR/nx-rtos.elf" "$IMG_DIR/kernel8.img"
+    else
+        llvm-objcopy -O binary out/nx-rtos.elf out/nx-rtos.bin
+    fi
 fi
 [ "$BUILD_ONLY" = 1 ] && exit 0
-[ -f out/nx-rtos.elf ] || { echo "qemu-run.sh: no image in out/; run without --no-build" >&2; exit 1; }
+[ -f "$IMG_DIR/nx-rtos.elf" ] || { echo "qemu-run.sh: no image in $IMG_DIR/; run without --no-build" >&2; exit 1; }
 
-MACHINE="virt,gic-version=$GIC"
-[ "$EL2" = 1 ] && MACHINE="$MACHINE,virtualization=on"
-KERNEL=out/nx-rtos.elf
-[ "$RAW" = 1 ] && KERNEL=out/nx-rtos.bin
 CMDLINE="semihosting$APPEND"
 [ "$TEST" = 1 ] && CMDLINE="$CMDLINE test"
 [ -n "$BENCH" ] && CMDLINE="$CMDLINE bench"
-ARGS=(-M "$MACHINE" -cpu "$CPU" -m "$MEM" -nographic -no-reboot
-      -semihosting-config enable=on,target=native
-      -kernel "$KERNEL" -append "$CMDLINE")
+if [ "$BOARD" = rpi3b ]; then
+    # The raw image: QEMU loads it at the header's text_offset (0x80000), enters it at EL2
+    # with x0 pointing at ATAGS (RAM size, -append) and holds cores 1-3 on the spin table.
+    # (An ELF would start all four cores at EL3 with no ATAGS.) RAM is fixed at 1 GiB.
+    MACHINE=raspi3b
+    ARGS=(-M raspi3b -nographic -no-reboot
+          -semihosting-config enable=on,target=native
+          -kernel out/rpi3b/kernel8.img -append "$CMDLINE")
+else
+    MACHINE="virt,gic-version=$GIC"
+    [ "$EL2" = 1 ] && MACHINE="$MACHINE,virtualization=on"
+    KERNEL=out/nx-rtos.elf
+    [ "$RAW" = 1 ] && KERNEL=out/nx-rtos.bin
+    ARGS=(-M "$MACHINE" -cpu "$CPU" -m "$MEM" -nographic -no-reboot
+          -semihosting-config enable=on,target=native
+          -kernel "$KERNEL" -append "$CMDLINE")
+fi
 # sleep=off: virtual time advances only with instructions (an idle guest skips to its next
 # timer), so nothing the host does leaks into the counts.
 [ "$ICOUNT" = 1 ] && ARGS+=(-icount shift=0,sleep=off)
 if [ "$GDB" = 1 ]; then
     ARGS+=(-s -S)
     echo "qemu-run.sh: waiting for the debugger. In another terminal:" >&2
-    echo "    gdb-multiarch out/nx-rtos.elf -ex 'target remote localhost:1234'" >&2
+    echo "    gdb-multiarch $IMG_DIR/nx-rtos.elf -ex 'target remote localhost:1234'" >&2
 fi
 
 if [ "$TRACE" = 1 ]; then
@@ -146,7 +169,7 @@ if [ "$TRACE" = 1 ]; then
     # console travels through a FIFO pair instead of stdio.
     rm -f out/trace.fifo out/console.in out/console.out
     mkfifo out/trace.fifo out/console.in out/console.out
-    defmt-print -e out/nx-rtos.elf < out/trace.fifo >&2 &
+    defmt-print -e "$IMG_DIR/nx-rtos.elf" < out/trace.fifo >&2 &
     TRACER=$!
     cat out/console.out &
     READER=$!
@@ -167,7 +190,7 @@ if [ "$TRACE" = 1 ]; then
 fi
 if [ -n "$BENCH" ]; then
     [ "$TIMEOUT" = 0 ] && TIMEOUT=600
-    LOG=out/bench-$BENCH.log
+    LOG=$IMG_DIR/bench-$BENCH.log
     status=0
     timeout --foreground -k 5 "$TIMEOUT" qemu-system-aarch64 "${ARGS[@]}" "${EXTRA[@]}" </dev/null | tee "$LOG" || status=$?
     if ! grep -q "^END BENCHMARKS" "$LOG"; then
@@ -176,12 +199,19 @@ if [ -n "$BENCH" ]; then
     fi
     DEST=BENCHMARKS.md
     [ "$BENCH" = wall ] && DEST=out/BENCHMARKS-wall.md
+    # The Pi's figures stay beside its image: BENCHMARKS.md is QEMU virt's.
+    if [ "$BOARD" = rpi3b ]; then
+        DEST=$IMG_DIR/BENCHMARKS.md
+        [ "$BENCH" = wall ] && DEST=$IMG_DIR/BENCHMARKS-wall.md
+    fi
+    QDESC="-M virt,gic-version=$GIC -cpu $CPU -m $MEM"
+    [ "$BOARD" = rpi3b ] && QDESC="-M raspi3b -kernel kernel8.img"
     {
         echo "# Benchmarks"
         echo
         if [ "$BENCH" = icount ]; then
             echo "Measured by \`./qemu-run.sh --bench\`: QEMU $(qemu-system-aarch64 --version | head -1 | sed 's/.*version //'),"
-            echo "\`-M virt,gic-version=$GIC -cpu $CPU -m $MEM -icount shift=0,sleep=off\`. Under \`-icount shift=0\` one virtual"
+            echo "\`$QDESC -icount shift=0,sleep=off\`. Under \`-icount shift=0\` one virtual"
             echo "nanosecond is one guest instruction, so every figure below is an **instruction count** (per"
             echo "operation, per page or per byte) and repeats exactly from run to run. Instruction counts do"
             echo "not see cache or TLB misses; \`./qemu-run.sh --bench-wall\` runs the same program in"
