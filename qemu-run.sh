@@ -52,6 +52,7 @@ while [ $# -gt 0 ]; do
 done
 case "$GIC" in 2|3) ;; *) echo "qemu-run.sh: --gic must be 2 or 3" >&2; exit 2 ;; esac
 case "$BOARD" in qemu-virt|rpi3b) ;; *) echo "qemu-run.sh: --board must be qemu-virt or rpi3b" >&2; exit 2 ;; esac
+[ "$BOARD" = rpi3b ] && [ "$TRACE" = 1 ] && { echo "qemu-run.sh: --trace is QEMU virt's only (the rpi3b crate has no trace feature yet)" >&2; exit 2; }
 
 APT_UPDATED=0
 apt_install() { # apt_install PACKAGE...: as root, one apt-get update per run, then install
