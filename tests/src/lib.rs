@@ -1,5 +1,6 @@
 //! Boots the real image under QEMU (through `qemu-run.sh --no-build`) and talks to it over the
-//! serial console, as a person at the terminal would.
+//! serial console, as a person at the terminal would. `BOARD=rpi3b` runs the tests on the
+//! Raspberry Pi 3B board (QEMU `-M raspi3b`) instead of QEMU virt.
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -12,6 +13,57 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The board the tests boot, from the environment: `BOARD=rpi3b` runs them on QEMU
+/// `-M raspi3b` (the image `./qemu-run.sh --board rpi3b --build-only` builds), anything else
+/// or nothing on QEMU virt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Board {
+    QemuVirt,
+    Rpi3b,
+}
+
+pub fn board() -> Board {
+    match std::env::var("BOARD").as_deref() {
+        Ok("rpi3b") => Board::Rpi3b,
+        Ok("" | "qemu-virt") | Err(_) => Board::QemuVirt,
+        Ok(other) => panic!("BOARD={other}: the boards are qemu-virt and rpi3b"),
+    }
+}
+
+impl Board {
+    /// Its name for `qemu-run.sh --board`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Board::QemuVirt => "qemu-virt",
+            Board::Rpi3b => "rpi3b",
+        }
+    }
+    /// Where `qemu-run.sh` puts its images.
+    fn image_dir(self) -> &'static str {
+        match self {
+            Board::QemuVirt => "out",
+            Board::Rpi3b => "out/rpi3b",
+        }
+    }
+    /// How the kernel's first line names the board.
+    pub fn banner(self) -> &'static str {
+        match self {
+            Board::QemuVirt => "nx-rtos: QEMU virt, ",
+            Board::Rpi3b => "nx-rtos: Raspberry Pi 3B, ",
+        }
+    }
+}
+
+/// For a test of what only QEMU virt has (GICv3, `--mem`, the ELF boot): true, after saying
+/// so, when the board is another one (the test then returns at once and counts as passed).
+pub fn skip_unless_virt(what: &str) -> bool {
+    let b = board();
+    if b != Board::QemuVirt {
+        eprintln!("skipped on {}: {what} is QEMU virt's", b.name());
+    }
+    b != Board::QemuVirt
+}
+
 pub struct Qemu {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -21,16 +73,20 @@ pub struct Qemu {
 }
 
 impl Qemu {
-    /// Boot with `qemu-run.sh --no-build ARGS`, killed after `timeout_s`.
+    /// Boot the board's image (`board()`) with `qemu-run.sh --no-build ARGS`, killed after
+    /// `timeout_s`.
     pub fn boot(args: &[&str], timeout_s: u32) -> Qemu {
         let root = root();
+        let b = board();
         assert!(
-            root.join("out/nx-rtos.elf").exists(),
-            "no image: build it with ./qemu-run.sh --build-only (./test.sh does)"
+            root.join(b.image_dir()).join("nx-rtos.elf").exists(),
+            "no image: build it with ./qemu-run.sh --board {} --build-only (./test.sh builds QEMU virt's)",
+            b.name()
         );
         let t = timeout_s.to_string();
         let mut child = Command::new(root.join("qemu-run.sh"))
             .arg("--no-build")
+            .args(["--board", b.name()])
             .args(["--timeout", &t])
             .args(args)
             .current_dir(&root)
