@@ -104,25 +104,26 @@ fn words(cmdline: &str, keep: impl Fn(&str) -> bool) -> heapless::String<256> {
 /// boot loader's data may be overwritten afterwards. (boot.S has cleared the kernel's BSS
 /// before this runs: a tree placed there would be lost.)
 fn boot_info(x0: usize) -> BootInfo {
-    let none = BootInfo {
+    let fallback = |why: &'static str| BootInfo {
         ram_size: RAM_DEFAULT,
         reserved: heapless::Vec::new(),
-        source: "default",
+        source: why,
         bootargs: heapless::String::new(),
     };
     if x0 == 0 || !x0.is_multiple_of(8) || x0 >= RAM_LIMIT - 4096 {
-        return none;
+        return fallback("the board's default: no boot information at x0");
     }
     let p = (KOFF + x0) as *const u32;
     // SAFETY: x0 is in RAM below the peripherals, mapped by the boot map; aligned.
     let magic = u32::from_be(unsafe { p.read_volatile() });
     if magic == fdtscan::FDT_MAGIC {
-        return dtb_info(x0).unwrap_or(none);
+        return dtb_info(x0)
+            .unwrap_or_else(|| fallback("the board's default: the device tree is malformed"));
     }
     // SAFETY: as above; a page from x0 stays in RAM.
     let bytes = unsafe { core::slice::from_raw_parts(p as *const u8, 4096) };
     let Some(atags) = Atags::new(bytes) else {
-        return none;
+        return fallback("the board's default: neither a device tree nor ATAGS at x0");
     };
     BootInfo {
         ram_size: match atags.memory() {
