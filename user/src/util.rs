@@ -35,6 +35,15 @@ pub fn parse_size(s: &str) -> Option<usize> {
     v.checked_mul(mult)
 }
 
+/// A byte as the text tools show it: printable ASCII as itself, anything else as '.'.
+pub fn printable(b: u8) -> char {
+    if (0x20..0x7f).contains(&b) {
+        b as char
+    } else {
+        '.'
+    }
+}
+
 /// An octal permission mode ("600", "0640").
 pub fn parse_mode(s: &str) -> Option<u32> {
     u32::from_str_radix(s, 8).ok().filter(|&m| m <= 0o777)

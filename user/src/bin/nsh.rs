@@ -632,14 +632,7 @@ fn xd(args: &[&str]) -> i32 {
         }
         print!("  ");
         for &b in &line[..got] {
-            print!(
-                "{}",
-                if (0x20..0x7f).contains(&b) {
-                    b as char
-                } else {
-                    '.'
-                }
-            );
+            print!("{}", ulib::util::printable(b));
         }
         println!();
         off += got;

@@ -94,12 +94,7 @@ fn main(args: &[&str]) -> i32 {
                         Ok(0) => break,
                         Ok(n) => {
                             for &b in &buf[..n] {
-                                let c = if (0x20..0x7f).contains(&b) {
-                                    b as char
-                                } else {
-                                    '.'
-                                };
-                                print!("{}", c);
+                                print!("{}", ulib::util::printable(b));
                             }
                             at += n as u64;
                         }

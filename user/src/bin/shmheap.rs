@@ -251,14 +251,7 @@ fn read(h: &Heap, hdl: Handle, len: Option<usize>) -> Result<(), i32> {
         if b == 0 {
             break;
         }
-        print!(
-            "{}",
-            if (0x20..0x7f).contains(&b) {
-                b as char
-            } else {
-                '.'
-            }
-        );
+        print!("{}", ulib::util::printable(b));
     }
     println!();
     Ok(())
