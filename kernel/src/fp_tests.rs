@@ -2,19 +2,11 @@
 //! struct): each task keeps its own values, tasks that never use FP never touch them, an
 //! exiting owner's values are never shown to the next, and signal handlers get their own.
 
-use crate::tests::signals::{sigaction, HANDLER};
+use crate::tests::signals::{sigaction, two, HANDLER};
 use crate::tests::Sys;
 use crate::up::FpState;
 use abi::signal::*;
 use abi::sys::nr;
-
-fn two() -> (Sys, i32, i32) {
-    let mut s = Sys::new();
-    let a = s.k.spawn("prog", b"prog\0", None).unwrap();
-    s.run();
-    let b = s.spawn_call("prog") as i32;
-    (s, a, b)
-}
 
 fn regs(s: &Sys) -> FpState {
     s.arch.inner.lock().unwrap().fp

@@ -1037,7 +1037,8 @@ pub(crate) mod signals {
         b
     }
 
-    fn two() -> (Sys, i32, i32) {
+    /// Two processes: the first (current) and one it spawned; their pids.
+    pub(crate) fn two() -> (Sys, i32, i32) {
         let mut s = Sys::new();
         let a = s.k.spawn("prog", b"prog\0", None).unwrap();
         s.run();

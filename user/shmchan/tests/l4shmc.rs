@@ -1,6 +1,8 @@
 //! The L4SHM conformance cases L4-01..L4-35 (channels-heap.md section 9) on the host:
 //! threads stand in for processes, and every attach maps the same buffer.
 
+mod common;
+use common::{fresh, Gone};
 use shmchan::c::*;
 use shmchan::layout::{Desc, CHUNK_MAGIC, DESC_SIZE, HEADER_SIZE};
 use shmchan::{wait_any, Area, ChunkState, Entry, Errno, Signal};
@@ -13,21 +15,6 @@ use std::time::{Duration, Instant};
 const K64: usize = 64 * 1024;
 /// Generous bound for "returned early" on a loaded machine.
 const EARLY: Duration = Duration::from_millis(1500);
-
-/// A fresh area `name` of `size` bytes, attached; its name is removed when the guard goes.
-fn fresh(name: &'static str, size: usize) -> (Gone, Area) {
-    let _ = Area::remove(name);
-    Area::create(name, size).unwrap();
-    (Gone(name), Area::attach(name).unwrap())
-}
-
-struct Gone(&'static str);
-
-impl Drop for Gone {
-    fn drop(&mut self) {
-        let _ = Area::remove(self.0);
-    }
-}
 
 fn names(a: &Area) -> Vec<String> {
     a.chunks()

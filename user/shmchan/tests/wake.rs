@@ -1,27 +1,14 @@
 //! Signals make the wake system call only when a waiter may be asleep, and lose no wake-up
 //! for it: threads stand in for processes, and every attach maps the same buffer.
 
+mod common;
+use common::fresh;
 use shmchan::{wait_any, Area, Errno};
 use shmsync::os;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
-
-/// A fresh area `name` of `size` bytes, attached; its name is removed when the guard goes.
-fn fresh(name: &'static str, size: usize) -> (Gone, Area) {
-    let _ = Area::remove(name);
-    Area::create(name, size).unwrap();
-    (Gone(name), Area::attach(name).unwrap())
-}
-
-struct Gone(&'static str);
-
-impl Drop for Gone {
-    fn drop(&mut self) {
-        let _ = Area::remove(self.0);
-    }
-}
 
 /// Run `f` on a thread; fail (instead of hanging) if it takes longer than `secs`.
 fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
