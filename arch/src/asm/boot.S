@@ -17,6 +17,7 @@ _start:
 
 .section .text.boot, "ax"
 primary_entry:
+    mrs     x21, cntvct_el0             // boot time is measured from here (board_main's 3rd argument)
     msr     daifset, #0xf
     mov     x19, x0                     // boot information (DTB, ATAGS, or 0: the board reads it)
     // The image runs where it is linked once the MMU is on: a loader that put it elsewhere
@@ -46,6 +47,8 @@ primary_entry:
     msr     hcr_el2, x1
     mov     x1, #3
     msr     cnthctl_el2, x1
+    mrs     x1, cntvoff_el2             // the entry count read with the offset about to be
+    add     x21, x21, x1                // dropped: make it the count EL1 will see
     msr     cntvoff_el2, xzr
     mrs     x1, id_aa64pfr0_el1
     ubfx    x1, x1, #24, #4             // GIC system register interface present?
@@ -81,16 +84,21 @@ at_el1:
     adr     x1, early_vectors
     msr     vbar_el1, x1
 
-    // Zero BSS (physical addresses via adrp).
+    // Zero BSS (physical addresses via adrp), 64 bytes a step: the linker script aligns
+    // its end to 64. With the MMU off memory is Device, where DC ZVA faults. The boot stack
+    // is not in it (.noinit): a stack needs no zeroing.
     adrp    x1, __bss_start
     add     x1, x1, :lo12:__bss_start
     adrp    x2, __bss_end
     add     x2, x2, :lo12:__bss_end
-2:  cmp     x1, x2
-    b.hs    3f
-    stp     xzr, xzr, [x1], #16
-    b       2b
-3:
+    b       3f
+2:  stp     xzr, xzr, [x1]
+    stp     xzr, xzr, [x1, #16]
+    stp     xzr, xzr, [x1, #32]
+    stp     xzr, xzr, [x1, #48]
+    add     x1, x1, #64
+3:  cmp     x1, x2
+    b.lo    2b
     // Boot translation table, physical 0-4 GiB as the board's BOARD_BOOT_MAP says (see
     // arch/src/bootmap.rs): four L1 entries, each a 1 GiB block, nothing, or L2_TABLE (the
     // board's L2 table, whose link address becomes its physical address here). The same L1
@@ -145,6 +153,7 @@ upper_half:
     isb
     mov     x0, x19
     mov     x1, x20
+    mov     x2, x21
     bl      board_main
 4:  wfi
     b       4b
@@ -179,6 +188,9 @@ early_stop:                             // w0: the marker's letter
 .balign 4096
 boot_l1:
     .space 4096
+
+// Outside .bss (the linker script puts .noinit after __bss_end): never zeroed.
+.section .noinit, "aw", %nobits
 .balign 16
 __boot_stack_bottom:
     .space 0x10000

@@ -74,6 +74,7 @@ extern "C" {
     static __data_end: u8;
     static __bss_start: u8;
     static __bss_end: u8;
+    static __noinit_end: u8;
     static __kernel_end: u8;
 }
 
@@ -85,6 +86,8 @@ pub struct Image {
     pub data_end: usize,
     pub bss_start: usize,
     pub bss_end: usize,
+    /// End of the uninitialised memory after bss (the boot stack), which boot.S leaves as is.
+    pub noinit_end: usize,
     pub end: usize,
 }
 
@@ -102,6 +105,7 @@ impl Image {
                 data_end: sym(&__data_end),
                 bss_start: sym(&__bss_start),
                 bss_end: sym(&__bss_end),
+                noinit_end: sym(&__noinit_end),
                 end: sym(&__kernel_end),
             }
         }
@@ -123,7 +127,8 @@ impl Image {
             self.text_end - self.start,
             self.rodata_end - self.text_end,
             self.data_end - self.rodata_end,
-            self.bss_end - self.bss_start,
+            // What the image leaves to RAM: zeroed bss and the boot stack after it.
+            self.noinit_end - self.bss_start,
         );
         k.image = [text as u64, rodata as u64, data as u64, bss as u64];
         klog!(
