@@ -62,7 +62,7 @@ primary_entry:
     mov     x1, #0x33ff
     msr     cptr_el2, x1                // no traps of FP/SIMD to EL2 (EL1 still traps them)
     msr     vttbr_el2, xzr
-    ldr     x1, =0x30d00800
+    ldr     x1, =0x30d04800
     msr     sctlr_el1, x1
     mov     x1, #0x3c5                  // EL1h, all exceptions masked
     msr     spsr_el2, x1
@@ -71,7 +71,9 @@ primary_entry:
     eret
 
 at_el1:
-    ldr     x1, =0x30d00800
+    // SCTLR_EL1 RES1 bits, plus DZE (bit 14): EL0 may use DC ZVA too (it writes only memory
+    // the task could write with stores).
+    ldr     x1, =0x30d04800
     msr     sctlr_el1, x1
     // CPACR_EL1.FPEN = 0b01: FP/SIMD open to EL1 (the lazy switch saves and loads them),
     // trapped at EL0 until a task owns them.

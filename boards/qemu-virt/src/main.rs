@@ -142,7 +142,8 @@ extern "C" fn board_main(dtb_pa: usize, entry_el: usize, entry_ticks: u64) -> ! 
     // entry_ticks: the counter at the kernel's first instruction (boot.S), where boot time
     // is measured from.
     kernel::phys::set_phys_offset(KOFF);
-    kernel::phys::set_zero_page(mmu::zero_page);
+    arch::zero::init();
+    kernel::phys::set_zero_pages(arch::zero::zero_pages);
     // SAFETY: QEMU virt's PL011, in the boot map's device GiB.
     unsafe { UART.set_base(KOFF + EARLY_UART) };
     ARCH.set_board(&board::BOARD);
