@@ -233,6 +233,9 @@ impl PageAlloc {
     /// Every page must be allocated; if one is not (a kernel bug), they are freed one by one
     /// so the counts stay right.
     pub fn free_run(&mut self, pa: Pa, n: usize) {
+        if n == 1 {
+            return self.free_page(pa); // a word's bit, without the run's masks
+        }
         let ok = self.contains(pa)
             && pa.is_multiple_of(PAGE_SIZE)
             && n <= self.npages - (pa - self.base) / PAGE_SIZE;

@@ -303,8 +303,12 @@ impl crate::Kernel {
         if o.refs > 0 {
             return;
         }
+        // Waiters on a resize are found through the table: wake them before the object
+        // leaves it (there are normally none, and the queue says so without a lookup).
+        if !o.busy.is_empty() {
+            self.wake_all(crate::sched::wait::WaitId::ObjBusy(id));
+        }
         let o = self.objs.slots[id as usize].take().expect("live");
-        self.wake_all(crate::sched::wait::WaitId::ObjBusy(id));
         let pages = o.into_pages();
         self.objs.pages -= pages.len();
         self.reclaim.push(pages, &mut self.pg);

@@ -277,7 +277,10 @@ impl Kernel {
                 let seg = self.shm.seg(slot);
                 seg.creating = false;
                 seg.ctime = now;
-                self.wake_all(WaitId::ShmBusy(slot as u16));
+                // Only a shmget of the same key waits here; the queue says whether one does.
+                if !seg.busy.is_empty() {
+                    self.wake_all(WaitId::ShmBusy(slot as u16));
+                }
                 Some(Ok(self.shm.id(slot) as isize))
             }
             Err(e) => {
