@@ -357,10 +357,16 @@ impl<'a> Node<'_, 'a> {
 
     /// Whether one of the `compatible` strings is one of `any`.
     pub fn compatible(&self, any: &[&str]) -> bool {
-        self.compatible.is_some_and(|v| {
-            v.split(|&c| c == 0)
-                .any(|c| !c.is_empty() && any.iter().any(|a| a.as_bytes() == c))
-        })
+        self.compatible_index(any).is_some()
+    }
+
+    /// The index in `wanted` of the node's first `compatible` string that is there: one
+    /// pass over the node's list for all of a board's drivers.
+    pub fn compatible_index(&self, wanted: &[&str]) -> Option<usize> {
+        self.compatible?
+            .split(|&c| c == 0)
+            .filter(|c| !c.is_empty())
+            .find_map(|c| wanted.iter().position(|w| w.as_bytes() == c))
     }
 
     /// Entry `i` of `reg`, (address, size), in the parent's cell sizes (a size of 0 cells
@@ -680,6 +686,10 @@ mod tests {
         });
         assert_eq!(args, Some("a b"));
         assert!(psci, "pl011@9000000 is a pl011");
+        let mut idx = Vec::new();
+        t.walk(|n| idx.push(n.compatible_index(&["x", "arm,primecell", "arm,pl011"])));
+        // The node's own order decides: pl011's list names arm,pl011 first.
+        assert_eq!(idx, [None, Some(2), None, Some(1), None, None, None]);
     }
 
     #[test]

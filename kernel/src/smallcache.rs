@@ -10,7 +10,7 @@
 
 use core::alloc::Layout;
 
-/// Block sizes of the classes.
+/// Block sizes of the classes (`class` matches on them).
 pub const SIZES: [usize; 3] = [16, 32, 64];
 /// The alignment every cached block has (the heap is asked for it).
 pub const ALIGN: usize = 16;
@@ -37,14 +37,19 @@ impl SmallCache {
     }
 
     /// The class of `layout`, if it is small enough to be cached.
+    #[inline]
     pub fn class(layout: Layout) -> Option<usize> {
-        if layout.align() > ALIGN {
-            return None;
+        match layout.size() {
+            _ if layout.align() > ALIGN => None,
+            0..=16 => Some(0),
+            17..=32 => Some(1),
+            33..=64 => Some(2),
+            _ => None,
         }
-        SIZES.iter().position(|&s| layout.size() <= s)
     }
 
     /// The layout a class's blocks have in the heap (whatever size was asked).
+    #[inline]
     pub fn heap_layout(class: usize) -> Layout {
         // A power of two no smaller than the alignment: always a valid layout.
         Layout::from_size_align(SIZES[class], ALIGN).expect("class layout")
@@ -54,6 +59,7 @@ impl SmallCache {
     ///
     /// # Safety
     /// Every block in the cache was given with `give` and is not used by anyone else.
+    #[inline]
     pub unsafe fn take(&mut self, class: usize) -> Option<*mut u8> {
         let p = self.heads[class];
         if p == 0 {
@@ -71,6 +77,7 @@ impl SmallCache {
     ///
     /// # Safety
     /// `p` is a block of `heap_layout(class)` that nobody uses any more.
+    #[inline]
     pub unsafe fn give(&mut self, class: usize, p: *mut u8) -> bool {
         if self.counts[class] >= LIMIT {
             return false;

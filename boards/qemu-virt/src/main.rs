@@ -91,27 +91,43 @@ fn read_dtb(dtb_pa: usize) -> DtInfo {
             f.bootargs = heapless::String::try_from(args).unwrap_or_default();
         } else if n.depth == 1 && n.is("psci") {
             f.smc = n.str("method") == Some("smc");
-        } else if !n.has_compatible() {
-        } else if f.uart.is_none() && n.compatible(&["arm,pl011"]) {
-            f.uart = Some((
-                reg(n, 0).unwrap_or(EARLY_UART),
-                gic_intid(n, 0).unwrap_or(EARLY_UART_IRQ),
-            ));
-        } else if f.rtc.is_none() && n.compatible(&["arm,pl031"]) {
-            f.rtc = Some(reg(n, 0).unwrap_or(RTC_DEFAULT));
-        } else if f.timer_irq.is_none() && n.compatible(&["arm,armv8-timer", "arm,armv7-timer"]) {
-            // The third timer interrupt is the EL1 virtual timer.
-            f.timer_irq = Some(gic_intid(n, 2).unwrap_or(TIMER_IRQ_DEFAULT));
-        } else if f.gic3.is_none() && n.compatible(&["arm,gic-v3"]) {
-            f.gic3 = Some((
-                reg(n, 0).unwrap_or(GICD_DEFAULT),
-                reg(n, 1).unwrap_or(GICR_DEFAULT),
-            ));
-        } else if f.gic2.is_none() && n.compatible(&["arm,cortex-a15-gic", "arm,gic-400"]) {
-            f.gic2 = Some((
-                reg(n, 0).unwrap_or(GICD_DEFAULT),
-                reg(n, 1).unwrap_or(GICC_DEFAULT),
-            ));
+        } else {
+            // One pass over the node's compatible list for every driver.
+            const WANTED: [&str; 7] = [
+                "arm,pl011",
+                "arm,pl031",
+                "arm,armv8-timer",
+                "arm,armv7-timer",
+                "arm,gic-v3",
+                "arm,cortex-a15-gic",
+                "arm,gic-400",
+            ];
+            match n.compatible_index(&WANTED) {
+                Some(0) if f.uart.is_none() => {
+                    f.uart = Some((
+                        reg(n, 0).unwrap_or(EARLY_UART),
+                        gic_intid(n, 0).unwrap_or(EARLY_UART_IRQ),
+                    ))
+                }
+                Some(1) if f.rtc.is_none() => f.rtc = Some(reg(n, 0).unwrap_or(RTC_DEFAULT)),
+                // The third timer interrupt is the EL1 virtual timer.
+                Some(2 | 3) if f.timer_irq.is_none() => {
+                    f.timer_irq = Some(gic_intid(n, 2).unwrap_or(TIMER_IRQ_DEFAULT))
+                }
+                Some(4) if f.gic3.is_none() => {
+                    f.gic3 = Some((
+                        reg(n, 0).unwrap_or(GICD_DEFAULT),
+                        reg(n, 1).unwrap_or(GICR_DEFAULT),
+                    ))
+                }
+                Some(5 | 6) if f.gic2.is_none() => {
+                    f.gic2 = Some((
+                        reg(n, 0).unwrap_or(GICD_DEFAULT),
+                        reg(n, 1).unwrap_or(GICC_DEFAULT),
+                    ))
+                }
+                _ => {}
+            }
         }
     });
     let (start, size) = f.ram.unwrap_or_else(|| fatal("device tree has no memory"));
