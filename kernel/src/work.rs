@@ -153,7 +153,12 @@ impl Reclaim {
         }
         // A few pages with nothing queued before them: freed now, as cheap as queueing.
         if self.lists.is_empty() && pages.len() <= STEP_FREE_INLINE {
-            free_some(&mut pages, pg, usize::MAX);
+            match pages[..] {
+                [one] => pg.free_page(one),
+                _ => {
+                    free_some(&mut pages, pg, usize::MAX);
+                }
+            }
             return;
         }
         if let Err(mut pages) = self.lists.push(pages) {
