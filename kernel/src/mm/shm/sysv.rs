@@ -273,7 +273,9 @@ impl Kernel {
                 None
             }
             Ok(true) => {
-                let now = self.wall_seconds();
+                // The segment's ctime is its shmget's: the object's, read when it was made
+                // in the same call (no second clock read).
+                let now = self.objs.obj(obj).ctime;
                 let seg = self.shm.seg(slot);
                 seg.creating = false;
                 seg.ctime = now;
