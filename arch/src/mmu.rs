@@ -33,55 +33,6 @@ fn dsb_ish_isb() {
     unsafe { asm!("dsb ish", "isb", options(nostack, preserves_flags)) }
 }
 
-/// Zero a page through its kernel address with `dc zva`, one block (DCZID_EL0) per
-/// instruction; with wide stores where DC ZVA is prohibited.
-pub fn zero_page(page: *mut u8) {
-    let dczid: u64;
-    // SAFETY: reading DCZID_EL0 has no side effects.
-    unsafe { asm!("mrs {}, dczid_el0", out(reg) dczid, options(nostack, nomem)) };
-    let start = page as usize;
-    if dczid & (1 << 4) == 0 {
-        let block = 4usize << (dczid & 0xf);
-        let mut a = start;
-        while a < start + 4096 {
-            // SAFETY: `a` .. `a + 4 * block` is inside the caller's page (blocks are at most
-            // 2 KiB and divide the page), mapped as normal cacheable memory.
-            unsafe {
-                asm!(
-                    "dc zva, {a}",
-                    "add {t}, {a}, {b}",
-                    "dc zva, {t}",
-                    "add {t}, {t}, {b}",
-                    "dc zva, {t}",
-                    "add {t}, {t}, {b}",
-                    "dc zva, {t}",
-                    a = in(reg) a,
-                    b = in(reg) block,
-                    t = out(reg) _,
-                    options(nostack)
-                )
-            };
-            a += 4 * block;
-        }
-    } else {
-        let mut a = start;
-        while a < start + 4096 {
-            // SAFETY: as above; 64 bytes per iteration.
-            unsafe {
-                asm!(
-                    "stp xzr, xzr, [{a}]",
-                    "stp xzr, xzr, [{a}, #16]",
-                    "stp xzr, xzr, [{a}, #32]",
-                    "stp xzr, xzr, [{a}, #48]",
-                    a = in(reg) a,
-                    options(nostack)
-                )
-            };
-            a += 64;
-        }
-    }
-}
-
 /// Kernel image layout (physical), from the linker script.
 pub struct KernelLayout {
     pub image_start: Pa,

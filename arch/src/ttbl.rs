@@ -547,11 +547,19 @@ impl Tree {
                 add_count(unsafe { &mut *parent }, 1);
                 off += L2_BLOCK;
             } else {
+                // Every page up to the end of this L3 table (or of the range) in one go:
+                // one table lookup per table, not per page.
                 let (t, parent) = self.table_for(pg, v, 3)?;
-                table(t)[idx(v, 3)] = p as u64 | attrs | VALID | TABLE;
+                let first = idx(v, 3);
+                let n = (ENTRIES - first).min((len - off) / PAGE_SIZE).max(1);
+                let mut d = p as u64 | attrs | VALID | TABLE;
+                for e in &mut table(t)[first..first + n] {
+                    *e = d;
+                    d += PAGE_SIZE as u64;
+                }
                 // SAFETY: the descriptor of the L3 table `t`.
-                add_count(unsafe { &mut *parent }, 1);
-                off += PAGE_SIZE;
+                add_count(unsafe { &mut *parent }, n as isize);
+                off += n * PAGE_SIZE;
             }
         }
         Ok(())
@@ -974,5 +982,31 @@ mod tests {
             w.attrs & PXN != 0 && w.attrs & AP_RO == 0,
             "data: writable, never executable"
         );
+    }
+
+    #[test]
+    fn kernel_range_pages_across_tables_fill_each_table_at_once() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        // From 8 KiB below a 2 MiB boundary to 3 pages and a bit past the next one, the
+        // physical side one page off the virtual side's 2 MiB alignment: pages in three L3
+        // tables, no block possible.
+        let va = 0xffff_ff80_4000_0000usize + (2 << 20) - 0x2000;
+        let pa = 0x4020_0000 - 0x1000;
+        let len = 0x2000 + (2 << 20) + 0x3000 + 0x10;
+        t.map_kernel_range(&mut pg, va, pa, len, kernel_attrs(false, false))
+            .unwrap();
+        for off in (0..len).step_by(PAGE_SIZE).chain([len - 1]) {
+            let m = t.lookup(va + off).unwrap();
+            assert_eq!(m.size, PAGE_SIZE);
+            assert_eq!(m.pa, pa + off, "offset {off:#x}");
+        }
+        assert!(t.lookup(va + len.next_multiple_of(PAGE_SIZE)).is_none());
+        assert!(t.lookup(va - PAGE_SIZE).is_none());
+        // The entry counts the tables keep: 2 + 512 + 4 pages in three L3 tables.
+        let l2 = (table(t.root)[idx(va, 1)] & ADDR) as usize;
+        let counts: std::vec::Vec<isize> =
+            (0..3).map(|k| count(table(l2)[idx(va, 2) + k])).collect();
+        assert_eq!(counts, [2, 512, 4]);
     }
 }

@@ -1138,6 +1138,37 @@ fn has_work(s: &Sys) -> bool {
     s.k.task(s.k.current.unwrap()).work.is_some()
 }
 
+/// A small segment is built and freed inside its syscalls (no work left, no reclaim queue);
+/// one just over the limit is queued and freed as work.
+#[test]
+fn a_small_segment_is_built_and_freed_within_the_calls() {
+    let mut s = Sys::with_proc();
+    let base = s.k.pg.used();
+    for (pages, queued) in [
+        (1, false),
+        (crate::work::STEP_FREE_INLINE, false),
+        (crate::work::STEP_FREE_INLINE + 1, true),
+    ] {
+        syscall_only(
+            &mut s,
+            nr::SHMGET,
+            &[IPC_PRIVATE as usize, pages * PAGE_SIZE, 0o600],
+        );
+        assert!(!has_work(&s), "{pages} pages are zeroed in the call");
+        let id = s.frame.x[0] as i64;
+        assert!(id >= 0);
+        assert_eq!(s.k.pg.used(), base + pages);
+        syscall_only(&mut s, nr::SHMCTL, &[id as usize, IPC_RMID as usize, 0]);
+        assert_eq!(has_work(&s), queued, "{pages} pages");
+        assert_eq!(!s.k.reclaim.is_empty(), queued);
+        while has_work(&s) {
+            assert_eq!(s.k.schedule(&mut s.frame), crate::task::Next::Again);
+        }
+        assert_eq!(s.frame.x[0], 0);
+        assert_eq!(s.k.pg.used(), base, "{pages} pages back");
+    }
+}
+
 #[test]
 fn a_big_segment_is_built_and_freed_in_bounded_steps() {
     let mut s = Sys::with_proc();
@@ -1361,7 +1392,12 @@ fn a_long_shmdt_keeps_its_work_when_the_reclaim_queue_is_busy() {
     // b's own pages (its stack, tables) come and go with b: count without them.
     let (base, pages1) = (s.k.pg.used(), s.k.task_pages(1));
     let big = 8 * BLOCK_PAGES * PAGE_SIZE;
-    let small = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
+    // More pages than a destroy frees at once, so that they are queued.
+    let small = s.shmget(
+        IPC_PRIVATE,
+        (crate::work::STEP_FREE_INLINE + 1) * PAGE_SIZE,
+        0o600,
+    );
     let seg = s.shmget(IPC_PRIVATE, big, 0o666);
     assert!(small >= 0 && seg >= 0);
     s.switch_to(b);

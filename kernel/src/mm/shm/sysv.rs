@@ -273,11 +273,16 @@ impl Kernel {
                 None
             }
             Ok(true) => {
-                let now = self.wall_seconds();
+                // The segment's ctime is its shmget's: the object's, read when it was made
+                // in the same call (no second clock read).
+                let now = self.objs.obj(obj).ctime;
                 let seg = self.shm.seg(slot);
                 seg.creating = false;
                 seg.ctime = now;
-                self.wake_all(WaitId::ShmBusy(slot as u16));
+                // Only a shmget of the same key waits here; the queue says whether one does.
+                if !seg.busy.is_empty() {
+                    self.wake_all(WaitId::ShmBusy(slot as u16));
+                }
                 Some(Ok(self.shm.id(slot) as isize))
             }
             Err(e) => {
