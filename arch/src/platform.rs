@@ -104,6 +104,9 @@ impl Arch for Aarch64 {
     ) -> Result<(), Errno> {
         mmu::up_shmat(env, pg, pages, va, rdonly)
     }
+    fn up_shmat_fast(&self, env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool {
+        mmu::up_shmat_fast(env, pages, va, rdonly)
+    }
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         mmu::up_shmdt(env, pg, va, npages)
     }

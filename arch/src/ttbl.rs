@@ -386,34 +386,32 @@ impl Tree {
     }
 
     /// Fast path of `map` for the common small attach: fewer than 512 pages inside one L3
-    /// table that already exists. None when it does not apply (nothing was changed).
-    #[inline(never)]
-    pub fn map_in_table(
-        &mut self,
-        va: usize,
-        pages: &[Pa],
-        attrs: u64,
-    ) -> Option<Result<(), Errno>> {
+    /// table that already exists, none of their entries in use. false when it does not
+    /// apply: nothing was changed (and `map` gives the answer, EINVAL for an overlap).
+    #[inline]
+    pub fn map_in_table(&mut self, va: usize, pages: &[Pa], attrs: u64) -> bool {
         let start = idx(va, 3);
         if !va.is_multiple_of(PAGE_SIZE) || pages.is_empty() || pages.len() > ENTRIES - start {
-            return None;
+            return false;
         }
-        let e2 = self.l3_parent(va)?;
+        let Some(e2) = self.l3_parent(va) else {
+            return false;
+        };
         let ents = &mut table((*e2 & ADDR) as usize)[start..start + pages.len()];
         if ents.iter().any(|e| e & VALID != 0) {
-            return Some(Err(Errno::EINVAL));
+            return false;
         }
         let leaf = (attrs & !ADDR) | VALID | TABLE;
         for (e, &pa) in ents.iter_mut().zip(pages) {
             *e = pa as u64 | leaf;
         }
         add_count(e2, pages.len() as isize);
-        Some(Ok(()))
+        true
     }
 
     /// Fast path of `unmap` for shared pages inside one L3 table that stays in use: returns
     /// whether it applied (otherwise nothing was changed). The caller invalidates every page.
-    #[inline(never)]
+    #[inline]
     pub fn unmap_in_table(&mut self, va: usize, npages: usize) -> bool {
         let start = idx(va, 3);
         if npages == 0 || npages > ENTRIES - start {
@@ -776,19 +774,16 @@ mod tests {
         let a = user_attrs(true, false, false);
         let p: Vec<Pa> = (0..4).map(|_| pg.alloc().unwrap()).collect();
         // No table yet: the fast path declines and changes nothing.
-        assert_eq!(t.map_in_table(UVA, &p[..1], a), None);
+        assert!(!t.map_in_table(UVA, &p[..1], a));
         assert_eq!(t.table_pages(), 1);
         t.map(&mut pg, UVA, &p[..1], a).unwrap();
-        // Now it applies: maps, refuses overlaps, keeps the count.
-        assert_eq!(t.map_in_table(UVA + PAGE_SIZE, &p[1..3], a), Some(Ok(())));
-        assert_eq!(
-            t.map_in_table(UVA + 2 * PAGE_SIZE, &p[3..], a),
-            Some(Err(Errno::EINVAL))
-        );
+        // Now it applies: maps and keeps the count; an overlap is declined unchanged.
+        assert!(t.map_in_table(UVA + PAGE_SIZE, &p[1..3], a));
+        assert!(!t.map_in_table(UVA + 2 * PAGE_SIZE, &p[3..], a));
         assert!(t.lookup(UVA + 3 * PAGE_SIZE).is_none());
         assert_eq!(t.lookup(UVA + 2 * PAGE_SIZE).unwrap().pa, p[2]);
         // Crossing the end of the L3 table: declined.
-        assert_eq!(t.map_in_table(UVA + 511 * PAGE_SIZE, &p[..2], a), None);
+        assert!(!t.map_in_table(UVA + 511 * PAGE_SIZE, &p[..2], a));
         // Unmapping part keeps the table; unmapping the rest is left to the general path.
         assert!(t.unmap_in_table(UVA + PAGE_SIZE, 2));
         assert!(t.lookup(UVA + PAGE_SIZE).is_none() && t.lookup(UVA).is_some());

@@ -104,6 +104,11 @@ pub trait Arch: Sync {
         va: usize,
         rdonly: bool,
     ) -> Result<(), Errno>;
+    /// `up_shmat`'s fast path for a small attach: map the pages only where that takes no
+    /// table allocation and nothing is in the way (one L3 table that exists, entries not in
+    /// use). false when it does not apply: nothing changed, and `up_shmat` does the work or
+    /// gives the errno.
+    fn up_shmat_fast(&self, env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool;
     /// Unmap a shared range (NuttX `up_shmdt`), freeing emptied tables and invalidating the
     /// TLB by VA and ASID.
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize);

@@ -70,7 +70,7 @@ impl Kernel {
         };
         let n = (npages - done).min(STEP_MAP);
         if let Err(e) = self.map_obj_pages(me, (va, prot), (obj, off), done, n) {
-            let r = self.task_mut(me).regions.remove(i);
+            let r = vm::remove(&mut self.task_mut(me).regions, i);
             self.region_dropped(me, &r, false);
             return self.unmap_range(me, va, done, false, Then::Return(e.to_ret()));
         }

@@ -6,7 +6,7 @@
 //! its key is free at once and its pages go when the last attachment does. Ids carry a
 //! sequence number, so a stale id never reaches a newer segment.
 
-use super::object::ObjKind;
+use super::object::{ObjKind, BLOCK_PAGES};
 use crate::mm::vm::{self, Kind, Region};
 use crate::phys::PAGE_SIZE;
 use crate::sched::wait::{WaitId, WaitQueue};
@@ -160,6 +160,12 @@ fn perm_ok(s: &Segment, uid: u32, gid: u32, req: u32) -> bool {
     req & !granted & 7 == 0
 }
 
+/// Wall-clock seconds (`Kernel::wall_seconds`) from the fields it needs, for the fast
+/// paths, which hold other parts of the kernel borrowed.
+fn seconds(arch: &dyn crate::up::Arch, rtc_base: u64) -> i64 {
+    (rtc_base + arch.now_ns() / 1_000_000_000) as i64
+}
+
 fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
     a < b + blen && b < a + alen
 }
@@ -305,6 +311,9 @@ impl Kernel {
     }
 
     pub fn sys_shmat(&mut self, me: usize, id: i32, addr: usize, flg: i32) -> R {
+        if let Some(v) = self.shmat_fast(me, id, addr, flg) {
+            return Ok(v);
+        }
         if flg & !(SHM_RDONLY | SHM_RND) != 0 {
             return Err(Errno::EINVAL); // SHM_REMAP, SHM_EXEC: not supported
         }
@@ -384,6 +393,109 @@ impl Kernel {
         }
     }
 
+    /// shmat's fast path, for the common attach: at a kernel-chosen address (flags 0 or
+    /// SHM_RDONLY) of a segment that goes into one L3 table that already exists. The same
+    /// checks as `sys_shmat` in the same order, and the same result, without the generic
+    /// steps (no index lookups after the insert, no work left, one pass over the list).
+    /// None when anything is not that case: nothing has changed, and `sys_shmat` then does
+    /// the call (and gives its errno).
+    pub(crate) fn shmat_fast(
+        &mut self,
+        me: usize,
+        id: i32,
+        addr: usize,
+        flg: i32,
+    ) -> Option<isize> {
+        if addr != 0 || flg & !SHM_RDONLY != 0 || !self.reclaim.is_empty() {
+            return None;
+        }
+        let slot = self.shm.lookup(id).ok()?;
+        let seg = self.shm.slots[slot].as_mut()?;
+        let t = self.tasks.get_mut(me)?.as_mut()?;
+        let rdonly = flg != 0;
+        if !perm_ok(seg, t.uid, t.gid, if rdonly { 0o444 } else { 0o666 }) {
+            return None;
+        }
+        // SHMSEG: only a list that long can hold that many attachments.
+        let regions = &mut t.regions;
+        if regions.is_full()
+            || regions.len() >= SHMSEG && regions.iter().filter(|r| is_sysv(r)).count() >= SHMSEG
+        {
+            return None;
+        }
+        let o = self.objs.get_mut(seg.obj)?;
+        let npages = o.npages();
+        // A 2 MiB segment or more may become block descriptors: the full call's mapping.
+        if npages >= BLOCK_PAGES {
+            return None;
+        }
+        let (va, at) = vm::place_at(regions, npages * PAGE_SIZE).ok()?;
+        if !self.arch.up_shmat_fast(&t.env, o.pages(), va, rdonly) {
+            return None;
+        }
+        crate::ktrace!(
+            "shmat pid={=i32} id={=i32} va={=usize:#x} pages={=usize}",
+            t.pid,
+            id,
+            va,
+            npages
+        );
+        let prot = if rdonly {
+            PROT_READ
+        } else {
+            PROT_READ | PROT_WRITE
+        };
+        let kind = Kind::Obj {
+            obj: seg.obj,
+            off: 0,
+            sysv: Some(slot as u16),
+        };
+        let r = Region::new(va, npages, prot, prot, kind);
+        vm::insert_at(regions, at, r).expect("room checked");
+        o.refs += 1;
+        seg.nattch += 1;
+        seg.atime = seconds(self.arch, self.rtc_base);
+        seg.lpid = t.pid;
+        t.rerun = None;
+        Some(va as isize)
+    }
+
+    /// shmdt's fast path: an attachment still whole (one region, nothing cut off by munmap
+    /// or mprotect) whose detach frees nothing but translation tables (the segment and its
+    /// pages stay), in one step. None otherwise, with nothing changed: `sys_shmdt` then
+    /// does the call.
+    pub(crate) fn shmdt_fast(&mut self, me: usize, addr: usize) -> Option<isize> {
+        if !self.reclaim.is_empty() {
+            return None;
+        }
+        let t = self.tasks.get_mut(me)?.as_mut()?;
+        let i = vm::index_at(&t.regions, addr)?;
+        let r = t.regions[i];
+        let Kind::Obj {
+            obj,
+            off: 0,
+            sysv: Some(slot),
+        } = r.kind
+        else {
+            return None;
+        };
+        let seg = self.shm.slots[slot as usize].as_mut()?;
+        let o = self.objs.get_mut(obj)?;
+        let npages = r.npages();
+        if npages != o.npages() || npages > STEP_UNMAP || o.refs < 2 || seg.dest && seg.nattch < 2 {
+            return None;
+        }
+        crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", t.pid, addr);
+        vm::remove(&mut t.regions, i);
+        self.arch.up_shmdt(&t.env, &mut self.pg, addr, npages);
+        o.refs -= 1;
+        seg.nattch -= 1;
+        seg.dtime = seconds(self.arch, self.rtc_base);
+        seg.lpid = t.pid;
+        t.rerun = None;
+        Some(0)
+    }
+
     /// An attachment of `slot` is complete.
     pub(crate) fn shm_attached(&mut self, slot: usize, pid: i32) {
         let now = self.wall_seconds();
@@ -395,6 +507,9 @@ impl Kernel {
     /// shmdt(addr): the attachment that starts at `addr` goes, with every piece of it that
     /// mprotect or munmap left (Linux: the segment's mappings within its size from there).
     pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
+        if let Some(v) = self.shmdt_fast(me, addr) {
+            return Ok(v);
+        }
         let regions = &self.task(me).regions;
         let i = vm::index_at(regions, addr).ok_or(Errno::EINVAL)?;
         let (obj, sysv) = match regions[i].kind {
@@ -429,7 +544,7 @@ impl Kernel {
         // else between them: off the list, then out of the tables as one range.
         let n = span.count();
         for _ in 0..n {
-            let x = self.task_mut(me).regions.remove(i);
+            let x = vm::remove(&mut self.task_mut(me).regions, i);
             self.region_dropped(me, &x, true);
         }
         self.unmap_range(me, addr, npages, false, Then::Return(0))
@@ -462,7 +577,7 @@ impl Kernel {
         let Some(k) = next else {
             return self.after_reclaim(me, Ok(0));
         };
-        let x = self.task_mut(me).regions.remove(start + k);
+        let x = vm::remove(&mut self.task_mut(me).regions, start + k);
         self.region_dropped(me, &x, true);
         let then = Then::Shmdt {
             obj,
