@@ -55,9 +55,6 @@ enum Source {
 impl Kernel {
     /// mmap(addr, len, prot, flags, fd, off).
     pub fn sys_mmap(&mut self, me: usize, a: [usize; 6]) -> Option<R> {
-        if let Some(v) = self.mmap_fast(me, a) {
-            return Some(Ok(v));
-        }
         match self.mmap_checked(me, a) {
             Ok(r) => r,
             Err(e) => Some(Err(e)),
@@ -474,9 +471,6 @@ impl Kernel {
     /// munmap(addr, len): whatever is mapped in the range goes (regions split as needed);
     /// nothing mapped there is not an error.
     pub fn sys_munmap(&mut self, me: usize, addr: usize, len: usize) -> Option<R> {
-        if let Some(v) = self.munmap_fast(me, addr, len) {
-            return Some(Ok(v));
-        }
         let npages = match munmap_range(addr, len) {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),

@@ -311,9 +311,6 @@ impl Kernel {
     }
 
     pub fn sys_shmat(&mut self, me: usize, id: i32, addr: usize, flg: i32) -> R {
-        if let Some(v) = self.shmat_fast(me, id, addr, flg) {
-            return Ok(v);
-        }
         if flg & !(SHM_RDONLY | SHM_RND) != 0 {
             return Err(Errno::EINVAL); // SHM_REMAP, SHM_EXEC: not supported
         }
@@ -507,9 +504,6 @@ impl Kernel {
     /// shmdt(addr): the attachment that starts at `addr` goes, with every piece of it that
     /// mprotect or munmap left (Linux: the segment's mappings within its size from there).
     pub fn sys_shmdt(&mut self, me: usize, addr: usize) -> R {
-        if let Some(v) = self.shmdt_fast(me, addr) {
-            return Ok(v);
-        }
         let regions = &self.task(me).regions;
         let i = vm::index_at(regions, addr).ok_or(Errno::EINVAL)?;
         let (obj, sysv) = match regions[i].kind {
