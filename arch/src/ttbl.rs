@@ -375,14 +375,27 @@ impl Tree {
         Ok(())
     }
 
-    /// The L2 entry covering `va` if it points at an L3 table.
-    fn l3_parent(&self, va: usize) -> Option<&'static mut u64> {
-        let e1 = table(self.root)[idx(va, 1)];
+    /// The L2 entry covering `va` if it points at an L3 table, and that table (the fast
+    /// paths' walk: the linear map's offset is read once for all three levels).
+    #[inline]
+    fn l3_parent(&self, va: usize) -> Option<(&'static mut u64, &'static mut [u64; ENTRIES])> {
+        let off = p2v(0) as usize;
+        let at = |pa: u64| {
+            let t = (pa & ADDR) as usize;
+            // SAFETY: a table page of this tree (the root, or one a valid table descriptor
+            // of it points at), reached via the linear map.
+            unsafe { &mut *(t.wrapping_add(off) as *mut [u64; ENTRIES]) }
+        };
+        let e1 = at(self.root as u64)[idx(va, 1)];
         if !is_table(e1) {
             return None;
         }
-        let e2 = &mut table((e1 & ADDR) as usize)[idx(va, 2)];
-        is_table(*e2).then_some(e2)
+        let e2 = &mut at(e1)[idx(va, 2)];
+        if !is_table(*e2) {
+            return None;
+        }
+        let t3 = at(*e2);
+        Some((e2, t3))
     }
 
     /// Fast path of `map` for the common small attach: fewer than 512 pages inside one L3
@@ -394,10 +407,10 @@ impl Tree {
         if !va.is_multiple_of(PAGE_SIZE) || pages.is_empty() || pages.len() > ENTRIES - start {
             return false;
         }
-        let Some(e2) = self.l3_parent(va) else {
+        let Some((e2, t3)) = self.l3_parent(va) else {
             return false;
         };
-        let ents = &mut table((*e2 & ADDR) as usize)[start..start + pages.len()];
+        let ents = &mut t3[start..start + pages.len()];
         if ents.iter().any(|e| e & VALID != 0) {
             return false;
         }
@@ -417,10 +430,10 @@ impl Tree {
         if npages == 0 || npages > ENTRIES - start {
             return false;
         }
-        let Some(e2) = self.l3_parent(va) else {
+        let Some((e2, t3)) = self.l3_parent(va) else {
             return false;
         };
-        let ents = &mut table((*e2 & ADDR) as usize)[start..start + npages];
+        let ents = &mut t3[start..start + npages];
         let valid: isize = ents.iter().map(|e| (e & VALID) as isize).sum();
         if valid >= count(*e2) {
             return false; // the table would empty: the general path frees it
