@@ -158,6 +158,12 @@ impl Arch for Aarch64 {
     fn now_ns(&self) -> u64 {
         timer::now_ns()
     }
+    fn ticks(&self) -> u64 {
+        timer::ticks()
+    }
+    fn tick_hz(&self) -> u64 {
+        timer::freq()
+    }
     fn entropy(&self) -> Option<u64> {
         if ID_AA64ISAR0_EL1.read(ID_AA64ISAR0_EL1::RNDR) == 0 {
             return None; // no FEAT_RNG (a Cortex-A53 or A76 has none)

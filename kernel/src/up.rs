@@ -129,6 +129,15 @@ pub trait Arch: Sync {
     fn max_masked_ns(&self, reset: bool) -> u64;
     /// Monotonic nanoseconds since boot.
     fn now_ns(&self) -> u64;
+    /// The monotonic counter itself, at `tick_hz` ticks a second: cheaper to read than
+    /// `now_ns` (no conversion), for checks against a deadline kept in ticks.
+    fn ticks(&self) -> u64 {
+        self.now_ns()
+    }
+    /// Counter ticks per second.
+    fn tick_hz(&self) -> u64 {
+        1_000_000_000
+    }
     /// 64 random bits from the hardware's generator, where the CPU has one.
     fn entropy(&self) -> Option<u64> {
         None

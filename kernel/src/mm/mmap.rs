@@ -294,12 +294,13 @@ impl Kernel {
             return None;
         }
         if let Some(slot) = sysv {
+            let now = self.rtc_base + self.shm.clock.now(self.arch);
             let seg = self.shm.get_mut(slot as usize)?;
             if seg.dest && seg.nattch < 2 {
                 return None;
             }
             seg.nattch -= 1;
-            seg.dtime = (self.rtc_base + self.arch.now_ns() / 1_000_000_000) as i64;
+            seg.dtime = now as i64;
             seg.lpid = t.pid;
         }
         vm::remove(&mut t.regions, i);

@@ -58,6 +58,8 @@ pub struct ShmTable {
     seq: [u32; SHMMNI],
     /// Pages held by all segments (bounded by SHMALL).
     pub pages: usize,
+    /// The fast paths' clock for shm_atime and shm_dtime.
+    pub clock: Seconds,
 }
 
 /// Ids are `seq * SHMMNI + slot`; seq wraps before the id would leave the positive i32 range.
@@ -75,6 +77,7 @@ impl ShmTable {
             slots: (0..SHMMNI).map(|_| None).collect(),
             seq: [0; SHMMNI],
             pages: 0,
+            clock: Seconds::default(),
         }
     }
 
@@ -160,10 +163,41 @@ fn perm_ok(s: &Segment, uid: u32, gid: u32, req: u32) -> bool {
     req & !granted & 7 == 0
 }
 
-/// Wall-clock seconds (`Kernel::wall_seconds`) from the fields it needs, for the fast
-/// paths, which hold other parts of the kernel borrowed.
-fn seconds(arch: &dyn crate::up::Arch, rtc_base: u64) -> i64 {
-    (rtc_base + arch.now_ns() / 1_000_000_000) as i64
+const NS: u64 = 1_000_000_000;
+
+/// The current second of the monotonic clock, cached until the counter reaches the next
+/// one: the fast paths stamp shm_atime/shm_dtime with one counter read and a compare
+/// instead of a conversion to nanoseconds and a division. The same second as
+/// `Kernel::wall_seconds` (which adds the RTC's base to it).
+#[derive(Default)]
+pub struct Seconds {
+    /// Counter value from which the cached second may be over (0: nothing cached).
+    until: u64,
+    sec: u64,
+}
+
+impl Seconds {
+    #[inline]
+    pub fn now(&mut self, arch: &dyn crate::up::Arch) -> u64 {
+        let t = arch.ticks();
+        if t < self.until {
+            return self.sec;
+        }
+        self.refresh(arch, t)
+    }
+
+    #[inline(never)]
+    fn refresh(&mut self, arch: &dyn crate::up::Arch, t: u64) -> u64 {
+        // Read after `t`: the second is that of a moment at or after it, and what is left
+        // of it is no more than what was left at `t`. The end is put a millisecond early
+        // (a conversion's rounding never makes it late); the next call then reads again.
+        let ns = arch.now_ns();
+        let hz = arch.tick_hz();
+        let left = ((NS - ns % NS) as u128 * hz as u128 / NS as u128) as u64;
+        self.until = t + left.saturating_sub(hz / 1000);
+        self.sec = ns / NS;
+        self.sec
+    }
 }
 
 fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
@@ -451,7 +485,7 @@ impl Kernel {
         vm::insert_at(regions, at, r).expect("room checked");
         o.refs += 1;
         seg.nattch += 1;
-        seg.atime = seconds(self.arch, self.rtc_base);
+        seg.atime = (self.rtc_base + self.shm.clock.now(self.arch)) as i64;
         seg.lpid = t.pid;
         t.rerun = None;
         Some(va as isize)
@@ -487,7 +521,7 @@ impl Kernel {
         self.arch.up_shmdt(&t.env, &mut self.pg, addr, npages);
         o.refs -= 1;
         seg.nattch -= 1;
-        seg.dtime = seconds(self.arch, self.rtc_base);
+        seg.dtime = (self.rtc_base + self.shm.clock.now(self.arch)) as i64;
         seg.lpid = t.pid;
         t.rerun = None;
         Some(0)
@@ -681,5 +715,26 @@ impl Kernel {
             }
             _ => Err(Errno::EINVAL),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::up::Arch;
+
+    #[test]
+    fn the_cached_second_is_the_clocks_across_boundaries() {
+        let arch = crate::fake::FakeArch::leak();
+        let mut c = Seconds::default();
+        // Steps of odd sizes from just below a boundary, crossing many of them, each
+        // answer checked against the clock itself.
+        arch.advance(NS - 3);
+        for k in 0..4000u64 {
+            let want = arch.now_ns() / NS;
+            assert_eq!(c.now(arch), want, "at {} ns", arch.now_ns());
+            arch.advance(1 + (k * 7_919_993) % 3_000_000);
+        }
+        assert!(arch.now_ns() > 5 * NS);
     }
 }
