@@ -270,6 +270,7 @@ pub fn up_shmat(
 
 /// `up_shmat`'s fast path: the pages go into one L3 table that exists, at entries not in
 /// use; false when that does not apply (nothing changed).
+#[inline]
 pub fn up_shmat_fast(env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool {
     let attrs = ttbl::user_attrs(!rdonly, false, false);
     if !(Tree { root: env.root }).map_in_table(va, pages, attrs) {
@@ -282,6 +283,7 @@ pub fn up_shmat_fast(env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bo
 
 /// NuttX `up_shmdt`: unmap `npages` shared pages at `va` (the pages themselves stay), free
 /// emptied tables and invalidate the TLB by VA and ASID.
+#[inline]
 pub fn up_shmdt(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
     if npages > TLBI_VA_LIMIT || !(Tree { root: env.root }).unmap_in_table(va, npages) {
         // Kept out of line: its bookkeeping frame is large, and the common detach needs

@@ -410,13 +410,21 @@ impl Tree {
         let Some((e2, t3)) = self.l3_parent(va) else {
             return false;
         };
-        let ents = &mut t3[start..start + pages.len()];
-        if ents.iter().any(|e| e & VALID != 0) {
-            return false;
-        }
         let leaf = (attrs & !ADDR) | VALID | TABLE;
-        for (e, &pa) in ents.iter_mut().zip(pages) {
-            *e = pa as u64 | leaf;
+        let ents = &mut t3[start..start + pages.len()];
+        // One page (the common attach) without the loops' set-up.
+        if let ([e], [pa]) = (&mut *ents, pages) {
+            if *e & VALID != 0 {
+                return false;
+            }
+            *e = *pa as u64 | leaf;
+        } else {
+            if ents.iter().any(|e| e & VALID != 0) {
+                return false;
+            }
+            for (e, &pa) in ents.iter_mut().zip(pages) {
+                *e = pa as u64 | leaf;
+            }
         }
         add_count(e2, pages.len() as isize);
         true
@@ -434,7 +442,11 @@ impl Tree {
             return false;
         };
         let ents = &mut t3[start..start + npages];
-        let valid: isize = ents.iter().map(|e| (e & VALID) as isize).sum();
+        // One page (the common detach) without the loops' set-up.
+        let valid: isize = match ents {
+            [e] => (*e & VALID) as isize,
+            _ => ents.iter().map(|e| (e & VALID) as isize).sum(),
+        };
         if valid >= count(*e2) {
             return false; // the table would empty: the general path frees it
         }
