@@ -285,10 +285,20 @@ pub fn up_shmat_fast(env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bo
 /// emptied tables and invalidate the TLB by VA and ASID.
 #[inline]
 pub fn up_shmdt(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
-    if npages > TLBI_VA_LIMIT || !(Tree { root: env.root }).unmap_in_table(va, npages) {
+    let mut t = Tree { root: env.root };
+    let fast = if npages <= TLBI_VA_LIMIT {
+        t.unmap_in_table(va, npages)
+    } else {
+        None
+    };
+    match fast {
         // Kept out of line: its bookkeeping frame is large, and the common detach needs
         // none of it.
-        return unmap_inner(env, pg, va, npages, false);
+        None => return unmap_inner(env, pg, va, npages, false),
+        // The last entries of the L3 table went: it goes (and the L2 table if that empties
+        // too); the per-page invalidation below drops their cached walks as well.
+        Some(true) => t.prune(pg, va),
+        Some(false) => {}
     }
     dsb_ishst();
     let first = ((env.asid as usize) << 48) | (va >> 12);

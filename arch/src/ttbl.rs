@@ -412,55 +412,64 @@ impl Tree {
         };
         let leaf = (attrs & !ADDR) | VALID | TABLE;
         let ents = &mut t3[start..start + pages.len()];
-        // One page (the common attach) without the loops' set-up.
+        // One page (the common attach) without the loop's set-up.
         if let ([e], [pa]) = (&mut *ents, pages) {
             if *e & VALID != 0 {
                 return false;
             }
             *e = *pa as u64 | leaf;
-        } else {
-            if ents.iter().any(|e| e & VALID != 0) {
+            add_count(e2, 1);
+            return true;
+        }
+        // One pass: each entry checked, then written; an entry in use undoes the ones
+        // written before it (they were free).
+        for k in 0..ents.len() {
+            if ents[k] & VALID != 0 {
+                for e in ents[..k].iter_mut() {
+                    // SAFETY: a plain store to a live table entry; volatile only so that the
+                    // compiler does not turn the loop into a call to memset.
+                    unsafe { core::ptr::write_volatile(e, 0) };
+                }
                 return false;
             }
-            for (e, &pa) in ents.iter_mut().zip(pages) {
-                *e = pa as u64 | leaf;
-            }
+            ents[k] = pages[k] as u64 | leaf;
         }
         add_count(e2, pages.len() as isize);
         true
     }
 
-    /// Fast path of `unmap` for shared pages inside one L3 table that stays in use: returns
-    /// whether it applied (otherwise nothing was changed). The caller invalidates every page.
+    /// Fast path of `unmap` for shared pages inside one L3 table, in one pass: Some(emptied)
+    /// when it applied (the entries cleared and counted; `emptied`: the table has no entry
+    /// left, and the caller frees it with `prune`), None when it does not apply (nothing
+    /// changed). The caller invalidates every page.
     #[inline]
-    pub fn unmap_in_table(&mut self, va: usize, npages: usize) -> bool {
+    pub fn unmap_in_table(&mut self, va: usize, npages: usize) -> Option<bool> {
         let start = idx(va, 3);
         if npages == 0 || npages > ENTRIES - start {
-            return false;
+            return None;
         }
-        let Some((e2, t3)) = self.l3_parent(va) else {
-            return false;
-        };
-        let ents = &mut t3[start..start + npages];
-        // One page (the common detach) without the loops' set-up.
-        let valid: isize = match ents {
-            [e] => (*e & VALID) as isize,
-            _ => ents.iter().map(|e| (e & VALID) as isize).sum(),
-        };
-        if valid >= count(*e2) {
-            return false; // the table would empty: the general path frees it
+        let (e2, t3) = self.l3_parent(va)?;
+        // One page (the common detach) without the loop's set-up.
+        if npages == 1 {
+            let e = &mut t3[start];
+            let valid = (*e & VALID) as isize;
+            *e = 0;
+            add_count(e2, -valid);
+            return Some(count(*e2) == 0);
         }
-        for e in ents.iter_mut() {
+        let mut valid = 0;
+        for e in t3[start..start + npages].iter_mut() {
+            valid += (*e & VALID) as isize;
             // SAFETY: a plain store to a live table entry; volatile only so that the compiler
             // does not turn a one-entry loop into a call to memset.
             unsafe { core::ptr::write_volatile(e, 0) };
         }
         add_count(e2, -valid);
-        true
+        Some(count(*e2) == 0)
     }
 
     /// Free the tables on the walk to `va` whose counts reached zero.
-    fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
+    pub fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
         let e1 = &mut table(self.root)[idx(va, 1)];
         if !is_table(*e1) {
             return;
@@ -809,12 +818,27 @@ mod tests {
         assert_eq!(t.lookup(UVA + 2 * PAGE_SIZE).unwrap().pa, p[2]);
         // Crossing the end of the L3 table: declined.
         assert!(!t.map_in_table(UVA + 511 * PAGE_SIZE, &p[..2], a));
-        // Unmapping part keeps the table; unmapping the rest is left to the general path.
-        assert!(t.unmap_in_table(UVA + PAGE_SIZE, 2));
+        // Unmapping part keeps the table; unmapping the rest says the table is empty, and
+        // prune frees it and the L2 table above it.
+        assert_eq!(t.unmap_in_table(UVA + PAGE_SIZE, 2), Some(false));
         assert!(t.lookup(UVA + PAGE_SIZE).is_none() && t.lookup(UVA).is_some());
-        assert!(!t.unmap_in_table(UVA, 1), "would empty the table");
-        assert!(t.lookup(UVA).is_some(), "declined without changes");
-        t.unmap(&mut pg, UVA, 1, false, &mut |_, _, _| {});
+        assert_eq!(t.table_pages(), 3);
+        assert_eq!(t.unmap_in_table(UVA, 1), Some(true), "emptied");
+        assert!(t.lookup(UVA).is_none());
+        t.prune(&mut pg, UVA);
+        assert_eq!(t.table_pages(), 1);
+        // No table there any more: declined.
+        assert_eq!(t.unmap_in_table(UVA, 1), None);
+        // A map that meets an entry in use half-way undoes what it wrote.
+        t.map(&mut pg, UVA + 3 * PAGE_SIZE, &p[3..], a).unwrap();
+        assert!(
+            !t.map_in_table(UVA + PAGE_SIZE, &p[..3], a),
+            "entry 3 in use"
+        );
+        assert!((0..3).all(|k| t.lookup(UVA + k * PAGE_SIZE).is_none()));
+        assert_eq!(t.lookup(UVA + 3 * PAGE_SIZE).unwrap().pa, p[3], "kept");
+        assert_eq!(t.unmap_in_table(UVA + 3 * PAGE_SIZE, 1), Some(true));
+        t.prune(&mut pg, UVA);
         assert_eq!(t.table_pages(), 1);
     }
 

@@ -1571,3 +1571,32 @@ fn fast_attaches_keep_the_shmseg_limit_and_permissions() {
     assert_eq!(s.shmat(id, 0, 0o100000), err(Errno::EINVAL));
     assert!(s.arch.inner.lock().unwrap().fast_maps >= 1);
 }
+
+#[test]
+fn a_2mib_attach_in_one_step_fails_whole_and_otherwise_maps_as_the_full_call() {
+    // 512 pages: one step of the fast path with the full mapping (blocks, tables).
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, BLOCK_PAGES * PAGE_SIZE, 0o600);
+    let before = s.stat(id);
+    let used = s.k.pg.used();
+    let regions = s.k.task(s.k.current.unwrap()).regions.len();
+    // The mapping fails (no table page): nothing is attached, counted or left over.
+    s.arch.inner.lock().unwrap().shmat_fails_after = Some(0);
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::ENOMEM));
+    s.arch.inner.lock().unwrap().shmat_fails_after = None;
+    assert_eq!(s.stat(id), before, "SA-22");
+    assert_eq!(s.k.pg.used(), used);
+    assert_eq!(s.k.task(s.k.current.unwrap()).regions.len(), regions);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(p % (BLOCK_PAGES * PAGE_SIZE), 0, "on a 2 MiB boundary");
+    assert_eq!(
+        s.arch.inner.lock().unwrap().shmat_calls.last(),
+        Some(&(p, BLOCK_PAGES)),
+        "one mapping call"
+    );
+    assert!(s.writable(p) && s.writable(p + (BLOCK_PAGES - 1) * PAGE_SIZE));
+    assert_eq!(s.stat(id).shm_nattch, 1);
+    assert_eq!(s.shmdt(p), 0);
+    assert!(!s.readable(p));
+    assert_eq!(s.stat(id).shm_nattch, 0);
+}

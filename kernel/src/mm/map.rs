@@ -13,8 +13,9 @@ type R = Result<isize, Errno>;
 
 impl Kernel {
     /// The fast paths of shmat, shmdt, mmap and munmap (syscall `n`, arguments `a`), taken
-    /// ahead of the generic dispatch: the call's result when its fast path took it whole;
-    /// None, with nothing changed, when the call goes on to the generic path.
+    /// ahead of the generic dispatch: the call's return value (-errno for an error) when its
+    /// fast path took it whole; None, with nothing changed, when the call goes on to the
+    /// generic path.
     #[inline]
     pub(crate) fn mm_fast(&mut self, me: usize, n: usize, a: &[u64]) -> Option<isize> {
         use abi::sys::nr;

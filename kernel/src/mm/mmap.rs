@@ -232,9 +232,8 @@ impl Kernel {
             return None;
         }
         let npages = len.div_ceil(PAGE_SIZE);
-        // 2 MiB or more may become block descriptors: the full call's mapping.
-        if npages >= crate::mm::shm::BLOCK_PAGES {
-            return None;
+        if npages > crate::mm::shm::STEP_MAP {
+            return None; // mapped in steps
         }
         let t = self.tasks.get_mut(me)?.as_mut()?;
         let d = (*t.fds.get(fd)?)?;
@@ -254,8 +253,14 @@ impl Kernel {
             return None;
         }
         let (va, at) = vm::place_at(regions, npages * PAGE_SIZE).ok()?;
-        if !self.arch.up_shmat_fast(&t.env, pages, va, !write) {
-            return None;
+        if npages < crate::mm::shm::BLOCK_PAGES {
+            if !self.arch.up_shmat_fast(&t.env, pages, va, !write) {
+                return None;
+            }
+        } else if let Err(e) = self.arch.up_shmat(&t.env, &mut self.pg, pages, va, !write) {
+            // 2 MiB or more (blocks, tables to allocate): the full mapping in this one step.
+            // A failure has left nothing mapped and nothing counted, as the full call's.
+            return Some(e.to_ret());
         }
         let max = if writable {
             PROT_READ | PROT_WRITE | PROT_EXEC

@@ -456,13 +456,21 @@ impl Kernel {
         }
         let o = self.objs.get_mut(seg.obj)?;
         let npages = o.npages();
-        // A 2 MiB segment or more may become block descriptors: the full call's mapping.
-        if npages >= BLOCK_PAGES {
-            return None;
+        if npages > STEP_MAP {
+            return None; // mapped in steps
         }
         let (va, at) = vm::place_at(regions, npages * PAGE_SIZE).ok()?;
-        if !self.arch.up_shmat_fast(&t.env, o.pages(), va, rdonly) {
-            return None;
+        if npages < BLOCK_PAGES {
+            if !self.arch.up_shmat_fast(&t.env, o.pages(), va, rdonly) {
+                return None;
+            }
+        } else if let Err(e) = self
+            .arch
+            .up_shmat(&t.env, &mut self.pg, o.pages(), va, rdonly)
+        {
+            // 2 MiB or more (blocks, tables to allocate): the full mapping in this one step.
+            // A failure has left nothing mapped and nothing counted, as the full call's.
+            return Some(e.to_ret());
         }
         crate::ktrace!(
             "shmat pid={=i32} id={=i32} va={=usize:#x} pages={=usize}",
