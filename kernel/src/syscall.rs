@@ -19,6 +19,15 @@ impl Kernel {
             self.sys_sigreturn(me, frame);
             return;
         }
+        let n = frame.x[8] as usize;
+        if matches!(n, nr::SHMAT | nr::SHMDT | nr::MMAP | nr::MUNMAP) {
+            // Their fast paths take the common case whole, ahead of the generic dispatch.
+            if let Some(v) = self.mm_fast(me, n, &frame.x) {
+                frame.x[0] = v as u64;
+                self.work_fresh = true;
+                return;
+            }
+        }
         let a = [
             frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
         ];

@@ -703,7 +703,7 @@ fn child(args: &[&str]) -> i32 {
         }
         // For profiling the attach path: `bench shmloop N`.
         "shmloop" => {
-            let id = seg(1);
+            let id = seg(num(3).max(1) as usize);
             for _ in 0..num(2).max(1) {
                 let p = sys::shmat(id, 0, 0).expect("shmat");
                 sys::shmdt(p).expect("shmdt");

@@ -176,11 +176,13 @@ impl ShmObj {
     }
 
     /// The object's pages (a growth being built not included).
+    #[inline]
     pub fn pages(&self) -> &[Pa] {
         &self.pages[..self.ready]
     }
 
     /// Pages the object has (a growth being built not included).
+    #[inline]
     pub fn npages(&self) -> usize {
         self.ready
     }
