@@ -288,9 +288,12 @@ fn area_size(chunks: usize, cap: usize, signals: usize) -> usize {
     descs.next_multiple_of(PAGE)
 }
 
-fn chunk_name(i: usize) -> alloc::string::String {
-    alloc::format!("c{}", i)
-}
+/// The stream's chunk names, as a program would write them (no formatting in the
+/// consumer's timed attach).
+const CHUNK_NAMES: [&str; CH_N] = [
+    "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14",
+    "c15",
+];
 
 /// Read the u64 a round-trip chunk holds.
 fn rt_read(c: &shmchan::Chunk) -> Result<u64, shmchan::Errno> {
@@ -374,8 +377,8 @@ fn full_size(i: usize) -> usize {
 fn chunk_consume(full: bool) -> Result<bool, shmchan::Errno> {
     let area = shmchan::Area::attach(CH_AREA)?;
     let mut chunks = Vec::with_capacity(CH_N);
-    for i in 0..CH_N {
-        chunks.push(area.get_chunk(&chunk_name(i))?);
+    for name in CHUNK_NAMES {
+        chunks.push(area.get_chunk(name)?);
     }
     let mut full_sig = area.get_signal("full")?;
     let free_sig = area.get_signal("free")?;
@@ -413,8 +416,8 @@ fn chunk_transfer(src: Option<&[u8]>) -> (u64, bool) {
     let full_sig = area.add_signal("full").expect("add_signal");
     let mut free_sig = area.add_signal("free").expect("add_signal");
     let mut chunks = Vec::with_capacity(CH_N);
-    for i in 0..CH_N {
-        let mut c = area.add_chunk(&chunk_name(i), CHUNK).expect("add_chunk");
+    for name in CHUNK_NAMES {
+        let mut c = area.add_chunk(name, CHUNK).expect("add_chunk");
         c.connect(full_sig.clone());
         chunks.push(c);
     }
