@@ -6,6 +6,12 @@ use crate::phys::{p2v, PAGE_SIZE};
 use crate::up::{Access, AddrEnv, Arch};
 use abi::layout::{USER_END, USER_MIN};
 use abi::Errno;
+// The kernel's memcpy/memmove/memset are umem's, as in user space: naming the crate links
+// it, and its strong symbols replace compiler_builtins' weak word loops (16 bytes per
+// ldp/stp pair against 8 per four instructions). Integer registers only, so the soft-float
+// kernel keeps its rule of never touching FP/SIMD state. Every copy here and in the pipe
+// goes through them.
+use umem as _;
 
 /// Types that may be copied to and from user memory byte for byte.
 ///

@@ -21,6 +21,7 @@ pub enum ChunkState {
 }
 
 impl ChunkState {
+    #[inline]
     pub(crate) fn from_word(w: u32) -> ChunkState {
         match w {
             CHUNK_CLEAR => ChunkState::Clear,
@@ -85,12 +86,14 @@ impl<'a> Chunk<'a> {
     }
 
     /// Bytes the payload holds at most (`l4shmc_chunk_capacity`).
+    #[inline]
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// Bytes of data in the chunk (`l4shmc_chunk_size`); EIO if the stored size exceeds
     /// the capacity.
+    #[inline]
     pub fn size(&self) -> Result<usize, Errno> {
         let s = self.desc.size.load(Ordering::Acquire);
         match usize::try_from(s) {
@@ -101,20 +104,24 @@ impl<'a> Chunk<'a> {
 
     /// The payload in this process (`l4shmc_chunk_ptr`): `capacity()` bytes that other
     /// clients may read and write too.
+    #[inline]
     pub fn ptr(&self) -> *mut u8 {
         self.area.base().wrapping_add(self.off + DESC_SIZE)
     }
 
     /// Does the descriptor still carry the chunk magic (`l4shmc_check_magic`)?
+    #[inline]
     pub fn check_magic(&self) -> bool {
         self.desc.magic.load(Ordering::Acquire) == CHUNK_MAGIC
     }
 
+    #[inline]
     pub fn state(&self) -> ChunkState {
         ChunkState::from_word(self.desc.state.load(Ordering::Acquire))
     }
 
     /// CLEAR → BUSY for a producer (`l4shmc_chunk_try_to_take`); EPERM if not CLEAR.
+    #[inline]
     pub fn try_to_take(&self) -> Result<(), Errno> {
         self.desc
             .state
@@ -125,6 +132,7 @@ impl<'a> Chunk<'a> {
 
     /// BUSY → READY with `size` bytes of data (`l4shmc_chunk_ready`). EINVAL if `size`
     /// exceeds the capacity, EPERM if the chunk is not BUSY; either way nothing changes.
+    #[inline]
     pub fn ready(&self, size: usize) -> Result<(), Errno> {
         if size > self.capacity {
             return Err(Errno::EINVAL);
@@ -144,6 +152,7 @@ impl<'a> Chunk<'a> {
 
     /// `ready`, then trigger the connected signal (`l4shmc_chunk_ready_sig`). EINVAL,
     /// with nothing changed, if no signal is connected.
+    #[inline]
     pub fn ready_sig(&self, size: usize) -> Result<(), Errno> {
         let sig = self.sig.as_ref().ok_or(Errno::EINVAL)?;
         self.ready(size)?;
@@ -151,6 +160,7 @@ impl<'a> Chunk<'a> {
     }
 
     /// READY → CLEAR for the consumer (`l4shmc_chunk_consumed`); EPERM if not READY.
+    #[inline]
     pub fn consumed(&self) -> Result<(), Errno> {
         self.desc
             .state
@@ -165,11 +175,13 @@ impl<'a> Chunk<'a> {
     }
 
     /// `l4shmc_is_chunk_ready`.
+    #[inline]
     pub fn is_ready(&self) -> bool {
         self.state() == ChunkState::Ready
     }
 
     /// `l4shmc_is_chunk_clear`.
+    #[inline]
     pub fn is_clear(&self) -> bool {
         self.state() == ChunkState::Clear
     }
@@ -201,6 +213,7 @@ impl<'a> Chunk<'a> {
     }
 
     /// Copy `data` to the start of the payload (EINVAL if it does not fit).
+    #[inline]
     pub fn write(&self, data: &[u8]) -> Result<(), Errno> {
         if data.len() > self.capacity {
             return Err(Errno::EINVAL);
@@ -214,6 +227,7 @@ impl<'a> Chunk<'a> {
 
     /// Copy the chunk's data (`size()` bytes) into `buf`; its length, EINVAL if `buf` is
     /// too small, EIO if the size is invalid.
+    #[inline]
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         let n = self.size()?;
         if n > buf.len() {

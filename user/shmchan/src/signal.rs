@@ -57,6 +57,7 @@ impl<'a> Signal<'a> {
     }
 
     /// Triggers so far (wrapping).
+    #[inline]
     pub fn count(&self) -> u32 {
         self.desc.state.load(Ordering::Acquire)
     }
@@ -67,15 +68,18 @@ impl<'a> Signal<'a> {
     }
 
     /// Events pending for this handle.
+    #[inline]
     pub fn pending(&self) -> u32 {
         self.count().wrapping_sub(self.seen)
     }
 
+    #[inline]
     fn word(&self) -> &'a AtomicU32 {
         &self.desc.state
     }
 
     /// EIO if the descriptor no longer is a signal.
+    #[inline]
     fn check(&self) -> Result<(), Errno> {
         if self.desc.magic.load(Ordering::Acquire) != SIGNAL_MAGIC {
             return Err(Errno::EIO);
@@ -84,6 +88,7 @@ impl<'a> Signal<'a> {
     }
 
     /// Take one pending event, if there is one.
+    #[inline]
     fn take(&mut self) -> bool {
         if self.word().load(Ordering::Acquire) == self.seen {
             return false;
@@ -94,6 +99,7 @@ impl<'a> Signal<'a> {
 
     /// Count an event and wake every waiter (`l4shmc_trigger`); no system call if nobody
     /// announced a sleep since the last wake.
+    #[inline]
     pub fn trigger(&self) -> Result<(), Errno> {
         self.check()?;
         // Release: a waiter that sees the new count sees what was written before it.
@@ -148,6 +154,69 @@ impl<'a> Signal<'a> {
     /// Take a pending event, if any (`l4shmc_wait_signal_try`); ETIMEDOUT if none.
     pub fn wait_try(&mut self) -> Result<(), Errno> {
         self.wait(Some(0))
+    }
+
+    /// Wait until `done()` holds (None: for ever, Some(0): only look), for a client that
+    /// reads the state it waits for itself (`is_ready`, `try_to_take`): every event pending
+    /// is taken before `done()` is asked, and `done()` is asked again after each change of
+    /// the count. Events that came while such a client was busy tell it nothing `done()`
+    /// does not, and taking them with one `wait` each costs a wait and a look per stale
+    /// event (a stream's consumer finds one per chunk its producer made ready meanwhile).
+    /// ETIMEDOUT if `done()` still fails when the time is up; EIO if the descriptor no
+    /// longer is a signal.
+    ///
+    /// No wake is lost: `done()` fails only after this handle took the count, and a
+    /// trigger that follows the change `done()` waits for changes the count after it, so
+    /// the futex wait (which sleeps only while the count is what was taken) returns.
+    #[inline]
+    pub fn wait_until(
+        &mut self,
+        timeout_ms: Option<u64>,
+        mut done: impl FnMut() -> bool,
+    ) -> Result<(), Errno> {
+        self.check()?;
+        self.seen = self.count();
+        if done() {
+            return Ok(());
+        }
+        self.sleep_until(timeout_ms, &mut done)
+    }
+
+    /// `wait_until`'s sleeping part, out of line (the caller's fast path stays small).
+    #[inline(never)]
+    fn sleep_until(
+        &mut self,
+        timeout_ms: Option<u64>,
+        done: &mut dyn FnMut() -> bool,
+    ) -> Result<(), Errno> {
+        let deadline = os::deadline_ms(timeout_ms);
+        loop {
+            let c = self.count();
+            if c != self.seen {
+                self.seen = c;
+                if done() {
+                    return Ok(());
+                }
+                continue;
+            }
+            if timeout_ms == Some(0) {
+                return Err(Errno::ETIMEDOUT);
+            }
+            self.announce();
+            // Sleeps only while the count is still what this handle has taken.
+            match os::futex_wait(self.word(), self.seen, deadline) {
+                Err(Errno::ETIMEDOUT) => {
+                    self.seen = self.count();
+                    return if done() {
+                        Ok(())
+                    } else {
+                        Err(Errno::ETIMEDOUT)
+                    };
+                }
+                Err(Errno::EAGAIN | Errno::EINTR) | Ok(()) => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 

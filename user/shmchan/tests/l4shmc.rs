@@ -345,15 +345,12 @@ fn l4_20_iterate_chunk_names_them_in_order_then_ends() {
             "a pointer into the area"
         );
         let d = a.desc(it as usize).unwrap();
-        for b in d.name.iter() {
-            b.store(b'x', std::sync::atomic::Ordering::Relaxed);
+        for w in d.name.iter() {
+            w.store(u64::from_le_bytes([b'x'; 8]), Ordering::Relaxed);
         }
         assert_eq!(std::ffi::CStr::from_ptr(name).to_bytes(), b"a");
-        for (i, b) in d.name.iter().enumerate() {
-            b.store(
-                if i == 0 { b'a' } else { 0 },
-                std::sync::atomic::Ordering::Relaxed,
-            );
+        for (w, v) in d.name.iter().zip([u64::from(b'a'), 0]) {
+            w.store(v, Ordering::Relaxed);
         }
         let mut name = std::ptr::null();
         assert_eq!(l4shmc_iterate_chunk(&a, &mut name, -1), -22);
@@ -429,8 +426,8 @@ fn l4_21_a_corrupted_header_or_list_is_eio_or_einval_never_a_bad_access() {
     all_fail_with(&a, Errno::EIO);
     // A name without its NUL, and a descriptor that does not know its own offset.
     let (_g, a, _, cb) = two_chunks("t21g");
-    for b in &desc(&a, cb).name {
-        b.store(b'x', Ordering::SeqCst);
+    for w in &desc(&a, cb).name {
+        w.store(u64::from_le_bytes([b'x'; 8]), Ordering::SeqCst);
     }
     all_fail_with(&a, Errno::EIO);
     let (_g, a, _, cb) = two_chunks("t21h");

@@ -3,6 +3,7 @@
 
 mod common;
 use common::fresh;
+use shmchan::layout::SIGNAL_MAGIC;
 use shmchan::{wait_any, Area, Errno};
 use shmsync::os;
 use std::sync::atomic::Ordering;
@@ -102,6 +103,96 @@ fn wait_any_announces_itself_on_every_signal() {
     s1.trigger().unwrap();
     assert_eq!(os::futex_wakes(), before + 1);
     assert_eq!(waiter.join().unwrap(), Ok(1));
+}
+
+#[test]
+fn wait_until_takes_every_pending_event_and_looks_once() {
+    let (_g, a) = fresh("w04", 4096);
+    let s = a.add_signal("s").unwrap();
+    let mut consumer = a.get_signal("s").unwrap();
+    for _ in 0..5 {
+        s.trigger().unwrap();
+    }
+    let mut looks = 0;
+    assert_eq!(
+        consumer.wait_until(Some(0), || {
+            looks += 1;
+            false
+        }),
+        Err(Errno::ETIMEDOUT)
+    );
+    assert_eq!(looks, 1, "five stale events, one look");
+    assert_eq!(consumer.pending(), 0);
+    // A condition that holds returns at once, taking what is pending.
+    s.trigger().unwrap();
+    assert_eq!(consumer.wait_until(None, || true), Ok(()));
+    assert_eq!(consumer.pending(), 0);
+    // A timed wait that finds nothing times out, having announced itself.
+    let t = std::time::Instant::now();
+    assert_eq!(
+        consumer.wait_until(Some(30), || false),
+        Err(Errno::ETIMEDOUT)
+    );
+    assert!(t.elapsed() >= Duration::from_millis(30));
+    assert_ne!(waiting(&a, s.offset()), 0);
+    // A descriptor that is no longer a signal: EIO, without looking.
+    a.desc(s.offset())
+        .unwrap()
+        .magic
+        .store(0x1234, Ordering::SeqCst);
+    assert_eq!(
+        consumer.wait_until(None, || panic!("looked")),
+        Err(Errno::EIO)
+    );
+    a.desc(s.offset())
+        .unwrap()
+        .magic
+        .store(SIGNAL_MAGIC, Ordering::SeqCst);
+}
+
+#[test]
+fn wait_until_sleeps_until_the_state_changes_and_loses_no_wake() {
+    let (_g, a) = fresh("w05", 4096);
+    let mut c = a.add_chunk("c", 64).unwrap();
+    c.connect(a.add_signal("full").unwrap());
+    let sig_off = c.signal().unwrap().offset();
+    // Rounds in which the producer makes the chunk READY and triggers as soon as the
+    // consumer has announced itself (the race the flag is for), then stale triggers
+    // that change nothing: the consumer must wake for the first and not return for the
+    // others.
+    for round in 0..50u64 {
+        let waiter = thread::spawn(move || {
+            let b = Area::attach("w05").unwrap();
+            let c = b.get_chunk("c").unwrap();
+            let mut full = b.get_signal("full").unwrap();
+            let r = full.wait_until(Some(20_000), || c.is_ready());
+            (r, c.is_ready())
+        });
+        if round % 2 == 0 {
+            until(|| waiting(&a, sig_off) != 0);
+        }
+        c.try_to_take().unwrap();
+        c.write(&round.to_le_bytes()).unwrap();
+        c.ready_sig(8).unwrap();
+        let (r, ready) = within(20, move || waiter.join().unwrap());
+        assert_eq!((r, ready), (Ok(()), true), "round {round}");
+        c.consumed().unwrap();
+    }
+    // Triggers without the change: a waiter with a deadline does not return early.
+    let waiter = thread::spawn(|| {
+        let b = Area::attach("w05").unwrap();
+        let c = b.get_chunk("c").unwrap();
+        let mut full = b.get_signal("full").unwrap();
+        let t = std::time::Instant::now();
+        (full.wait_until(Some(200), || c.is_ready()), t.elapsed())
+    });
+    for _ in 0..3 {
+        thread::sleep(Duration::from_millis(20));
+        c.signal().unwrap().trigger().unwrap();
+    }
+    let (r, took) = waiter.join().unwrap();
+    assert_eq!(r, Err(Errno::ETIMEDOUT));
+    assert!(took >= Duration::from_millis(200), "{took:?}");
 }
 
 /// Rounds of the ping-pong: each needs a sleep and a wake on both sides.
