@@ -248,6 +248,7 @@ pub mod global {
     /// # Safety
     /// Call only from kernel entry code with interrupts masked, and do not hold the result
     /// across a point where another entry can run (the idle wait).
+    #[inline]
     pub unsafe fn get() -> &'static mut Kernel {
         // SAFETY: see above; installed at boot before the first entry.
         unsafe { (*KERNEL.0.get()).as_mut().expect("kernel installed") }

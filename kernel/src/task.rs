@@ -767,6 +767,33 @@ impl Kernel {
         self.schedule_slow(cur, fresh, frame)
     }
 
+    /// The syscall fast exit: true when `schedule` would go straight back to the current task
+    /// with nothing else to do (no switch, no kernel work, no signal, no timer to program);
+    /// the scheduler is then left as `schedule` would leave it. False: call `schedule`. A
+    /// peer of equal priority sends the caller to `schedule` too (its slice decides). Either
+    /// way the caller's call is back: its `rerun` is cleared (see `call`).
+    #[inline(always)]
+    pub fn resume_current(&mut self) -> bool {
+        let Some(c) = self.current else { return false };
+        let Some(t) = self.tasks[c].as_mut() else {
+            return false;
+        };
+        // A call woken to run again is back: a signal can no longer cut it short that way.
+        t.rerun = None;
+        if self.yield_now || self.timers_dirty {
+            return false;
+        }
+        if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
+            return false;
+        }
+        if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
+            return false;
+        }
+        self.need_resched = false;
+        self.work_fresh = false;
+        true
+    }
+
     /// The rest of `schedule`: a step of kernel work, or a signal to deliver.
     #[inline(never)]
     fn schedule_slow(&mut self, cur: usize, fresh: bool, frame: &mut TrapFrame) -> Next {
@@ -826,7 +853,7 @@ impl Kernel {
             // Switch away from c.
             let tls = self.arch.user_tls();
             let t = self.task_mut(c);
-            t.frame = *frame;
+            t.frame.copy_from(frame);
             t.tls = tls;
             if running {
                 let higher = self.sched.top_prio().is_some_and(|p| p > cur_prio);
@@ -858,7 +885,7 @@ impl Kernel {
         t.state = State::Running;
         t.slice_end = now + t.slice_left.take().unwrap_or(SLICE_NS);
         let prio = t.prio;
-        *frame = t.frame;
+        frame.copy_from(&t.frame);
         let (env, tls) = (t.env, t.tls);
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);

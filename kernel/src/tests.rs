@@ -155,7 +155,7 @@ impl Sys {
         for (i, a) in args.iter().enumerate() {
             self.frame.x[i] = *a as u64;
         }
-        self.k.syscall(&mut self.frame);
+        self.enter();
         // On the way back to user mode the caller's kernel work runs to its end (unless the
         // caller blocks and another task takes over).
         while let Some(c) = self.k.current {
@@ -167,6 +167,22 @@ impl Sys {
             }
         }
         self.frame.x[0] as i64
+    }
+
+    /// The syscall in the frame as the trap entry runs it: the fast path first. When that
+    /// says the caller just goes on, `schedule` must agree (same task, same frame, nothing
+    /// to run), so every test that makes a call checks the fast exit against it.
+    pub fn enter(&mut self) {
+        match self.k.syscall_entry(&mut self.frame) {
+            crate::syscall::Svc::Done => {
+                let (cur, frame) = (self.k.current, self.frame);
+                assert_eq!(self.k.schedule(&mut self.frame), crate::task::Next::User);
+                assert_eq!(self.k.current, cur, "the fast exit skipped a switch");
+                assert_eq!(format!("{:?}", self.frame), format!("{frame:?}"));
+            }
+            crate::syscall::Svc::Schedule => {}
+            crate::syscall::Svc::WholeFrame => self.k.syscall(&mut self.frame),
+        }
     }
 
     pub fn env(&self) -> crate::up::AddrEnv {

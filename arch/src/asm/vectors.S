@@ -1,5 +1,7 @@
 // Exception vectors. Every entry saves the full register frame (kernel::up::TrapFrame: x0-x30,
-// sp_el0, elr_el1, spsr_el1; 272 bytes) on the kernel stack and calls a Rust handler with it.
+// sp_el0, elr_el1, spsr_el1; 272 bytes) on the kernel stack and calls a Rust handler with it,
+// except a syscall from EL0, which first saves only what the Rust code may clobber (see
+// el0_sync_entry).
 
 .macro SAVE_FRAME
     sub     sp, sp, #272
@@ -26,6 +28,39 @@
     mov     x0, sp
 .endm
 
+// The registers a call into Rust may clobber (x0-x18, x30; x19 rides along in x18's pair)
+// into a 272-byte frame. x20-x29 stay live in their registers: the Rust code preserves them.
+.macro SAVE_CALLER
+    sub     sp, sp, #272
+    stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    str     x30, [sp, #240]
+.endm
+
+// Complete a SAVE_CALLER frame: x20-x29 (still the user's: the Rust code in between preserved
+// them), sp_el0, elr_el1 and spsr_el1 (nothing in between took an exception). x30 is in the
+// frame already.
+.macro SAVE_REST
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    mrs     x21, sp_el0
+    str     x21, [sp, #248]
+    mrs     x22, elr_el1
+    mrs     x23, spsr_el1
+    stp     x22, x23, [sp, #256]
+.endm
+
 .macro ENTRY handler
     .balign 128
     SAVE_FRAME
@@ -48,7 +83,9 @@ vectors:
     ENTRY   el1_unexpected
     ENTRY   el1_unexpected
     // Lower EL, AArch64
-    ENTRY   el0_sync
+    .balign 128
+    SAVE_CALLER
+    b       el0_sync_entry
     ENTRY   el0_irq
     ENTRY   el0_unexpected
     ENTRY   el0_unexpected
@@ -57,6 +94,42 @@ vectors:
     ENTRY   el0_unexpected
     ENTRY   el0_unexpected
     ENTRY   el0_unexpected
+
+// Synchronous exception from EL0 with the caller-saved registers in the frame. A syscall
+// runs with only those saved (el0_svc); when it returns 0 the task goes on with nothing else
+// to do and only those come back. Anything else (a switch, a signal, kernel work, sigreturn,
+// a fault, the FP trap) completes the frame first: the Rust code behind it sees and restores
+// the whole register state.
+el0_sync_entry:
+    mrs     x9, esr_el1
+    lsr     x9, x9, #26
+    cmp     x9, #0x15
+    b.ne    1f
+    mov     x0, sp
+    bl      el0_svc
+    cbnz    x0, 2f
+    ldp     x0, x1, [sp, #0]
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldr     x18, [sp, #144]
+    ldr     x30, [sp, #240]
+    add     sp, sp, #272
+    eret
+1:  SAVE_REST
+    mov     x0, sp
+    bl      el0_sync
+    b       restore_frame
+2:  mov     x1, x0
+    SAVE_REST
+    mov     x0, sp
+    bl      el0_svc_rest
+    b       restore_frame
 
 .global restore_frame
 restore_frame:
