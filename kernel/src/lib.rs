@@ -88,6 +88,8 @@ pub struct Kernel {
     pub need_resched: bool,
     pub yield_now: bool,
     pub timers_dirty: bool,
+    /// The deadline the timer holds (None: disarmed, as after it fired).
+    pub armed: Option<u64>,
     /// Earliest wake-up among blocked tasks, recomputed only when `sleepers_dirty`.
     pub next_sleeper: Option<u64>,
     pub sleepers_dirty: bool,
@@ -158,6 +160,7 @@ impl Kernel {
             need_resched: false,
             yield_now: false,
             timers_dirty: true,
+            armed: None,
             next_sleeper: None,
             sleepers_dirty: true,
             futex: [sched::wait::WaitQueue::new(); sched::wait::FUTEX_BUCKETS],

@@ -724,6 +724,8 @@ impl Kernel {
 
     /// Timer interrupt: wake sleepers whose time has come and end a used-up time slice.
     pub fn timer(&mut self) {
+        // The interrupt disarmed it (the board acknowledges it so).
+        self.armed = None;
         let now = self.arch.now_ns();
         // When interrupts arrive is the one source of unpredictability every board has.
         self.keys.stir(now);
@@ -933,7 +935,17 @@ impl Kernel {
                 next = Some(next.map_or(t.slice_end, |n| n.min(t.slice_end)));
             }
         }
-        self.arch.set_deadline(next);
+        // The timer may fire early, never late: a deadline it holds already that comes no
+        // later than `next` stays (its interrupt finds nothing due and programs the next
+        // one), so a switch between two tasks does not reprogram the timer each time.
+        match (next, self.armed) {
+            (Some(n), Some(a)) if a <= n => {}
+            (None, _) => {}
+            (Some(n), _) => {
+                self.arch.set_deadline(Some(n));
+                self.armed = Some(n);
+            }
+        }
     }
 
     /// Pages held by a task: its private pages plus its translation tables.
