@@ -295,28 +295,37 @@ impl IrqHandler for Handlers<'_> {
 pub mod masked {
     use core::sync::atomic::{AtomicU64, Ordering};
 
-    static SINCE: AtomicU64 = AtomicU64::new(0);
-    static MAX: AtomicU64 = AtomicU64::new(0);
+    /// When the current stretch began and the longest so far, side by side (one address for
+    /// both on the way out).
+    struct Stretch {
+        since: AtomicU64,
+        max: AtomicU64,
+    }
+
+    static M: Stretch = Stretch {
+        since: AtomicU64::new(0),
+        max: AtomicU64::new(0),
+    };
 
     #[inline(always)]
     pub fn begin() {
-        SINCE.store(crate::timer::ticks(), Ordering::Relaxed);
+        M.since.store(crate::timer::ticks(), Ordering::Relaxed);
     }
 
     #[inline(always)]
     pub fn end() {
-        let d = crate::timer::ticks().wrapping_sub(SINCE.load(Ordering::Relaxed));
-        if d > MAX.load(Ordering::Relaxed) {
-            MAX.store(d, Ordering::Relaxed);
+        let d = crate::timer::ticks().wrapping_sub(M.since.load(Ordering::Relaxed));
+        if d > M.max.load(Ordering::Relaxed) {
+            M.max.store(d, Ordering::Relaxed);
         }
     }
 
     /// The longest masked stretch since boot or the last reset, in nanoseconds.
     pub fn max_ns(reset: bool) -> u64 {
         let t = if reset {
-            MAX.swap(0, Ordering::Relaxed)
+            M.max.swap(0, Ordering::Relaxed)
         } else {
-            MAX.load(Ordering::Relaxed)
+            M.max.load(Ordering::Relaxed)
         };
         crate::timer::ticks_to_ns(t)
     }

@@ -29,10 +29,9 @@ impl Kernel {
     /// caller-saved registers, and say whether the return can skip `schedule`.
     #[inline(always)]
     pub fn syscall_entry(&mut self, frame: &mut TrapFrame) -> Svc {
-        if frame.x[8] as usize == nr::RT_SIGRETURN {
+        if !self.call(frame) {
             return Svc::WholeFrame;
         }
-        self.call(frame);
         if self.resume_current() {
             Svc::Done
         } else {
@@ -58,12 +57,16 @@ impl Kernel {
     /// Every call but sigreturn. The caller's `rerun` is left for the caller to clear:
     /// nothing a call does reads it or sets it for the calling task, so clearing it after
     /// the call is as good as before, and the fast exit does it in the look-up it makes
-    /// anyway.
+    /// anyway. False when the call did not run: it needs the whole frame (sigreturn; its
+    /// table entry says so, so that other calls do not test for it).
     #[inline(always)]
-    fn call(&mut self, frame: &mut TrapFrame) {
-        let Some(me) = self.current else { return };
+    fn call(&mut self, frame: &mut TrapFrame) -> bool {
+        let Some(me) = self.current else { return true };
         let a = frame.x.first_chunk::<6>().expect("31 registers");
         let mut r = self.dispatch(me, frame.x[8] as usize, a);
+        if r == WHOLE_FRAME {
+            return false;
+        }
         // A call that dropped the last reference to something (a close, an unlink) frees
         // its pages before it returns, in steps.
         if r != PENDING && !self.reclaim.is_empty() && !self.deferred && self.current == Some(me) {
@@ -73,6 +76,7 @@ impl Kernel {
         if !core::mem::take(&mut self.deferred) && r != PENDING {
             frame.x[0] = r as u64;
         }
+        true
     }
 
     /// The handler for call `n`: one load from the table, whatever the number.
@@ -578,6 +582,10 @@ type Handler = fn(&mut Kernel, usize, &Args) -> i64;
 /// or never).
 const PENDING: i64 = i64::MIN;
 
+/// The entry of a call that reads or replaces the whole register state (sigreturn): not run
+/// from the table (`syscall` runs it once the frame is complete).
+const WHOLE_FRAME: i64 = i64::MIN + 1;
+
 /// A call's result as x0 holds it (the value, or -errno), so that a handler returns it in a
 /// register. No call succeeds with PENDING (nor with a value that reads as -errno: wait4's
 /// result comes encoded, and is that errno).
@@ -585,7 +593,7 @@ const PENDING: i64 = i64::MIN;
 fn pack(r: Option<R>) -> i64 {
     match r {
         Some(Ok(v)) => {
-            debug_assert!(v as i64 != PENDING);
+            debug_assert!(v as i64 != PENDING && v as i64 != WHOLE_FRAME);
             v as i64
         }
         Some(Err(e)) => e.to_ret() as i64,
@@ -937,6 +945,7 @@ const fn calls() -> [Handler; NCALLS] {
         a[1] as usize,
         a[2] as usize
     )));
+    t[nr::RT_SIGRETURN] = |_, _, _| WHOLE_FRAME;
     call!(nr::REBOOT, |k, me, a| Some(k.sys_reboot(
         me,
         a[0] as usize,
