@@ -64,12 +64,18 @@ impl Kernel {
         let Some(me) = self.current else { return true };
         let a = frame.x.first_chunk::<6>().expect("31 registers");
         let mut r = self.dispatch(me, frame.x[8] as usize, a);
-        if r == WHOLE_FRAME {
-            return false;
+        // The two marks are the two lowest values: one test on the common path.
+        if r <= WHOLE_FRAME {
+            if r == WHOLE_FRAME {
+                return false;
+            }
+            self.work_fresh = true;
+            self.deferred = false;
+            return true;
         }
         // A call that dropped the last reference to something (a close, an unlink) frees
         // its pages before it returns, in steps.
-        if r != PENDING && !self.reclaim.is_empty() && !self.deferred && self.current == Some(me) {
+        if !self.reclaim.is_empty() && !self.deferred && self.current == Some(me) {
             r = pack(self.after_reclaim(me, Errno::from_ret(r as isize).map(|v| v as isize)));
         }
         self.work_fresh = true;

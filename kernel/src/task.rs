@@ -785,7 +785,10 @@ impl Kernel {
         if self.yield_now || self.timers_dirty {
             return false;
         }
-        if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
+        // Every change of the current task's state away from Running (blocking, made ready,
+        // exit) sets `timers_dirty`, tested above.
+        debug_assert_eq!(t.state, State::Running);
+        if t.work.is_some() || t.sig.deliverable() != 0 {
             return false;
         }
         if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
