@@ -975,7 +975,7 @@ fn main(args: &[&str]) -> i32 {
         if pong_ok {
             alloc::format!("per switch <= 900: {}", verdict(ok))
         } else {
-            alloc::format!("**pong failed**")
+            alloc::string::String::from("**pong failed**")
         }
     );
 
