@@ -770,10 +770,9 @@ impl Kernel {
     }
 
     /// The syscall fast exit: true when `schedule` would go straight back to the current task
-    /// with nothing else to do (no switch, no kernel work, no signal, no timer to program);
-    /// the scheduler is then left as `schedule` would leave it. False: call `schedule`. A
-    /// peer of equal priority sends the caller to `schedule` too (its slice decides). Either
-    /// way the caller's call is back: its `rerun` is cleared (see `call`).
+    /// with nothing else to do (no switch, no kernel work, no signal); the scheduler is then
+    /// left as `schedule` would leave it (the timer programmed as `pick` would). False: call
+    /// `schedule`. Either way the caller's call is back: its `rerun` is cleared (see `call`).
     #[inline(always)]
     pub fn resume_current(&mut self) -> bool {
         let Some(c) = self.current else { return false };
@@ -782,8 +781,11 @@ impl Kernel {
         };
         // A call woken to run again is back: a signal can no longer cut it short that way.
         t.rerun = None;
-        if self.yield_now || self.timers_dirty {
+        if self.yield_now {
             return false;
+        }
+        if self.timers_dirty {
+            return self.resume_checked(c);
         }
         // Every change of the current task's state away from Running (blocking, made ready,
         // exit) sets `timers_dirty`, tested above.
@@ -792,9 +794,31 @@ impl Kernel {
             return false;
         }
         if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
+            return self.resume_checked(c);
+        }
+        self.need_resched = false;
+        self.work_fresh = false;
+        true
+    }
+
+    /// `resume_current` when the call changed something the scheduler looks at (a task
+    /// woken, the caller blocked) or a peer of equal priority waits: `pick`'s decision to keep
+    /// the caller (its slice decides against a peer) and the timer it then programs.
+    #[inline(never)]
+    fn resume_checked(&mut self, c: usize) -> bool {
+        let t = self.task(c);
+        if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
+            return false;
+        }
+        let keep = match self.sched.top_prio() {
+            None => true,
+            Some(p) => p < t.prio || (p == t.prio && self.arch.now_ns() < t.slice_end),
+        };
+        if !keep {
             return false;
         }
         self.need_resched = false;
+        self.rearm();
         self.work_fresh = false;
         true
     }
