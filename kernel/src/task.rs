@@ -885,13 +885,12 @@ impl Kernel {
     #[inline(never)]
     fn switch_tasks(&mut self, frame: &mut TrapFrame) -> bool {
         if let Some(c) = self.current {
-            let cur_prio = self.task(c).prio;
-            let running = self.task(c).state == State::Running;
             // Switch away from c.
             let tls = self.arch.user_tls();
             let t = self.task_mut(c);
             t.frame.copy_from(frame);
             t.tls = tls;
+            let (cur_prio, running) = (t.prio, t.state == State::Running);
             if running {
                 let higher = self.sched.top_prio().is_some_and(|p| p > cur_prio);
                 let left = self.task(c).slice_end.saturating_sub(self.arch.now_ns());
@@ -924,15 +923,13 @@ impl Kernel {
         let prio = t.prio;
         frame.copy_from(&t.frame);
         let (env, tls) = (t.env, t.tls);
+        // A task tearing itself down runs only kernel work: its tables are going away.
+        let exiting = matches!(t.work, Some(Work::Exit { .. }));
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
         self.fp_switch(next);
-        // A task tearing itself down runs only kernel work: its tables are going away.
-        if self.is_exiting(next) {
-            self.arch.addrenv_select(None);
-        } else {
-            self.arch.addrenv_select(Some(&env));
-        }
+        self.arch
+            .addrenv_select(if exiting { None } else { Some(&env) });
         self.arch.set_user_tls(tls);
         if self.console.tx_deferred {
             self.console_resume(Some(prio));
