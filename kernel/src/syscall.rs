@@ -64,8 +64,8 @@ impl Kernel {
         let Some(me) = self.current else { return true };
         let a = frame.x.first_chunk::<6>().expect("31 registers");
         let mut r = self.dispatch(me, frame.x[8] as usize, a);
-        // The two marks are the two lowest values: one test on the common path.
-        if r <= WHOLE_FRAME {
+        // Both marks lie below every result and -errno: one test on the common path.
+        if r < MARKS {
             if r == WHOLE_FRAME {
                 return false;
             }
@@ -592,14 +592,17 @@ const PENDING: i64 = i64::MIN;
 /// from the table (`syscall` runs it once the frame is complete).
 const WHOLE_FRAME: i64 = i64::MIN + 1;
 
+/// Below every call's result (values are >= 0, errors -4095..=-1) and above both marks.
+const MARKS: i64 = -4096;
+
 /// A call's result as x0 holds it (the value, or -errno), so that a handler returns it in a
-/// register. No call succeeds with PENDING (nor with a value that reads as -errno: wait4's
-/// result comes encoded, and is that errno).
+/// register. No call succeeds with a value below MARKS (a value that reads as -errno is that
+/// errno: wait4's result comes encoded).
 #[inline(always)]
 fn pack(r: Option<R>) -> i64 {
     match r {
         Some(Ok(v)) => {
-            debug_assert!(v as i64 != PENDING && v as i64 != WHOLE_FRAME);
+            debug_assert!(v as i64 > MARKS);
             v as i64
         }
         Some(Err(e)) => e.to_ret() as i64,

@@ -28,8 +28,9 @@
     mov     x0, sp
 .endm
 
-// The registers a call into Rust may clobber (x0-x18, x30; x19 rides along in x18's pair)
-// into a 272-byte frame. x20-x29 stay live in their registers: the Rust code preserves them.
+// The registers a call into Rust may clobber (x0-x18, x30) into a 272-byte frame, x30 for
+// now in x19's place beside x18 (one store, one load). x19-x29 stay live in their registers:
+// the Rust code preserves them.
 .macro SAVE_CALLER
     sub     sp, sp, #272
     stp     x0, x1, [sp, #0]
@@ -41,14 +42,16 @@
     stp     x12, x13, [sp, #96]
     stp     x14, x15, [sp, #112]
     stp     x16, x17, [sp, #128]
-    stp     x18, x19, [sp, #144]
-    str     x30, [sp, #240]
+    stp     x18, x30, [sp, #144]
 .endm
 
-// Complete a SAVE_CALLER frame: x20-x29 (still the user's: the Rust code in between preserved
-// them), sp_el0, elr_el1 and spsr_el1 (nothing in between took an exception). x30 is in the
-// frame already.
+// Complete a SAVE_CALLER frame: x30 to its place, x19-x29 (still the user's: the Rust code in
+// between preserved them), sp_el0, elr_el1 and spsr_el1 (nothing in between took an
+// exception).
 .macro SAVE_REST
+    ldr     x9, [sp, #152]
+    str     x9, [sp, #240]
+    str     x19, [sp, #152]
     stp     x20, x21, [sp, #160]
     stp     x22, x23, [sp, #176]
     stp     x24, x25, [sp, #192]
@@ -82,32 +85,20 @@ vectors:
     ENTRY   el1_irq
     ENTRY   el1_unexpected
     ENTRY   el1_unexpected
-    // Lower EL, AArch64
+    // Lower EL, AArch64. A syscall runs with only the caller-saved registers in the frame
+    // (el0_svc); when it returns 0 the task goes on with nothing else to do and only those
+    // come back. Anything else (a switch, a signal, kernel work, sigreturn, a fault, the FP
+    // trap) completes the frame first (el0_sync_more): the Rust code behind it sees and
+    // restores the whole register state.
     .balign 128
     SAVE_CALLER
-    b       el0_sync_entry
-    ENTRY   el0_irq
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
-    // Lower EL, AArch32 (not supported: the task is killed)
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
-
-// Synchronous exception from EL0 with the caller-saved registers in the frame. A syscall
-// runs with only those saved (el0_svc); when it returns 0 the task goes on with nothing else
-// to do and only those come back. Anything else (a switch, a signal, kernel work, sigreturn,
-// a fault, the FP trap) completes the frame first: the Rust code behind it sees and restores
-// the whole register state.
-el0_sync_entry:
     mrs     x9, esr_el1
     lsr     x9, x9, #26
     cmp     x9, #0x15
-    b.ne    1f
+    b.ne    el0_sync_other
     mov     x0, sp
     bl      el0_svc
-    cbnz    x0, 2f
+    cbnz    x0, el0_svc_more
     ldp     x0, x1, [sp, #0]
     ldp     x2, x3, [sp, #16]
     ldp     x4, x5, [sp, #32]
@@ -117,15 +108,30 @@ el0_sync_entry:
     ldp     x12, x13, [sp, #96]
     ldp     x14, x15, [sp, #112]
     ldp     x16, x17, [sp, #128]
-    ldr     x18, [sp, #144]
-    ldr     x30, [sp, #240]
+    ldp     x18, x30, [sp, #144]
     add     sp, sp, #272
     eret
-1:  SAVE_REST
+    // The slot holds 32 instructions: fail the build rather than shift the vectors after it.
+    .org    vectors + 0x480
+    ENTRY   el0_irq
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+    // Lower EL, AArch32 (not supported: the task is killed)
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+    ENTRY   el0_unexpected
+
+// The rest of a synchronous exception from EL0 entered with SAVE_CALLER: not a syscall (a
+// fault, the FP trap, WFI), or a syscall whose way back needs the whole frame (x0: el0_svc's
+// value).
+el0_sync_other:
+    SAVE_REST
     mov     x0, sp
     bl      el0_sync
     b       restore_frame
-2:  mov     x1, x0
+el0_svc_more:
+    mov     x1, x0
     SAVE_REST
     mov     x0, sp
     bl      el0_svc_rest
