@@ -436,14 +436,12 @@ impl Kernel {
     }
 
     /// Finish a blocked task's syscall with `ret` and make it runnable.
-    #[inline]
     pub fn complete(&mut self, slot: usize, ret: isize) {
         self.task_mut(slot).frame.x[0] = ret as u64;
         self.make_ready(slot);
     }
 
     /// Block the current task (its syscall finishes later through `complete`).
-    #[inline]
     pub fn block_current(&mut self, block: Block, wake_at: Option<u64>) {
         let slot = self.current.expect("a current task");
         self.block_seq += 1;

@@ -102,7 +102,6 @@ impl WaitQueue {
 
 impl Kernel {
     /// The queue `id` names, if its object still exists.
-    #[inline]
     fn queue_mut(&mut self, id: WaitId) -> Option<&mut WaitQueue> {
         match id {
             WaitId::PipeRead(p) => self
@@ -133,7 +132,6 @@ impl Kernel {
     /// Block the current task on queue `id` (until woken, a signal, or `wake_at`). None: it
     /// waits (the syscall's result comes later); EIO if the object is gone (never expected:
     /// the caller holds it).
-    #[inline]
     pub fn wait_on(&mut self, id: WaitId, wake_at: Option<u64>) -> Option<Result<isize, Errno>> {
         let me = self.current.expect("a current task");
         let q = self.queue_mut(id)?;
@@ -155,7 +153,6 @@ impl Kernel {
 
     /// Take task `slot` off the queue it waits on (it is being woken, timed out, signalled
     /// or ended).
-    #[inline]
     pub(crate) fn unqueue(&mut self, slot: usize) {
         if self.task(slot).block == Block::On(WaitId::Futexv) {
             for i in 0..self.task(slot).futexv.len() {
