@@ -39,6 +39,8 @@ pub mod psci;
 pub mod semihosting;
 #[cfg(target_os = "none")]
 pub mod timer;
+#[cfg(target_os = "none")]
+pub mod zero;
 
 #[cfg(target_os = "none")]
 extern "C" {

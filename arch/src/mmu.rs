@@ -33,55 +33,6 @@ fn dsb_ish_isb() {
     unsafe { asm!("dsb ish", "isb", options(nostack, preserves_flags)) }
 }
 
-/// Zero a page through its kernel address with `dc zva`, one block (DCZID_EL0) per
-/// instruction; with wide stores where DC ZVA is prohibited.
-pub fn zero_page(page: *mut u8) {
-    let dczid: u64;
-    // SAFETY: reading DCZID_EL0 has no side effects.
-    unsafe { asm!("mrs {}, dczid_el0", out(reg) dczid, options(nostack, nomem)) };
-    let start = page as usize;
-    if dczid & (1 << 4) == 0 {
-        let block = 4usize << (dczid & 0xf);
-        let mut a = start;
-        while a < start + 4096 {
-            // SAFETY: `a` .. `a + 4 * block` is inside the caller's page (blocks are at most
-            // 2 KiB and divide the page), mapped as normal cacheable memory.
-            unsafe {
-                asm!(
-                    "dc zva, {a}",
-                    "add {t}, {a}, {b}",
-                    "dc zva, {t}",
-                    "add {t}, {t}, {b}",
-                    "dc zva, {t}",
-                    "add {t}, {t}, {b}",
-                    "dc zva, {t}",
-                    a = in(reg) a,
-                    b = in(reg) block,
-                    t = out(reg) _,
-                    options(nostack)
-                )
-            };
-            a += 4 * block;
-        }
-    } else {
-        let mut a = start;
-        while a < start + 4096 {
-            // SAFETY: as above; 64 bytes per iteration.
-            unsafe {
-                asm!(
-                    "stp xzr, xzr, [{a}]",
-                    "stp xzr, xzr, [{a}, #16]",
-                    "stp xzr, xzr, [{a}, #32]",
-                    "stp xzr, xzr, [{a}, #48]",
-                    a = in(reg) a,
-                    options(nostack)
-                )
-            };
-            a += 64;
-        }
-    }
-}
-
 /// Kernel image layout (physical), from the linker script.
 pub struct KernelLayout {
     pub image_start: Pa,
@@ -208,9 +159,8 @@ pub fn map(
 ) -> Result<(), Errno> {
     let mut t = Tree { root: env.root };
     let attrs = prot_attrs(prot, owned);
-    match t.map_in_table(va, pages, attrs) {
-        Some(r) => r?,
-        None => t.map(pg, va, pages, attrs)?,
+    if !t.map_in_table(va, pages, attrs) {
+        t.map(pg, va, pages, attrs)?;
     }
     // New entries replace invalid ones, so only ordering is needed before user access.
     dsb_ishst();
@@ -269,27 +219,53 @@ pub fn up_shmat(
     map(env, pg, va, pages, prot, false)
 }
 
+/// `up_shmat`'s fast path: the pages go into one L3 table that exists, at entries not in
+/// use; false when that does not apply (nothing changed).
+#[inline]
+pub fn up_shmat_fast(env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool {
+    let attrs = ttbl::user_attrs(!rdonly, false, false);
+    if !(Tree { root: env.root }).map_in_table(va, pages, attrs) {
+        return false;
+    }
+    // New entries replace invalid ones, so only ordering is needed before user access.
+    dsb_ishst();
+    true
+}
+
 /// NuttX `up_shmdt`: unmap `npages` shared pages at `va` (the pages themselves stay), free
 /// emptied tables and invalidate the TLB by VA and ASID.
+#[inline]
 pub fn up_shmdt(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
-    if npages <= TLBI_VA_LIMIT && (Tree { root: env.root }).unmap_in_table(va, npages) {
-        dsb_ishst();
-        let first = ((env.asid as usize) << 48) | (va >> 12);
-        for arg in first..first + npages {
-            // SAFETY: invalidates every cached walk level for one VA in this ASID, inner
-            // shareable.
-            unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
-        }
-        dsb_ish_isb();
-        return;
+    let mut t = Tree { root: env.root };
+    let fast = if npages <= TLBI_VA_LIMIT {
+        t.unmap_in_table(va, npages)
+    } else {
+        None
+    };
+    match fast {
+        // Kept out of line: its bookkeeping frame is large, and the common detach needs
+        // none of it.
+        None => return unmap_inner(env, pg, va, npages, false),
+        // The last entries of the L3 table went: it goes (and the L2 table if that empties
+        // too); the per-page invalidation below drops their cached walks as well.
+        Some(true) => t.prune(pg, va),
+        Some(false) => {}
     }
-    unmap_inner(env, pg, va, npages, false)
+    dsb_ishst();
+    let first = ((env.asid as usize) << 48) | (va >> 12);
+    for arg in first..first + npages {
+        // SAFETY: invalidates every cached walk level for one VA in this ASID, inner
+        // shareable.
+        unsafe { asm!("tlbi vae1is, {}", in(reg) arg, options(nostack)) }
+    }
+    dsb_ish_isb();
 }
 
 pub fn unmap(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
     unmap_inner(env, pg, va, npages, true)
 }
 
+#[inline(never)]
 fn unmap_inner(env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize, free_owned: bool) {
     let mut t = Tree { root: env.root };
     // One invalidation per removed leaf (a 2 MiB block needs one, not 512), issued once the

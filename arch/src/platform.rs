@@ -104,6 +104,9 @@ impl Arch for Aarch64 {
     ) -> Result<(), Errno> {
         mmu::up_shmat(env, pg, pages, va, rdonly)
     }
+    fn up_shmat_fast(&self, env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool {
+        mmu::up_shmat_fast(env, pages, va, rdonly)
+    }
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         mmu::up_shmdt(env, pg, va, npages)
     }
@@ -154,6 +157,12 @@ impl Arch for Aarch64 {
     }
     fn now_ns(&self) -> u64 {
         timer::now_ns()
+    }
+    fn ticks(&self) -> u64 {
+        timer::ticks()
+    }
+    fn tick_hz(&self) -> u64 {
+        timer::freq()
     }
     fn entropy(&self) -> Option<u64> {
         if ID_AA64ISAR0_EL1.read(ID_AA64ISAR0_EL1::RNDR) == 0 {

@@ -375,69 +375,101 @@ impl Tree {
         Ok(())
     }
 
-    /// The L2 entry covering `va` if it points at an L3 table.
-    fn l3_parent(&self, va: usize) -> Option<&'static mut u64> {
-        let e1 = table(self.root)[idx(va, 1)];
+    /// The L2 entry covering `va` if it points at an L3 table, and that table (the fast
+    /// paths' walk: the linear map's offset is read once for all three levels).
+    #[inline]
+    fn l3_parent(&self, va: usize) -> Option<(&'static mut u64, &'static mut [u64; ENTRIES])> {
+        let off = p2v(0) as usize;
+        let at = |pa: u64| {
+            let t = (pa & ADDR) as usize;
+            // SAFETY: a table page of this tree (the root, or one a valid table descriptor
+            // of it points at), reached via the linear map.
+            unsafe { &mut *(t.wrapping_add(off) as *mut [u64; ENTRIES]) }
+        };
+        let e1 = at(self.root as u64)[idx(va, 1)];
         if !is_table(e1) {
             return None;
         }
-        let e2 = &mut table((e1 & ADDR) as usize)[idx(va, 2)];
-        is_table(*e2).then_some(e2)
+        let e2 = &mut at(e1)[idx(va, 2)];
+        if !is_table(*e2) {
+            return None;
+        }
+        let t3 = at(*e2);
+        Some((e2, t3))
     }
 
     /// Fast path of `map` for the common small attach: fewer than 512 pages inside one L3
-    /// table that already exists. None when it does not apply (nothing was changed).
-    #[inline(never)]
-    pub fn map_in_table(
-        &mut self,
-        va: usize,
-        pages: &[Pa],
-        attrs: u64,
-    ) -> Option<Result<(), Errno>> {
+    /// table that already exists, none of their entries in use. false when it does not
+    /// apply: nothing was changed (and `map` gives the answer, EINVAL for an overlap).
+    #[inline]
+    pub fn map_in_table(&mut self, va: usize, pages: &[Pa], attrs: u64) -> bool {
         let start = idx(va, 3);
         if !va.is_multiple_of(PAGE_SIZE) || pages.is_empty() || pages.len() > ENTRIES - start {
-            return None;
-        }
-        let e2 = self.l3_parent(va)?;
-        let ents = &mut table((*e2 & ADDR) as usize)[start..start + pages.len()];
-        if ents.iter().any(|e| e & VALID != 0) {
-            return Some(Err(Errno::EINVAL));
-        }
-        let leaf = (attrs & !ADDR) | VALID | TABLE;
-        for (e, &pa) in ents.iter_mut().zip(pages) {
-            *e = pa as u64 | leaf;
-        }
-        add_count(e2, pages.len() as isize);
-        Some(Ok(()))
-    }
-
-    /// Fast path of `unmap` for shared pages inside one L3 table that stays in use: returns
-    /// whether it applied (otherwise nothing was changed). The caller invalidates every page.
-    #[inline(never)]
-    pub fn unmap_in_table(&mut self, va: usize, npages: usize) -> bool {
-        let start = idx(va, 3);
-        if npages == 0 || npages > ENTRIES - start {
             return false;
         }
-        let Some(e2) = self.l3_parent(va) else {
+        let Some((e2, t3)) = self.l3_parent(va) else {
             return false;
         };
-        let ents = &mut table((*e2 & ADDR) as usize)[start..start + npages];
-        let valid: isize = ents.iter().map(|e| (e & VALID) as isize).sum();
-        if valid >= count(*e2) {
-            return false; // the table would empty: the general path frees it
+        let leaf = (attrs & !ADDR) | VALID | TABLE;
+        let ents = &mut t3[start..start + pages.len()];
+        // One page (the common attach) without the loop's set-up.
+        if let ([e], [pa]) = (&mut *ents, pages) {
+            if *e & VALID != 0 {
+                return false;
+            }
+            *e = *pa as u64 | leaf;
+            add_count(e2, 1);
+            return true;
         }
-        for e in ents.iter_mut() {
+        // One pass: each entry checked, then written; an entry in use undoes the ones
+        // written before it (they were free).
+        for k in 0..ents.len() {
+            if ents[k] & VALID != 0 {
+                for e in ents[..k].iter_mut() {
+                    // SAFETY: a plain store to a live table entry; volatile only so that the
+                    // compiler does not turn the loop into a call to memset.
+                    unsafe { core::ptr::write_volatile(e, 0) };
+                }
+                return false;
+            }
+            ents[k] = pages[k] as u64 | leaf;
+        }
+        add_count(e2, pages.len() as isize);
+        true
+    }
+
+    /// Fast path of `unmap` for shared pages inside one L3 table, in one pass: Some(emptied)
+    /// when it applied (the entries cleared and counted; `emptied`: the table has no entry
+    /// left, and the caller frees it with `prune`), None when it does not apply (nothing
+    /// changed). The caller invalidates every page.
+    #[inline]
+    pub fn unmap_in_table(&mut self, va: usize, npages: usize) -> Option<bool> {
+        let start = idx(va, 3);
+        if npages == 0 || npages > ENTRIES - start {
+            return None;
+        }
+        let (e2, t3) = self.l3_parent(va)?;
+        // One page (the common detach) without the loop's set-up.
+        if npages == 1 {
+            let e = &mut t3[start];
+            let valid = (*e & VALID) as isize;
+            *e = 0;
+            add_count(e2, -valid);
+            return Some(count(*e2) == 0);
+        }
+        let mut valid = 0;
+        for e in t3[start..start + npages].iter_mut() {
+            valid += (*e & VALID) as isize;
             // SAFETY: a plain store to a live table entry; volatile only so that the compiler
             // does not turn a one-entry loop into a call to memset.
             unsafe { core::ptr::write_volatile(e, 0) };
         }
         add_count(e2, -valid);
-        true
+        Some(count(*e2) == 0)
     }
 
     /// Free the tables on the walk to `va` whose counts reached zero.
-    fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
+    pub fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
         let e1 = &mut table(self.root)[idx(va, 1)];
         if !is_table(*e1) {
             return;
@@ -547,11 +579,19 @@ impl Tree {
                 add_count(unsafe { &mut *parent }, 1);
                 off += L2_BLOCK;
             } else {
+                // Every page up to the end of this L3 table (or of the range) in one go:
+                // one table lookup per table, not per page.
                 let (t, parent) = self.table_for(pg, v, 3)?;
-                table(t)[idx(v, 3)] = p as u64 | attrs | VALID | TABLE;
+                let first = idx(v, 3);
+                let n = (ENTRIES - first).min((len - off) / PAGE_SIZE).max(1);
+                let mut d = p as u64 | attrs | VALID | TABLE;
+                for e in &mut table(t)[first..first + n] {
+                    *e = d;
+                    d += PAGE_SIZE as u64;
+                }
                 // SAFETY: the descriptor of the L3 table `t`.
-                add_count(unsafe { &mut *parent }, 1);
-                off += PAGE_SIZE;
+                add_count(unsafe { &mut *parent }, n as isize);
+                off += n * PAGE_SIZE;
             }
         }
         Ok(())
@@ -776,25 +816,37 @@ mod tests {
         let a = user_attrs(true, false, false);
         let p: Vec<Pa> = (0..4).map(|_| pg.alloc().unwrap()).collect();
         // No table yet: the fast path declines and changes nothing.
-        assert_eq!(t.map_in_table(UVA, &p[..1], a), None);
+        assert!(!t.map_in_table(UVA, &p[..1], a));
         assert_eq!(t.table_pages(), 1);
         t.map(&mut pg, UVA, &p[..1], a).unwrap();
-        // Now it applies: maps, refuses overlaps, keeps the count.
-        assert_eq!(t.map_in_table(UVA + PAGE_SIZE, &p[1..3], a), Some(Ok(())));
-        assert_eq!(
-            t.map_in_table(UVA + 2 * PAGE_SIZE, &p[3..], a),
-            Some(Err(Errno::EINVAL))
-        );
+        // Now it applies: maps and keeps the count; an overlap is declined unchanged.
+        assert!(t.map_in_table(UVA + PAGE_SIZE, &p[1..3], a));
+        assert!(!t.map_in_table(UVA + 2 * PAGE_SIZE, &p[3..], a));
         assert!(t.lookup(UVA + 3 * PAGE_SIZE).is_none());
         assert_eq!(t.lookup(UVA + 2 * PAGE_SIZE).unwrap().pa, p[2]);
         // Crossing the end of the L3 table: declined.
-        assert_eq!(t.map_in_table(UVA + 511 * PAGE_SIZE, &p[..2], a), None);
-        // Unmapping part keeps the table; unmapping the rest is left to the general path.
-        assert!(t.unmap_in_table(UVA + PAGE_SIZE, 2));
+        assert!(!t.map_in_table(UVA + 511 * PAGE_SIZE, &p[..2], a));
+        // Unmapping part keeps the table; unmapping the rest says the table is empty, and
+        // prune frees it and the L2 table above it.
+        assert_eq!(t.unmap_in_table(UVA + PAGE_SIZE, 2), Some(false));
         assert!(t.lookup(UVA + PAGE_SIZE).is_none() && t.lookup(UVA).is_some());
-        assert!(!t.unmap_in_table(UVA, 1), "would empty the table");
-        assert!(t.lookup(UVA).is_some(), "declined without changes");
-        t.unmap(&mut pg, UVA, 1, false, &mut |_, _, _| {});
+        assert_eq!(t.table_pages(), 3);
+        assert_eq!(t.unmap_in_table(UVA, 1), Some(true), "emptied");
+        assert!(t.lookup(UVA).is_none());
+        t.prune(&mut pg, UVA);
+        assert_eq!(t.table_pages(), 1);
+        // No table there any more: declined.
+        assert_eq!(t.unmap_in_table(UVA, 1), None);
+        // A map that meets an entry in use half-way undoes what it wrote.
+        t.map(&mut pg, UVA + 3 * PAGE_SIZE, &p[3..], a).unwrap();
+        assert!(
+            !t.map_in_table(UVA + PAGE_SIZE, &p[..3], a),
+            "entry 3 in use"
+        );
+        assert!((0..3).all(|k| t.lookup(UVA + k * PAGE_SIZE).is_none()));
+        assert_eq!(t.lookup(UVA + 3 * PAGE_SIZE).unwrap().pa, p[3], "kept");
+        assert_eq!(t.unmap_in_table(UVA + 3 * PAGE_SIZE, 1), Some(true));
+        t.prune(&mut pg, UVA);
         assert_eq!(t.table_pages(), 1);
     }
 
@@ -974,5 +1026,31 @@ mod tests {
             w.attrs & PXN != 0 && w.attrs & AP_RO == 0,
             "data: writable, never executable"
         );
+    }
+
+    #[test]
+    fn kernel_range_pages_across_tables_fill_each_table_at_once() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        // From 8 KiB below a 2 MiB boundary to 3 pages and a bit past the next one, the
+        // physical side one page off the virtual side's 2 MiB alignment: pages in three L3
+        // tables, no block possible.
+        let va = 0xffff_ff80_4000_0000usize + (2 << 20) - 0x2000;
+        let pa = 0x4020_0000 - 0x1000;
+        let len = 0x2000 + (2 << 20) + 0x3000 + 0x10;
+        t.map_kernel_range(&mut pg, va, pa, len, kernel_attrs(false, false))
+            .unwrap();
+        for off in (0..len).step_by(PAGE_SIZE).chain([len - 1]) {
+            let m = t.lookup(va + off).unwrap();
+            assert_eq!(m.size, PAGE_SIZE);
+            assert_eq!(m.pa, pa + off, "offset {off:#x}");
+        }
+        assert!(t.lookup(va + len.next_multiple_of(PAGE_SIZE)).is_none());
+        assert!(t.lookup(va - PAGE_SIZE).is_none());
+        // The entry counts the tables keep: 2 + 512 + 4 pages in three L3 tables.
+        let l2 = (table(t.root)[idx(va, 1)] & ADDR) as usize;
+        let counts: std::vec::Vec<isize> =
+            (0..3).map(|k| count(table(l2)[idx(va, 2) + k])).collect();
+        assert_eq!(counts, [2, 512, 4]);
     }
 }

@@ -37,6 +37,10 @@ pub struct Inner {
     pub tx_irq: bool,
     /// Make `up_shmat` fail with ENOMEM after this many more calls.
     pub shmat_fails_after: Option<usize>,
+    /// `up_shmat_fast` declines every call (the kernel's full paths only).
+    pub no_fast: bool,
+    /// Calls `up_shmat_fast` took.
+    pub fast_maps: usize,
 }
 
 #[derive(Default)]
@@ -156,6 +160,41 @@ impl Arch for FakeArch {
             }
             let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
             self.map_pages(env, pg, va, pages, prot, false)
+        })
+    }
+    /// As the translation tables do: only inside one 2 MiB block (an L3 table's span) that
+    /// already has a page mapped (the table exists), with none of the pages in use.
+    fn up_shmat_fast(&self, env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool {
+        const SPAN: usize = 512 * PAGE_SIZE;
+        crate::robust_tests::with_heap(|| {
+            let mut g = self.inner.lock().unwrap();
+            if g.no_fast || g.shmat_fails_after.is_some() || pages.is_empty() {
+                return false;
+            }
+            let end = va + pages.len() * PAGE_SIZE;
+            let block = va & !(SPAN - 1);
+            if end > block + SPAN {
+                return false;
+            }
+            let space = g.spaces.get_mut(&env.root).expect("live env");
+            let table = space.range(block..block + SPAN).next().is_some();
+            if !table || space.range(va..end).next().is_some() {
+                return false;
+            }
+            let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
+            for (i, &pa) in pages.iter().enumerate() {
+                space.insert(
+                    va + i * PAGE_SIZE,
+                    Map {
+                        pa,
+                        prot,
+                        owned: false,
+                    },
+                );
+            }
+            g.shmat_calls.push((va, pages.len()));
+            g.fast_maps += 1;
+            true
         })
     }
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {

@@ -14,6 +14,7 @@ pub mod pgalloc;
 pub mod phys;
 pub mod sched;
 pub mod signal;
+pub mod smallcache;
 pub mod syscall;
 pub mod task;
 pub mod uaccess;

@@ -44,9 +44,10 @@ impl PageAlloc {
             )
         };
         bits.fill(0);
-        nonfull.fill(0);
-        for w in 0..words {
-            nonfull[w / 64] |= 1 << (w % 64);
+        // Every word has a free page: the summary's bits [0, words) set, a word at a time.
+        nonfull.fill(u64::MAX);
+        if !words.is_multiple_of(64) {
+            nonfull[swords - 1] = (1 << (words % 64)) - 1;
         }
         let mut pa = PageAlloc {
             base,
@@ -233,6 +234,9 @@ impl PageAlloc {
     /// Every page must be allocated; if one is not (a kernel bug), they are freed one by one
     /// so the counts stay right.
     pub fn free_run(&mut self, pa: Pa, n: usize) {
+        if n == 1 {
+            return self.free_page(pa); // a word's bit, without the run's masks
+        }
         let ok = self.contains(pa)
             && pa.is_multiple_of(PAGE_SIZE)
             && n <= self.npages - (pa - self.base) / PAGE_SIZE;
@@ -419,6 +423,24 @@ mod tests {
         if !cfg!(debug_assertions) {
             a.free_page(p);
             assert_eq!(a.used(), 0);
+        }
+    }
+
+    #[test]
+    fn the_summary_starts_with_one_bit_per_bitmap_word() {
+        for pages in [1, 63, 64, 65, 4095, 4096, 4097, 8191, 8192] {
+            let a = new_alloc(pages);
+            let words = pages.div_ceil(64);
+            for w in 0..a.nonfull.len() * 64 {
+                let want = w < words && a.bits[w] != u64::MAX;
+                assert_eq!(
+                    a.nonfull[w / 64] >> (w % 64) & 1 == 1,
+                    want,
+                    "{pages} pages, word {w}"
+                );
+            }
+            assert_eq!(a.total(), pages - a.meta);
+            fakeram::give_back(a.base);
         }
     }
 }

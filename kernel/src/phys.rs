@@ -35,26 +35,31 @@ pub const fn page_round_down(x: usize) -> usize {
     x & !(PAGE_SIZE - 1)
 }
 
-/// The architecture's fastest way to zero a page (aarch64: `dc zva`), given the page's
-/// kernel address; none until the board sets one.
-static ZERO_PAGE: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+/// The architecture's fastest way to zero whole pages (aarch64: `dc zva`, `arch::zero`),
+/// given the first page's kernel address and the count; none until the board sets one.
+static ZERO_PAGES: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Install the page-zeroing routine (once, at boot).
-pub fn set_zero_page(f: fn(*mut u8)) {
-    ZERO_PAGE.store(f as *mut (), Ordering::Relaxed);
+pub fn set_zero_pages(f: fn(*mut u8, usize)) {
+    ZERO_PAGES.store(f as *mut (), Ordering::Relaxed);
+}
+
+/// Zero `n` physically contiguous pages from `pa`.
+pub fn zero_pages(pa: Pa, n: usize) {
+    let f = ZERO_PAGES.load(Ordering::Relaxed);
+    if f.is_null() {
+        // SAFETY: the pages are the caller's; the linear map covers all RAM.
+        unsafe { core::ptr::write_bytes(p2v(pa), 0, n * PAGE_SIZE) }
+    } else {
+        // SAFETY: only `set_zero_pages` stores here, and it stores a `fn(*mut u8, usize)`.
+        let f: fn(*mut u8, usize) = unsafe { core::mem::transmute(f) };
+        f(p2v(pa), n)
+    }
 }
 
 /// Zero one physical page.
 pub fn zero_page(pa: Pa) {
-    let f = ZERO_PAGE.load(Ordering::Relaxed);
-    if f.is_null() {
-        // SAFETY: pa is a page the caller owns; the linear map covers all RAM.
-        unsafe { core::ptr::write_bytes(p2v(pa), 0, PAGE_SIZE) }
-    } else {
-        // SAFETY: only `set_zero_page` stores here, and it stores a `fn(*mut u8)`.
-        let f: fn(*mut u8) = unsafe { core::mem::transmute(f) };
-        f(p2v(pa))
-    }
+    zero_pages(pa, 1)
 }
 
 /// Copy bytes into physical memory (within pages the caller owns).

@@ -793,3 +793,78 @@ fn vminfo_names_what_backs_each_region() {
         "bad buffer"
     );
 }
+
+/// Results, regions, mappings, the object's references, pages in use, fast maps taken.
+type MapRun = (
+    Vec<i64>,
+    Vec<crate::mm::vm::Region>,
+    Vec<Option<(usize, bool)>>,
+    u32,
+    usize,
+    usize,
+);
+
+fn map_unmap_run(no_fast: bool) -> MapRun {
+    let mut s = Sys::new();
+    s.k.spawn("prog", b"prog\0", None).unwrap();
+    s.run();
+    s.arch.inner.lock().unwrap().no_fast = no_fast;
+    let fd = s.shm_open("/fastpath", O_CREAT | O_RDWR, 0o600);
+    assert_eq!(s.ftruncate(fd, 3 * P as i64), 0);
+    let ro = s.shm_open("/fastpath", O_RDONLY, 0);
+    let rw = PROT_READ | PROT_WRITE;
+    let mut out = Vec::new();
+    let a = s.map(fd, P, rw, MAP_SHARED, 0);
+    let b = s.map(fd, 2 * P, rw, MAP_SHARED, P);
+    let c = s.map(ro, P, PROT_READ, MAP_SHARED, 2 * P);
+    // Refused the same way on both paths: write through a read-only descriptor, a range
+    // past the object's end is mapped only as far as the object goes.
+    out.push(s.map(ro, P, rw, MAP_SHARED, 0));
+    let d = s.map(fd, 2 * P, rw, MAP_SHARED, 2 * P);
+    out.extend([a, b, c, d]);
+    out.push(s.call(nr::MUNMAP, &[b as usize, 2 * P]));
+    // Part of a mapping: the full call's carving.
+    out.push(s.call(nr::MUNMAP, &[d as usize + P, P]));
+    let e = s.map(fd, P, PROT_READ, MAP_SHARED, 0);
+    out.push(e);
+    let regions = s.k.task(s.k.current.unwrap()).regions.to_vec();
+    let env = s.env();
+    let maps = [a, b, c, d, e]
+        .iter()
+        .flat_map(|&v| (0..2).map(move |k| v as usize + k * P))
+        .map(|va| {
+            s.arch
+                .mapping(&env, va)
+                .map(|m| (m.pa, m.prot == crate::up::Prot::Read))
+        })
+        .collect();
+    let obj = match s
+        .k
+        .task(s.k.current.unwrap())
+        .regions
+        .iter()
+        .find(|r| r.va == a as usize)
+        .unwrap()
+        .kind
+    {
+        crate::mm::vm::Kind::Obj { obj, .. } => obj,
+        _ => unreachable!(),
+    };
+    let refs = s.k.objs.obj(obj).refs;
+    let fast = s.arch.inner.lock().unwrap().fast_maps;
+    (out, regions, maps, refs, s.k.pg.used(), fast)
+}
+
+#[test]
+fn the_fast_mmap_and_munmap_leave_what_the_full_calls_leave() {
+    let fast = map_unmap_run(false);
+    let full = map_unmap_run(true);
+    assert!(fast.5 >= 2, "the fast path took some mappings ({})", fast.5);
+    assert_eq!(full.5, 0);
+    assert_eq!(fast.0, full.0);
+    assert_eq!(fast.0[0], Errno::EACCES.to_ret() as i64);
+    assert_eq!(fast.1, full.1);
+    assert_eq!(fast.2, full.2);
+    assert_eq!(fast.3, full.3, "references");
+    assert_eq!(fast.4, full.4, "pages in use");
+}

@@ -1138,6 +1138,37 @@ fn has_work(s: &Sys) -> bool {
     s.k.task(s.k.current.unwrap()).work.is_some()
 }
 
+/// A small segment is built and freed inside its syscalls (no work left, no reclaim queue);
+/// one just over the limit is queued and freed as work.
+#[test]
+fn a_small_segment_is_built_and_freed_within_the_calls() {
+    let mut s = Sys::with_proc();
+    let base = s.k.pg.used();
+    for (pages, queued) in [
+        (1, false),
+        (crate::work::STEP_FREE_INLINE, false),
+        (crate::work::STEP_FREE_INLINE + 1, true),
+    ] {
+        syscall_only(
+            &mut s,
+            nr::SHMGET,
+            &[IPC_PRIVATE as usize, pages * PAGE_SIZE, 0o600],
+        );
+        assert!(!has_work(&s), "{pages} pages are zeroed in the call");
+        let id = s.frame.x[0] as i64;
+        assert!(id >= 0);
+        assert_eq!(s.k.pg.used(), base + pages);
+        syscall_only(&mut s, nr::SHMCTL, &[id as usize, IPC_RMID as usize, 0]);
+        assert_eq!(has_work(&s), queued, "{pages} pages");
+        assert_eq!(!s.k.reclaim.is_empty(), queued);
+        while has_work(&s) {
+            assert_eq!(s.k.schedule(&mut s.frame), crate::task::Next::Again);
+        }
+        assert_eq!(s.frame.x[0], 0);
+        assert_eq!(s.k.pg.used(), base, "{pages} pages back");
+    }
+}
+
 #[test]
 fn a_big_segment_is_built_and_freed_in_bounded_steps() {
     let mut s = Sys::with_proc();
@@ -1361,7 +1392,12 @@ fn a_long_shmdt_keeps_its_work_when_the_reclaim_queue_is_busy() {
     // b's own pages (its stack, tables) come and go with b: count without them.
     let (base, pages1) = (s.k.pg.used(), s.k.task_pages(1));
     let big = 8 * BLOCK_PAGES * PAGE_SIZE;
-    let small = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
+    // More pages than a destroy frees at once, so that they are queued.
+    let small = s.shmget(
+        IPC_PRIVATE,
+        (crate::work::STEP_FREE_INLINE + 1) * PAGE_SIZE,
+        0o600,
+    );
     let seg = s.shmget(IPC_PRIVATE, big, 0o666);
     assert!(small >= 0 && seg >= 0);
     s.switch_to(b);
@@ -1466,4 +1502,137 @@ fn futex_wake_takes_the_highest_priority_waiter_first() {
     // Among equals, the longest waiting.
     assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 1, 0]), 1);
     assert!(!blocked(&s, kids[0]) && blocked(&s, kids[1]));
+}
+
+/// Everything a run of calls leaves that the caller or a later call could see: results,
+/// the segment's `shmid_ds`, the region list, the mappings and the pages in use.
+type Seen = (
+    Vec<i64>,
+    ShmidDs,
+    Vec<crate::mm::vm::Region>,
+    Vec<(usize, usize, bool)>,
+    usize,
+);
+
+fn attach_detach_run(no_fast: bool) -> (Seen, usize) {
+    let mut s = Sys::with_proc();
+    s.arch.inner.lock().unwrap().no_fast = no_fast;
+    let id = s.shmget(IPC_PRIVATE, 2 * PAGE_SIZE, IPC_CREAT | 0o600);
+    let mut out = Vec::new();
+    let a = s.shmat(id, 0, 0);
+    s.arch.advance(2_000_000_000);
+    let b = s.shmat(id, 0, 0);
+    let c = s.shmat(id, 0, SHM_RDONLY);
+    out.extend([a, b, c]);
+    s.arch.advance(3_000_000_000);
+    // Detach the middle one first, then a whole attachment by munmap, then the last.
+    out.push(s.shmdt(b as usize));
+    out.push(s.call(nr::MUNMAP, &[c as usize, 2 * PAGE_SIZE]));
+    let d = s.shmat(id, 0, 0);
+    out.push(d);
+    out.push(s.shmdt(a as usize));
+    let ds = s.stat(id);
+    let regions = s.k.task(s.k.current.unwrap()).regions.to_vec();
+    let env = s.env();
+    let maps = (0..4)
+        .map(|k| d as usize + k * PAGE_SIZE)
+        .chain((0..2).map(|k| a as usize + k * PAGE_SIZE))
+        .map(|va| {
+            let m = s.arch.mapping(&env, va);
+            (
+                va,
+                m.map_or(0, |m| m.pa),
+                m.is_some_and(|m| m.prot == Prot::Read),
+            )
+        })
+        .collect();
+    let used = s.k.pg.used();
+    let fast = s.arch.inner.lock().unwrap().fast_maps;
+    ((out, ds, regions, maps, used), fast)
+}
+
+#[test]
+fn the_fast_attach_and_detach_leave_what_the_full_calls_leave() {
+    let (fast, n) = attach_detach_run(false);
+    let (full, none) = attach_detach_run(true);
+    assert!(
+        n >= 2,
+        "the fast path took the attaches next to the first ({n})"
+    );
+    assert_eq!(none, 0);
+    assert_eq!(fast, full);
+    let ds = &fast.1;
+    assert_eq!(ds.shm_nattch, 1);
+    assert_eq!(ds.shm_atime - ds.shm_ctime, 5, "the last attach");
+    assert_eq!(ds.shm_dtime - ds.shm_ctime, 5);
+    assert!(fast.0.iter().all(|&r| r >= 0), "{:?}", fast.0);
+}
+
+#[test]
+fn a_fast_detach_leaves_the_last_attachment_of_a_removed_segment_to_the_full_call() {
+    let mut s = Sys::with_proc();
+    let used = s.k.pg.used();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o600);
+    let a = s.shmat(id, 0, 0);
+    let b = s.shmat(id, 0, 0);
+    assert!(s.arch.inner.lock().unwrap().fast_maps >= 1);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    // Removed: a new attach fails whichever path it would take.
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::EINVAL));
+    assert_eq!(s.shmdt(b as usize), 0);
+    assert!(
+        s.shmctl(0, SHM_STAT, DS) >= 0,
+        "still listed, one attachment left"
+    );
+    assert_eq!(s.shmdt(a as usize), 0);
+    s.settle();
+    assert_eq!(s.shmctl(id, IPC_STAT, DS), err(Errno::EINVAL));
+    assert_eq!(s.k.pg.used(), used, "segment pages and tables all back");
+    // Nothing attached: a detach is EINVAL on either path.
+    assert_eq!(s.shmdt(a as usize), err(Errno::EINVAL));
+}
+
+#[test]
+fn fast_attaches_keep_the_shmseg_limit_and_permissions() {
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o640);
+    let ro = s.shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0o440);
+    assert!(s.shmat(id, 0, 0) > 0);
+    s.setuid(1000, 0);
+    // Not the owner: group bits (r only) decide, on the fast path as on the full one.
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::EACCES));
+    assert!(s.shmat(id, 0, SHM_RDONLY) > 0);
+    assert_eq!(s.shmat(ro, 0, 0), err(Errno::EACCES));
+    // Unknown flags and SHM_RND without an address go to the full call's checks.
+    assert_eq!(s.shmat(id, 0, 0o100000), err(Errno::EINVAL));
+    assert!(s.arch.inner.lock().unwrap().fast_maps >= 1);
+}
+
+#[test]
+fn a_2mib_attach_in_one_step_fails_whole_and_otherwise_maps_as_the_full_call() {
+    // 512 pages: one step of the fast path with the full mapping (blocks, tables).
+    let mut s = Sys::with_proc();
+    let id = s.shmget(IPC_PRIVATE, BLOCK_PAGES * PAGE_SIZE, 0o600);
+    let before = s.stat(id);
+    let used = s.k.pg.used();
+    let regions = s.k.task(s.k.current.unwrap()).regions.len();
+    // The mapping fails (no table page): nothing is attached, counted or left over.
+    s.arch.inner.lock().unwrap().shmat_fails_after = Some(0);
+    assert_eq!(s.shmat(id, 0, 0), err(Errno::ENOMEM));
+    s.arch.inner.lock().unwrap().shmat_fails_after = None;
+    assert_eq!(s.stat(id), before, "SA-22");
+    assert_eq!(s.k.pg.used(), used);
+    assert_eq!(s.k.task(s.k.current.unwrap()).regions.len(), regions);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(p % (BLOCK_PAGES * PAGE_SIZE), 0, "on a 2 MiB boundary");
+    assert_eq!(
+        s.arch.inner.lock().unwrap().shmat_calls.last(),
+        Some(&(p, BLOCK_PAGES)),
+        "one mapping call"
+    );
+    assert!(s.writable(p) && s.writable(p + (BLOCK_PAGES - 1) * PAGE_SIZE));
+    assert_eq!(s.stat(id).shm_nattch, 1);
+    assert_eq!(s.shmdt(p), 0);
+    assert!(!s.readable(p));
+    assert_eq!(s.stat(id).shm_nattch, 0);
 }

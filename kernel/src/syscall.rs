@@ -879,15 +879,17 @@ const fn calls() -> [Handler; NCALLS] {
     call!(nr::SHMGET, |k, me, a| {
         Some(k.sys_shmget(me, a[0] as i32, a[1] as usize, a[2] as i32))
     });
-    call!(nr::SHMAT, |k, me, a| Some(k.sys_shmat(
-        me,
-        a[0] as i32,
-        a[1] as usize,
-        a[2] as i32
-    )));
-    call!(nr::SHMDT, |k, me, a| {
-        let r = k.sys_shmdt(me, a[0] as usize);
-        k.after_reclaim(me, r)
+    // shmat, shmdt, mmap and munmap: their fast paths take the common case whole first.
+    call!(nr::SHMAT, |k, me, a| match k.mm_fast(me, nr::SHMAT, a) {
+        Some(v) => Some(Ok(v)),
+        None => Some(k.sys_shmat(me, a[0] as i32, a[1] as usize, a[2] as i32)),
+    });
+    call!(nr::SHMDT, |k, me, a| match k.mm_fast(me, nr::SHMDT, a) {
+        Some(v) => Some(Ok(v)),
+        None => {
+            let r = k.sys_shmdt(me, a[0] as usize);
+            k.after_reclaim(me, r)
+        }
     });
     call!(nr::SHMCTL, |k, me, a| {
         let r = k.sys_shmctl(me, a[0] as i32, a[1] as i32, a[2] as usize);
@@ -908,12 +910,14 @@ const fn calls() -> [Handler; NCALLS] {
         Some(k.sys_get_robust_list(me, a[0] as i32, a[1] as usize, a[2] as usize))
     });
     call!(nr::BRK, |k, me, a| k.sys_brk(me, a[0] as usize));
-    call!(nr::MMAP, |k, me, a| k.sys_mmap(me, all(a)));
-    call!(nr::MUNMAP, |k, me, a| k.sys_munmap(
-        me,
-        a[0] as usize,
-        a[1] as usize
-    ));
+    call!(nr::MMAP, |k, me, a| match k.mm_fast(me, nr::MMAP, a) {
+        Some(v) => Some(Ok(v)),
+        None => k.sys_mmap(me, all(a)),
+    });
+    call!(nr::MUNMAP, |k, me, a| match k.mm_fast(me, nr::MUNMAP, a) {
+        Some(v) => Some(Ok(v)),
+        None => k.sys_munmap(me, a[0] as usize, a[1] as usize),
+    });
     call!(nr::MPROTECT, |k, me, a| Some(k.sys_mprotect(
         me,
         a[0] as usize,

@@ -326,7 +326,16 @@ impl Kernel {
                     return;
                 }
                 let va = start + done * PAGE_SIZE;
-                let Some(pa) = self.pg.alloc_zeroed() else {
+                // The part of [va, va+PAGE) that comes from the file: a page the file fills
+                // whole is not zeroed first.
+                let lo = va.max(sg.vaddr);
+                let hi = (va + PAGE_SIZE).min(sg.vaddr + sg.filesz);
+                let page = if lo == va && hi == va + PAGE_SIZE {
+                    self.pg.alloc()
+                } else {
+                    self.pg.alloc_zeroed()
+                };
+                let Some(pa) = page else {
                     return self.load_failed(slot, Errno::ENOMEM);
                 };
                 if let Err(e) = self
@@ -337,9 +346,6 @@ impl Kernel {
                     return self.load_failed(slot, e);
                 }
                 self.task_mut(slot).user_pages += 1;
-                // The part of [va, va+PAGE) that comes from the file.
-                let lo = va.max(sg.vaddr);
-                let hi = (va + PAGE_SIZE).min(sg.vaddr + sg.filesz);
                 if lo < hi {
                     let off = sg.offset + (lo - sg.vaddr);
                     write_phys(pa + (lo - va), &data[off..off + (hi - lo)]);

@@ -123,6 +123,11 @@ pub trait Arch: Sync {
         va: usize,
         rdonly: bool,
     ) -> Result<(), Errno>;
+    /// `up_shmat`'s fast path for a small attach: map the pages only where that takes no
+    /// table allocation and nothing is in the way (one L3 table that exists, entries not in
+    /// use). false when it does not apply: nothing changed, and `up_shmat` does the work or
+    /// gives the errno.
+    fn up_shmat_fast(&self, env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool;
     /// Unmap a shared range (NuttX `up_shmdt`), freeing emptied tables and invalidating the
     /// TLB by VA and ASID.
     fn up_shmdt(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize);
@@ -143,6 +148,15 @@ pub trait Arch: Sync {
     fn max_masked_ns(&self, reset: bool) -> u64;
     /// Monotonic nanoseconds since boot.
     fn now_ns(&self) -> u64;
+    /// The monotonic counter itself, at `tick_hz` ticks a second: cheaper to read than
+    /// `now_ns` (no conversion), for checks against a deadline kept in ticks.
+    fn ticks(&self) -> u64 {
+        self.now_ns()
+    }
+    /// Counter ticks per second.
+    fn tick_hz(&self) -> u64 {
+        1_000_000_000
+    }
     /// 64 random bits from the hardware's generator, where the CPU has one.
     fn entropy(&self) -> Option<u64> {
         None

@@ -34,6 +34,7 @@ fn benchmarks_run_and_transfers_are_correct() {
         "| shmat+shmdt, 512 pages",
         "| shmat+shmdt, 8192 pages",
         "| shmget(IPC_PRIVATE)+IPC_RMID, 512 pages",
+        "| zero 2 MiB with dc zva",
         "| mmap+munmap (MAP_SHARED) of a POSIX shm object, 1 page",
         "| mmap+munmap (MAP_SHARED) of a POSIX shm object, 512 pages",
         "| shmget(IPC_PRIVATE)+shmat+shmdt+IPC_RMID, 1 page",

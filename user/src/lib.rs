@@ -7,6 +7,9 @@ extern crate alloc;
 pub mod heap;
 pub mod io;
 pub mod rt;
+/// memcpy, memmove and memset, word at a time: linked into every program through ulib (this
+/// `use` keeps the crate, and so its C symbols, in every link).
+pub use umem as mem;
 pub use usys as sys;
 pub mod util;
 

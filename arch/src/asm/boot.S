@@ -17,6 +17,7 @@ _start:
 
 .section .text.boot, "ax"
 primary_entry:
+    mrs     x21, cntvct_el0             // boot time is measured from here (board_main's 3rd argument)
     msr     daifset, #0xf
     mov     x19, x0                     // boot information (DTB, ATAGS, or 0: the board reads it)
     // The image runs where it is linked once the MMU is on: a loader that put it elsewhere
@@ -46,6 +47,8 @@ primary_entry:
     msr     hcr_el2, x1
     mov     x1, #3
     msr     cnthctl_el2, x1
+    mrs     x1, cntvoff_el2             // the entry count read with the offset about to be
+    add     x21, x21, x1                // dropped: make it the count EL1 will see
     msr     cntvoff_el2, xzr
     mrs     x1, id_aa64pfr0_el1
     ubfx    x1, x1, #24, #4             // GIC system register interface present?
@@ -59,7 +62,7 @@ primary_entry:
     mov     x1, #0x33ff
     msr     cptr_el2, x1                // no traps of FP/SIMD to EL2 (EL1 still traps them)
     msr     vttbr_el2, xzr
-    ldr     x1, =0x30d00800
+    ldr     x1, =0x30d04800
     msr     sctlr_el1, x1
     mov     x1, #0x3c5                  // EL1h, all exceptions masked
     msr     spsr_el2, x1
@@ -68,7 +71,9 @@ primary_entry:
     eret
 
 at_el1:
-    ldr     x1, =0x30d00800
+    // SCTLR_EL1 RES1 bits, plus DZE (bit 14): EL0 may use DC ZVA too (it writes only memory
+    // the task could write with stores).
+    ldr     x1, =0x30d04800
     msr     sctlr_el1, x1
     // CPACR_EL1.FPEN = 0b01: FP/SIMD open to EL1 (the lazy switch saves and loads them),
     // trapped at EL0 until a task owns them.
@@ -81,16 +86,21 @@ at_el1:
     adr     x1, early_vectors
     msr     vbar_el1, x1
 
-    // Zero BSS (physical addresses via adrp).
+    // Zero BSS (physical addresses via adrp), 64 bytes a step: the linker script aligns
+    // its end to 64. With the MMU off memory is Device, where DC ZVA faults. The boot stack
+    // is not in it (.noinit): a stack needs no zeroing.
     adrp    x1, __bss_start
     add     x1, x1, :lo12:__bss_start
     adrp    x2, __bss_end
     add     x2, x2, :lo12:__bss_end
-2:  cmp     x1, x2
-    b.hs    3f
-    stp     xzr, xzr, [x1], #16
-    b       2b
-3:
+    b       3f
+2:  stp     xzr, xzr, [x1]
+    stp     xzr, xzr, [x1, #16]
+    stp     xzr, xzr, [x1, #32]
+    stp     xzr, xzr, [x1, #48]
+    add     x1, x1, #64
+3:  cmp     x1, x2
+    b.lo    2b
     // Boot translation table, physical 0-4 GiB as the board's BOARD_BOOT_MAP says (see
     // arch/src/bootmap.rs): four L1 entries, each a 1 GiB block, nothing, or L2_TABLE (the
     // board's L2 table, whose link address becomes its physical address here). The same L1
@@ -145,6 +155,7 @@ upper_half:
     isb
     mov     x0, x19
     mov     x1, x20
+    mov     x2, x21
     bl      board_main
 4:  wfi
     b       4b
@@ -179,6 +190,9 @@ early_stop:                             // w0: the marker's letter
 .balign 4096
 boot_l1:
     .space 4096
+
+// Outside .bss (the linker script puts .noinit after __bss_end): never zeroed.
+.section .noinit, "aw", %nobits
 .balign 16
 __boot_stack_bottom:
     .space 0x10000

@@ -8,18 +8,71 @@
 
 extern crate alloc;
 
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
 use core::fmt::Write;
 
 use arch::mmu::KernelLayout;
 use arch::platform::ARCH;
 use kernel::pgalloc::PageAlloc;
 use kernel::phys::{v2p, PAGE_SIZE};
+use kernel::smallcache::SmallCache;
 use kernel::up::{Arch, TrapFrame};
 use kernel::{klog, Kernel};
 use linked_list_allocator::LockedHeap;
 
+/// The kernel heap: a first-fit list (linked_list_allocator) with a cache of small freed
+/// blocks in front of it (`kernel::smallcache`), both under the list's lock.
+struct KernelHeap {
+    heap: LockedHeap,
+    /// Touched only with `heap` locked.
+    cache: UnsafeCell<SmallCache>,
+}
+
+// SAFETY: `cache` is only reached while holding `heap`'s lock.
+unsafe impl Sync for KernelHeap {}
+
 #[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+static HEAP: KernelHeap = KernelHeap {
+    heap: LockedHeap::empty(),
+    cache: UnsafeCell::new(SmallCache::new()),
+};
+
+// SAFETY: blocks come from the heap (small ones rounded to their class's layout, so they
+// go back to it, or to the cache, with that layout); the cache holds only freed blocks.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut h = self.heap.lock();
+        let layout = match SmallCache::class(layout) {
+            Some(c) => {
+                // SAFETY: the lock is held; cached blocks are freed ones of this class.
+                if let Some(p) = unsafe { (*self.cache.get()).take(c) } {
+                    return p;
+                }
+                SmallCache::heap_layout(c)
+            }
+            None => layout,
+        };
+        h.allocate_first_fit(layout)
+            .map_or(core::ptr::null_mut(), |p| p.as_ptr())
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let mut h = self.heap.lock();
+        let layout = match SmallCache::class(layout) {
+            Some(c) => {
+                // SAFETY: the lock is held; ptr is a block of this class the caller is done with.
+                if unsafe { (*self.cache.get()).give(c, ptr) } {
+                    return;
+                }
+                SmallCache::heap_layout(c)
+            }
+            None => layout,
+        };
+        // SAFETY: ptr was allocated from this heap with `layout` (see alloc).
+        unsafe { h.deallocate(core::ptr::NonNull::new_unchecked(ptr), layout) }
+    }
+}
 
 /// Kernel heap size (the `kheap=SIZE` boot argument changes it, within the bounds below).
 const HEAP_PAGES: usize = 512;
@@ -58,13 +111,20 @@ pub fn init_heap(pg: &mut PageAlloc, pages: usize) {
         .alloc_contig(pages, 1)
         .unwrap_or_else(|| fatal("no memory for the heap"));
     // SAFETY: the heap pages were just allocated for this and are reached via the linear map.
-    unsafe { HEAP.lock().init(kernel::phys::p2v(heap), pages * PAGE_SIZE) };
+    unsafe {
+        HEAP.heap
+            .lock()
+            .init(kernel::phys::p2v(heap), pages * PAGE_SIZE)
+    };
 }
 
 /// The kernel heap's (size, used) in bytes, for `free` and the kernel's statistics.
+/// Blocks in the small-block cache count as free.
 pub fn heap_stats() -> (usize, usize) {
-    let h = HEAP.lock();
-    (h.size(), h.used())
+    let h = HEAP.heap.lock();
+    // SAFETY: the lock is held.
+    let cached = unsafe { (*HEAP.cache.get()).cached_bytes() };
+    (h.size(), h.used() - cached)
 }
 
 extern "C" {
@@ -74,6 +134,7 @@ extern "C" {
     static __data_end: u8;
     static __bss_start: u8;
     static __bss_end: u8;
+    static __noinit_end: u8;
     static __kernel_end: u8;
 }
 
@@ -85,6 +146,8 @@ pub struct Image {
     pub data_end: usize,
     pub bss_start: usize,
     pub bss_end: usize,
+    /// End of the uninitialised memory after bss (the boot stack), which boot.S leaves as is.
+    pub noinit_end: usize,
     pub end: usize,
 }
 
@@ -102,6 +165,7 @@ impl Image {
                 data_end: sym(&__data_end),
                 bss_start: sym(&__bss_start),
                 bss_end: sym(&__bss_end),
+                noinit_end: sym(&__noinit_end),
                 end: sym(&__kernel_end),
             }
         }
@@ -123,7 +187,8 @@ impl Image {
             self.text_end - self.start,
             self.rodata_end - self.text_end,
             self.data_end - self.rodata_end,
-            self.bss_end - self.bss_start,
+            // What the image leaves to RAM: zeroed bss and the boot stack after it.
+            self.noinit_end - self.bss_start,
         );
         k.image = [text as u64, rodata as u64, data as u64, bss as u64];
         klog!(

@@ -10,6 +10,7 @@ mod trace;
 #[cfg(feature = "trace")]
 use defmt_semihosting as _;
 
+use arch::fdtscan::{self, FdtScan, Node};
 use arch::gic::Version;
 use arch::irq::IrqChip;
 use arch::mmu::{self, KOFF};
@@ -17,7 +18,6 @@ use arch::platform::ARCH;
 use arch::uart::Uart;
 use board::{QemuVirt, GIC, PSCI, RTC, UART};
 use board_common::{enable_pan, fatal, heap_stats, Image};
-use fdt::Fdt;
 use kernel::fs::romfs::RomFs;
 use kernel::pgalloc::PageAlloc;
 use kernel::phys::{page_round_up, v2p, PAGE_SIZE};
@@ -36,21 +36,17 @@ static ROMFS_IMAGE: &PageAligned<[u8]> =
     &PageAligned(*include_bytes!(concat!(env!("OUT_DIR"), "/romfs.img")));
 static ROMFS: &[u8] = &ROMFS_IMAGE.0;
 
-fn be32(b: &[u8], i: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(
-        b.get(i * 4..i * 4 + 4)?.try_into().ok()?,
-    ))
-}
-
 /// INTID of interrupt specifier `n` of a node whose interrupts use GIC 3-cell specifiers.
-fn gic_intid(node: fdt::node::FdtNode, n: usize) -> Option<u32> {
-    let v = node.property("interrupts")?.value;
-    let (kind, num) = (be32(v, n * 3)?, be32(v, n * 3 + 1)?);
+fn gic_intid(node: &Node, n: usize) -> Option<u32> {
+    let (kind, num) = (
+        node.cell("interrupts", n * 3)?,
+        node.cell("interrupts", n * 3 + 1)?,
+    );
     Some(if kind == 1 { num + 16 } else { num + 32 })
 }
 
-fn reg(node: fdt::node::FdtNode, i: usize) -> Option<usize> {
-    node.reg()?.nth(i).map(|r| r.starting_address as usize)
+fn reg(node: &Node, i: usize) -> Option<usize> {
+    node.reg(i).map(|r| r.0 as usize)
 }
 
 /// What the device tree says beyond the devices it places.
@@ -60,70 +56,110 @@ struct DtInfo {
     bootargs: heapless::String<256>,
 }
 
+/// The device tree's answers, gathered in one walk: the first memory node's first bank,
+/// the first node compatible with each device the board drives, `/chosen` and `/psci`.
+#[derive(Default)]
+struct Found {
+    ram: Option<(usize, usize)>,
+    uart: Option<(usize, u32)>,
+    rtc: Option<usize>,
+    timer_irq: Option<u32>,
+    gic3: Option<(usize, usize)>,
+    gic2: Option<(usize, usize)>,
+    bootargs: heapless::String<256>,
+    smc: bool,
+}
+
 fn read_dtb(dtb_pa: usize) -> DtInfo {
-    // SAFETY: the boot map covers the first 4 GiB, so the DTB is readable at KOFF + pa.
-    let fdt = unsafe { Fdt::from_ptr((KOFF + dtb_pa) as *const u8) }
-        .unwrap_or_else(|_| fatal("no valid device tree"));
-    let m = fdt
-        .memory()
-        .regions()
-        .next()
-        .unwrap_or_else(|| fatal("device tree has no memory"));
-    let start = m.starting_address as usize;
-    let size = m.size.unwrap_or(0).min(RAM_LIMIT.saturating_sub(start));
-    let uart = fdt
-        .find_compatible(&["arm,pl011"])
-        .unwrap_or_else(|| fatal("no PL011"));
-    let rtc = fdt.find_compatible(&["arm,pl031"]);
-    let timer = fdt.find_compatible(&["arm,armv8-timer", "arm,armv7-timer"]);
-    let bootargs = fdt.chosen().bootargs().unwrap_or("");
+    // SAFETY: the boot map covers the first 4 GiB, so the DTB is readable at KOFF + pa; its
+    // header gives its size.
+    let blob = unsafe {
+        let header = core::slice::from_raw_parts((KOFF + dtb_pa) as *const u8, 8);
+        let size = fdtscan::total_size(header).unwrap_or_else(|| fatal("no valid device tree"));
+        core::slice::from_raw_parts((KOFF + dtb_pa) as *const u8, size)
+    };
+    let fdt = FdtScan::new(blob).unwrap_or_else(|| fatal("no valid device tree"));
+    let mut f = Found::default();
+    fdt.walk(|n| {
+        if n.depth == 1
+            && f.ram.is_none()
+            && (n.is("memory") || n.str("device_type") == Some("memory"))
+        {
+            f.ram = n.reg(0).map(|(a, s)| (a as usize, s as usize));
+        } else if n.depth == 1 && n.is("chosen") {
+            let args = n.str("bootargs").unwrap_or("");
+            f.bootargs = heapless::String::try_from(args).unwrap_or_default();
+        } else if n.depth == 1 && n.is("psci") {
+            f.smc = n.str("method") == Some("smc");
+        } else {
+            // One pass over the node's compatible list for every driver.
+            const WANTED: [&str; 7] = [
+                "arm,pl011",
+                "arm,pl031",
+                "arm,armv8-timer",
+                "arm,armv7-timer",
+                "arm,gic-v3",
+                "arm,cortex-a15-gic",
+                "arm,gic-400",
+            ];
+            match n.compatible_index(&WANTED) {
+                Some(0) if f.uart.is_none() => {
+                    f.uart = Some((
+                        reg(n, 0).unwrap_or(EARLY_UART),
+                        gic_intid(n, 0).unwrap_or(EARLY_UART_IRQ),
+                    ))
+                }
+                Some(1) if f.rtc.is_none() => f.rtc = Some(reg(n, 0).unwrap_or(RTC_DEFAULT)),
+                // The third timer interrupt is the EL1 virtual timer.
+                Some(2 | 3) if f.timer_irq.is_none() => {
+                    f.timer_irq = Some(gic_intid(n, 2).unwrap_or(TIMER_IRQ_DEFAULT))
+                }
+                Some(4) if f.gic3.is_none() => {
+                    f.gic3 = Some((
+                        reg(n, 0).unwrap_or(GICD_DEFAULT),
+                        reg(n, 1).unwrap_or(GICR_DEFAULT),
+                    ))
+                }
+                Some(5 | 6) if f.gic2.is_none() => {
+                    f.gic2 = Some((
+                        reg(n, 0).unwrap_or(GICD_DEFAULT),
+                        reg(n, 1).unwrap_or(GICC_DEFAULT),
+                    ))
+                }
+                _ => {}
+            }
+        }
+    });
+    let (start, size) = f.ram.unwrap_or_else(|| fatal("device tree has no memory"));
+    let size = size.min(RAM_LIMIT.saturating_sub(start));
+    let (uart, uart_irq) = f.uart.unwrap_or_else(|| fatal("no PL011"));
     // SAFETY: device-tree addresses of a PL011 and a PL031, in the boot map's device GiB.
     unsafe {
-        UART.set_base(KOFF + reg(uart, 0).unwrap_or(EARLY_UART));
-        RTC.set_base(KOFF + rtc.and_then(|n| reg(n, 0)).unwrap_or(RTC_DEFAULT));
+        UART.set_base(KOFF + uart);
+        RTC.set_base(KOFF + f.rtc.unwrap_or(RTC_DEFAULT));
     }
-    QemuVirt.set_irqs(
-        gic_intid(uart, 0).unwrap_or(EARLY_UART_IRQ),
-        // The third timer interrupt is the EL1 virtual timer.
-        timer
-            .and_then(|n| gic_intid(n, 2))
-            .unwrap_or(TIMER_IRQ_DEFAULT),
-    );
-    ARCH.set_semihosting(bootargs.split_whitespace().any(|w| w == "semihosting"));
-    let smc = fdt
-        .find_node("/psci")
-        .and_then(|n| n.property("method"))
-        .and_then(|p| p.as_str())
-        .is_some_and(|m| m == "smc");
-    PSCI.set_conduit(smc);
-    let gic = if let Some(n) = fdt.find_compatible(&["arm,gic-v3"]) {
-        (
-            Version::V3,
-            reg(n, 0).unwrap_or(GICD_DEFAULT),
-            reg(n, 1).unwrap_or(GICR_DEFAULT),
-        )
-    } else if let Some(n) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400"]) {
-        (
-            Version::V2,
-            reg(n, 0).unwrap_or(GICD_DEFAULT),
-            reg(n, 1).unwrap_or(GICC_DEFAULT),
-        )
-    } else {
-        fatal("no supported interrupt controller")
+    QemuVirt.set_irqs(uart_irq, f.timer_irq.unwrap_or(TIMER_IRQ_DEFAULT));
+    ARCH.set_semihosting(f.bootargs.split_whitespace().any(|w| w == "semihosting"));
+    PSCI.set_conduit(f.smc);
+    let gic = match (f.gic3, f.gic2) {
+        (Some((d, r)), _) => (Version::V3, d, r),
+        (None, Some((d, c))) => (Version::V2, d, c),
+        (None, None) => fatal("no supported interrupt controller"),
     };
     DtInfo {
         ram: (start, size),
         gic,
-        bootargs: heapless::String::try_from(bootargs).unwrap_or_default(),
+        bootargs: f.bootargs,
     }
 }
 
 #[no_mangle]
-extern "C" fn board_main(dtb_pa: usize, entry_el: usize) -> ! {
-    // Counter at kernel entry: boot time is measured from here, not from QEMU's start.
-    let entry_ticks = arch::timer::ticks();
+extern "C" fn board_main(dtb_pa: usize, entry_el: usize, entry_ticks: u64) -> ! {
+    // entry_ticks: the counter at the kernel's first instruction (boot.S), where boot time
+    // is measured from.
     kernel::phys::set_phys_offset(KOFF);
-    kernel::phys::set_zero_page(mmu::zero_page);
+    arch::zero::init();
+    kernel::phys::set_zero_pages(arch::zero::zero_pages);
     // SAFETY: QEMU virt's PL011, in the boot map's device GiB.
     unsafe { UART.set_base(KOFF + EARLY_UART) };
     ARCH.set_board(&board::BOARD);

@@ -185,11 +185,12 @@ fn free_range(start: usize, end: usize, reserved: &[(usize, usize)]) -> (usize, 
 }
 
 #[no_mangle]
-extern "C" fn board_main(x0: usize, entry_el: usize) -> ! {
-    // Counter at kernel entry: boot time is measured from here, not from QEMU's start.
-    let entry_ticks = arch::timer::ticks();
+extern "C" fn board_main(x0: usize, entry_el: usize, entry_ticks: u64) -> ! {
+    // entry_ticks: the counter at the kernel's first instruction (boot.S), where boot time
+    // is measured from.
     kernel::phys::set_phys_offset(KOFF);
-    kernel::phys::set_zero_page(mmu::zero_page);
+    arch::zero::init();
+    kernel::phys::set_zero_pages(arch::zero::zero_pages);
     park_secondaries();
     // SAFETY: the BCM2837's UART0, GPIO and PM blocks, in the boot map's device blocks (and
     // later in the kernel map's device window).

@@ -12,6 +12,23 @@ use abi::Errno;
 type R = Result<isize, Errno>;
 
 impl Kernel {
+    /// The fast paths of shmat, shmdt, mmap and munmap (syscall `n`, arguments `a`), taken
+    /// ahead of the generic dispatch: the call's return value (-errno for an error) when its
+    /// fast path took it whole; None, with nothing changed, when the call goes on to the
+    /// generic path.
+    #[inline]
+    pub(crate) fn mm_fast(&mut self, me: usize, n: usize, a: &[u64]) -> Option<isize> {
+        use abi::sys::nr;
+        let a = |i: usize| a[i] as usize;
+        match n {
+            nr::SHMAT => self.shmat_fast(me, a(0) as i32, a(1), a(2) as i32),
+            nr::SHMDT => self.shmdt_fast(me, a(0)),
+            nr::MMAP => self.mmap_fast(me, [a(0), a(1), a(2), a(3), a(4), a(5)]),
+            nr::MUNMAP => self.munmap_fast(me, a(0), a(1)),
+            _ => None,
+        }
+    }
+
     /// Map pages [from, from + n) of the region at `va` with access `prot`, backed by pages
     /// `off..` of object `obj`, for task `me`: the pages the object has there (a range past
     /// the object's end stays unmapped, and a touch of it is SIGBUS).
@@ -70,7 +87,7 @@ impl Kernel {
         };
         let n = (npages - done).min(STEP_MAP);
         if let Err(e) = self.map_obj_pages(me, (va, prot), (obj, off), done, n) {
-            let r = self.task_mut(me).regions.remove(i);
+            let r = vm::remove(&mut self.task_mut(me).regions, i);
             self.region_dropped(me, &r, false);
             return self.unmap_range(me, va, done, false, Then::Return(e.to_ret()));
         }

@@ -208,6 +208,113 @@ impl Kernel {
         })
     }
 
+    /// mmap's fast path, for the common shared mapping: MAP_SHARED of a whole range of an
+    /// object descriptor (read or read-write, the object's pages all there) at a
+    /// kernel-chosen address, going into one L3 table that already exists. The same checks
+    /// as `sys_mmap` and the same result, without the generic steps. None when anything is
+    /// not that case: nothing has changed, and `sys_mmap` then does the call (and gives its
+    /// errno or waits).
+    pub(crate) fn mmap_fast(&mut self, me: usize, a: [usize; 6]) -> Option<isize> {
+        let [addr, len, prot, flags, fd, off] = a;
+        let write = match prot as u32 {
+            PROT_READ => false,
+            p if p == PROT_READ | PROT_WRITE => true,
+            _ => return None,
+        };
+        if addr != 0
+            || prot > u32::MAX as usize
+            || flags as u32 != MAP_SHARED
+            || len == 0
+            || len > USER_END
+            || !off.is_multiple_of(PAGE_SIZE)
+            || !self.reclaim.is_empty()
+        {
+            return None;
+        }
+        let npages = len.div_ceil(PAGE_SIZE);
+        if npages > crate::mm::shm::STEP_MAP {
+            return None; // mapped in steps
+        }
+        let t = self.tasks.get_mut(me)?.as_mut()?;
+        let d = (*t.fds.get(fd)?)?;
+        let f = self.files.get(d.file)?;
+        let crate::fs::file::Node::Shm(obj) = f.node else {
+            return None;
+        };
+        let o = self.objs.get_mut(obj)?;
+        let writable = f.writable() && o.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) == 0;
+        if !f.readable() || write && !writable || o.busy_growing() || o.kind == ObjKind::Shmem {
+            return None;
+        }
+        let first = off / PAGE_SIZE;
+        let pages = o.pages().get(first..first.checked_add(npages)?)?;
+        let regions = &mut t.regions;
+        if regions.is_full() {
+            return None;
+        }
+        let (va, at) = vm::place_at(regions, npages * PAGE_SIZE).ok()?;
+        if npages < crate::mm::shm::BLOCK_PAGES {
+            if !self.arch.up_shmat_fast(&t.env, pages, va, !write) {
+                return None;
+            }
+        } else if let Err(e) = self.arch.up_shmat(&t.env, &mut self.pg, pages, va, !write) {
+            // 2 MiB or more (blocks, tables to allocate): the full mapping in this one step.
+            // A failure has left nothing mapped and nothing counted, as the full call's.
+            return Some(e.to_ret());
+        }
+        let max = if writable {
+            PROT_READ | PROT_WRITE | PROT_EXEC
+        } else {
+            PROT_READ | PROT_EXEC
+        };
+        let kind = Kind::Obj {
+            obj,
+            off: first,
+            sysv: None,
+        };
+        vm::insert_at(regions, at, Region::new(va, npages, prot as u32, max, kind))
+            .expect("room checked");
+        crate::ktrace!("mmap va={=usize:#x} pages={=usize}", va, npages);
+        o.refs += 1;
+        t.rerun = None;
+        Some(va as isize)
+    }
+
+    /// munmap's fast path: exactly one whole mapping of an object (or a whole System V
+    /// attachment) whose pages stay (another reference holds them), in one step. None
+    /// otherwise, with nothing changed: `sys_munmap` then does the call.
+    pub(crate) fn munmap_fast(&mut self, me: usize, addr: usize, len: usize) -> Option<isize> {
+        let npages = munmap_range(addr, len).ok()?;
+        if npages > crate::mm::shm::STEP_UNMAP || !self.reclaim.is_empty() {
+            return None;
+        }
+        let t = self.tasks.get_mut(me)?.as_mut()?;
+        let i = vm::index_at(&t.regions, addr)?;
+        let r = t.regions[i];
+        let Kind::Obj { obj, sysv, .. } = r.kind else {
+            return None;
+        };
+        let o = self.objs.get_mut(obj)?;
+        if r.npages() != npages || o.refs < 2 {
+            return None;
+        }
+        if let Some(slot) = sysv {
+            let now = self.rtc_base + self.shm.clock.now(self.arch);
+            let seg = self.shm.get_mut(slot as usize)?;
+            if seg.dest && seg.nattch < 2 {
+                return None;
+            }
+            seg.nattch -= 1;
+            seg.dtime = now as i64;
+            seg.lpid = t.pid;
+        }
+        vm::remove(&mut t.regions, i);
+        self.arch.up_shmdt(&t.env, &mut self.pg, addr, npages);
+        o.refs -= 1;
+        t.rerun = None;
+        Some(0)
+    }
+
     /// The address a new mapping goes to: fixed (MAP_FIXED replaces, MAP_FIXED_NOREPLACE
     /// refuses with EEXIST), a hint taken when the range is free, else the placement.
     fn mmap_place(&self, me: usize, addr: usize, len: usize, flags: u32) -> Result<usize, Errno> {
@@ -378,7 +485,7 @@ impl Kernel {
         if let Some(i) = vm::index_at(regions, addr).filter(|&i| regions[i].npages() == npages) {
             // Exactly one whole mapping (the usual munmap): what carve would hand back,
             // without gathering a list of pieces. Its ends are its own, so no block to split.
-            let r = self.task_mut(me).regions.remove(i);
+            let r = vm::remove(&mut self.task_mut(me).regions, i);
             self.piece_gone(me, &r, Cut::Whole);
             return self.unmap_range(me, addr, npages, r.owned(), Then::Return(0));
         }

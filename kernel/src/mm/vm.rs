@@ -163,21 +163,58 @@ pub fn index_at(regions: &[Region], va: usize) -> Option<usize> {
 /// Take the region that starts at `va` off the list (a mapping that failed part-way).
 pub fn take(regions: &mut Regions, va: usize) -> Option<Region> {
     let i = regions.iter().position(|r| r.va == va)?;
-    Some(regions.remove(i))
+    Some(remove(regions, i))
+}
+
+/// Put `r` at index `at` (0..=len), the regions from there one place up; Err(r) when full.
+/// Each region moves as one copy in a rotation (heapless's insert is a memmove call,
+/// which costs more than the few regions it usually shifts). Never inlined: inlined into
+/// a caller with the region in hand it became memcpy calls of the enum's 30 bytes.
+#[inline(never)]
+pub fn insert_at(regions: &mut Regions, at: usize, r: Region) -> Result<(), Region> {
+    if regions.is_full() {
+        return Err(r);
+    }
+    let mut carry = r;
+    for x in regions[at..].iter_mut() {
+        carry = core::mem::replace(x, carry);
+    }
+    regions.push(carry)
+}
+
+/// Take the region at index `i` off the list, the ones above it one place down (a rotation,
+/// as in `insert_at`; never inlined, for the same reason).
+#[inline(never)]
+pub fn remove(regions: &mut Regions, i: usize) -> Region {
+    // By index, not pop(): an Option<Region> moved out is a memcpy call.
+    let last = regions.len() - 1;
+    let mut carry = regions[last];
+    for x in regions[i..last].iter_mut().rev() {
+        carry = core::mem::replace(x, carry);
+    }
+    regions.truncate(last);
+    carry
 }
 
 /// The highest free place in the window (top-down first fit, below the stack's guard gap)
 /// for `len` bytes; ranges of 2 MiB or more start on a 2 MiB boundary so that aligned runs
 /// map as blocks. ENOMEM when no hole is big enough.
 pub fn place(regions: &[Region], len: usize) -> Result<usize, Errno> {
+    place_at(regions, len).map(|(va, _)| va)
+}
+
+/// `place`, with the index the new region takes on the sorted list.
+pub fn place_at(regions: &[Region], len: usize) -> Result<(usize, usize), Errno> {
     let align = if len >= BLOCK { BLOCK } else { PAGE_SIZE };
     let Some(top) = SHM_WINDOW_END.checked_sub(len) else {
         return Err(Errno::ENOMEM);
     };
     let mut va = top & !(align - 1);
     // One walk down the sorted list: each region the candidate overlaps pushes it below
-    // that region's start; the first region wholly below it ends the search.
-    for r in regions.iter().rev() {
+    // that region's start; the first region wholly below it ends the search (and the new
+    // region goes just above it).
+    let mut at = 0;
+    for (i, r) in regions.iter().enumerate().rev() {
         if va < SHM_WINDOW {
             break;
         }
@@ -185,6 +222,7 @@ pub fn place(regions: &[Region], len: usize) -> Result<usize, Errno> {
             continue;
         }
         if r.end() <= va {
+            at = i + 1;
             break;
         }
         let Some(v) = r.va.checked_sub(len) else {
@@ -195,14 +233,14 @@ pub fn place(regions: &[Region], len: usize) -> Result<usize, Errno> {
     if va < SHM_WINDOW {
         return Err(Errno::ENOMEM);
     }
-    Ok(va)
+    Ok((va, at))
 }
 
 /// Add a region where nothing is mapped, keeping the list sorted; its index. ENOMEM when
 /// full.
 pub fn insert(regions: &mut Regions, r: Region) -> Result<usize, Errno> {
     let at = regions.partition_point(|x| x.va <= r.va);
-    regions.insert(at, r).map_err(|_| Errno::ENOMEM)?;
+    insert_at(regions, at, r).map_err(|_| Errno::ENOMEM)?;
     Ok(at)
 }
 
@@ -216,7 +254,7 @@ pub fn split_at(regions: &mut Regions, va: usize) -> Result<bool, Errno> {
     }
     let r = regions[i];
     regions[i].set_npages((va - r.va) / PAGE_SIZE);
-    let _ = regions.insert(i + 1, r.tail(va));
+    let _ = insert_at(regions, i + 1, r.tail(va));
     Ok(true)
 }
 
@@ -258,7 +296,7 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
         let keep_right = hi < r.end();
         match (keep_left, keep_right) {
             (false, false) => {
-                regions.remove(i);
+                remove(regions, i);
                 each(cut, Cut::Whole);
                 continue;
             }
@@ -266,7 +304,7 @@ pub fn carve(regions: &mut Regions, va: usize, len: usize, each: &mut dyn FnMut(
             (false, true) => regions[i] = r.tail(hi),
             (true, true) => {
                 regions[i].set_npages((lo - r.va) / PAGE_SIZE);
-                let _ = regions.insert(i + 1, r.tail(hi));
+                let _ = insert_at(regions, i + 1, r.tail(hi));
                 i += 1;
             }
         }
@@ -354,6 +392,43 @@ mod tests {
         let s = 8 * BLOCK + PAGE_SIZE;
         let (q1, q2) = (s + PAGE_SIZE, s + 3 * PAGE_SIZE);
         assert_eq!(block_edges(&rs, q1, q2), [None, None], "no whole block");
+    }
+
+    #[test]
+    fn placement_gives_the_sorted_index_and_rotations_keep_the_order() {
+        let mut rs = Regions::new();
+        // The stack above the window, the heap below it, attachments in between.
+        insert(&mut rs, obj(SHM_WINDOW_END + BLOCK, 4, 9)).unwrap();
+        insert(&mut rs, obj(SHM_WINDOW - BLOCK, 4, 8)).unwrap();
+        for k in 0..6 {
+            let len = (k % 3 + 1) * PAGE_SIZE;
+            let (va, at) = place_at(&rs, len).unwrap();
+            assert_eq!(at, rs.partition_point(|r| r.va < va), "index of {va:#x}");
+            insert_at(&mut rs, at, obj(va, len / PAGE_SIZE, k as u16)).unwrap();
+            assert!(
+                rs.windows(2).all(|w| w[0].end() <= w[1].va),
+                "sorted, disjoint"
+            );
+        }
+        let all = rs.to_vec();
+        for i in [3, 0, rs.len() - 1] {
+            let before = rs.to_vec();
+            let r = remove(&mut rs, i);
+            assert_eq!(r, before[i]);
+            let mut want = before.clone();
+            want.remove(i);
+            assert_eq!(rs.to_vec(), want);
+            insert_at(&mut rs, i, r).unwrap();
+            assert_eq!(rs.to_vec(), before);
+        }
+        assert_eq!(rs.to_vec(), all);
+        while !rs.is_full() {
+            let va = rs.last().unwrap().end() + PAGE_SIZE;
+            rs.push(obj(va, 1, 1)).unwrap();
+        }
+        let r = obj(0, 1, 1);
+        assert_eq!(insert_at(&mut rs, 0, r), Err(r), "full: unchanged");
+        assert_eq!(rs[0], all[0]);
     }
 
     #[test]

@@ -1538,6 +1538,120 @@ fn t_fp_registers_per_task() -> Res {
     Ok(())
 }
 
+/// ulib's memcpy/memmove/memset (crate umem, whose 256-byte block loops are assembly on the
+/// target only) through the symbols every program links: every length 0..=300 and some long
+/// ones at source and destination offsets 0..8, overlaps both ways, guard bytes around every
+/// destination, against a byte-by-byte reference.
+fn t_mem_copy_set() -> Res {
+    use core::hint::black_box;
+    const GUARD: u8 = 0xa5;
+    let pat = |i: usize| ((i * 7 + 1) % 251) as u8 ^ 0x5a;
+    let lens = (0..=300usize).chain([511, 512, 513, 1000, 4096 + 3]);
+    let cap = (4096 + 3 + 64usize).next_multiple_of(8);
+    let src: Vec<u64> = (0..cap / 8).map(|_| 0).collect();
+    let mut src = src;
+    // SAFETY: a u64 buffer viewed as its bytes (8-aligned).
+    let s = unsafe { core::slice::from_raw_parts_mut(src.as_mut_ptr() as *mut u8, cap) };
+    for (i, b) in s.iter_mut().enumerate() {
+        *b = pat(i);
+    }
+    let mut dst = alloc::vec![0u64; cap / 8];
+    // SAFETY: as above.
+    let d = unsafe { core::slice::from_raw_parts_mut(dst.as_mut_ptr() as *mut u8, cap) };
+    for n in lens.clone() {
+        for so in 0..8 {
+            for doff in 0..8 {
+                for memmove in [false, true] {
+                    d.fill(GUARD);
+                    // SAFETY: both ranges inside their buffers (n + 8 <= cap); distinct
+                    // buffers. black_box keeps the length unknown, so these are calls.
+                    unsafe {
+                        let (dp, sp) = (d.as_mut_ptr().add(doff), s.as_ptr().add(so));
+                        if memmove {
+                            core::ptr::copy(sp, dp, black_box(n));
+                        } else {
+                            core::ptr::copy_nonoverlapping(sp, dp, black_box(n));
+                        }
+                    }
+                    if d[doff..doff + n] != s[so..so + n]
+                        || d[..doff].iter().any(|&b| b != GUARD)
+                        || d[doff + n..].iter().any(|&b| b != GUARD)
+                    {
+                        let bad = (0..cap)
+                            .find(|&i| {
+                                d[i] != if (doff..doff + n).contains(&i) {
+                                    s[so + i - doff]
+                                } else {
+                                    GUARD
+                                }
+                            })
+                            .unwrap_or(cap);
+                        return Err(alloc::format!(
+                            "{} of {} bytes, offsets {} -> {}: byte {} of the destination wrong",
+                            if memmove { "memmove" } else { "memcpy" },
+                            n,
+                            so,
+                            doff,
+                            bad
+                        ));
+                    }
+                }
+            }
+            d.fill(GUARD);
+            // SAFETY: inside the buffer.
+            unsafe { core::ptr::write_bytes(d.as_mut_ptr().add(so), 0x3c, black_box(n)) };
+            if d[so..so + n].iter().any(|&b| b != 0x3c)
+                || d[..so].iter().any(|&b| b != GUARD)
+                || d[so + n..].iter().any(|&b| b != GUARD)
+            {
+                return Err(alloc::format!("memset of {} bytes at offset {}", n, so));
+            }
+        }
+    }
+    // Overlapping memmove, destination above and below the source.
+    for n in lens {
+        for base in 0..8usize {
+            for m in [1usize, 7, 8, 9, 64, 255, 256, 257] {
+                for up in [false, true] {
+                    let (from, to) = if up {
+                        (base, base + m)
+                    } else {
+                        (base + m, base)
+                    };
+                    if from.max(to) + n > cap {
+                        continue;
+                    }
+                    for (i, b) in d.iter_mut().enumerate() {
+                        *b = pat(i);
+                    }
+                    // SAFETY: both ranges inside the buffer (checked above).
+                    unsafe {
+                        core::ptr::copy(d.as_ptr().add(from), d.as_mut_ptr().add(to), black_box(n))
+                    };
+                    let bad = (0..cap).find(|&i| {
+                        let want = if (to..to + n).contains(&i) {
+                            pat(from + i - to)
+                        } else {
+                            pat(i)
+                        };
+                        d[i] != want
+                    });
+                    if let Some(i) = bad {
+                        return Err(alloc::format!(
+                            "overlapping memmove of {} bytes {} -> {}: byte {} wrong",
+                            n,
+                            from,
+                            to,
+                            i
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 type Case = (&'static str, fn() -> Res);
 
 pub static CASES: &[Case] = &[
@@ -1607,6 +1721,7 @@ pub static CASES: &[Case] = &[
         t_sh_20_21_concurrent_alloc_free,
     ),
     ("sh_holder_killed", t_sh_holder_killed),
+    ("mem_copy_set", t_mem_copy_set),
 ];
 
 fn main(args: &[&str]) -> i32 {

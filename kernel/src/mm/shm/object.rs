@@ -4,7 +4,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::phys::{zero_page, Pa, PAGE_SIZE};
+use crate::phys::{zero_pages, Pa, PAGE_SIZE};
 use abi::Errno;
 
 /// Pages in a 2 MiB block: segments allocate runs of this many, aligned, where they can, so
@@ -48,6 +48,9 @@ pub struct ShmObj {
     ready: usize,
     /// A search for a free 2 MiB run failed: the rest comes page by page.
     no_runs: bool,
+    /// `pages[run.0..run.1]` is the last 2 MiB run taken (physically contiguous): zeroed
+    /// with one call, not page by page.
+    run: (usize, usize),
     pub kind: ObjKind,
     pub refs: u32,
     /// Size in bytes (what fstat and read/write see); its pages are `ready`.
@@ -82,6 +85,7 @@ impl ShmObj {
             want: npages,
             ready: 0,
             no_runs: false,
+            run: (0, 0),
             kind: ObjKind::Sysv,
             refs: 0,
             size: 0,
@@ -124,9 +128,16 @@ impl ShmObj {
     ) -> Result<bool, Errno> {
         while budget > 0 {
             if self.zeroed < self.pages.len() {
-                zero_page(self.pages[self.zeroed]);
-                self.zeroed += 1;
-                budget -= 1;
+                // Inside the last run: up to its end in one call; otherwise one page.
+                let first = self.pages[self.zeroed];
+                let n = if (self.run.0..self.run.1).contains(&self.zeroed) {
+                    (self.run.1 - self.zeroed).min(budget)
+                } else {
+                    1
+                };
+                zero_pages(first, n);
+                self.zeroed += n;
+                budget -= n;
                 continue;
             }
             let left = self.want - self.pages.len();
@@ -141,6 +152,7 @@ impl ShmObj {
                 // The search looks at the whole bitmap: it costs a step's share.
                 budget = budget.saturating_sub(BLOCK_SEARCH_COST);
                 if let Some(run) = pg.alloc_contig(BLOCK_PAGES, BLOCK_PAGES) {
+                    self.run = (self.pages.len(), self.pages.len() + BLOCK_PAGES);
                     self.pages
                         .extend((0..BLOCK_PAGES).map(|k| run + k * PAGE_SIZE));
                     continue;
@@ -164,11 +176,13 @@ impl ShmObj {
     }
 
     /// The object's pages (a growth being built not included).
+    #[inline]
     pub fn pages(&self) -> &[Pa] {
         &self.pages[..self.ready]
     }
 
     /// Pages the object has (a growth being built not included).
+    #[inline]
     pub fn npages(&self) -> usize {
         self.ready
     }
@@ -198,6 +212,7 @@ impl ShmObj {
         self.want = cut;
         self.ready = self.ready.min(cut);
         self.zeroed = self.zeroed.min(cut);
+        self.run.1 = self.run.1.min(cut);
         gone
     }
 
@@ -290,8 +305,12 @@ impl crate::Kernel {
         if o.refs > 0 {
             return;
         }
+        // Waiters on a resize are found through the table: wake them before the object
+        // leaves it (there are normally none, and the queue says so without a lookup).
+        if !o.busy.is_empty() {
+            self.wake_all(crate::sched::wait::WaitId::ObjBusy(id));
+        }
         let o = self.objs.slots[id as usize].take().expect("live");
-        self.wake_all(crate::sched::wait::WaitId::ObjBusy(id));
         let pages = o.into_pages();
         self.objs.pages -= pages.len();
         self.reclaim.push(pages, &mut self.pg);
@@ -331,5 +350,54 @@ impl crate::Kernel {
         let gone = self.objs.obj_mut(id).shrink_to(npages);
         self.objs.pages -= gone.len();
         self.reclaim.push(gone, &mut self.pg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pgalloc::PageAlloc;
+    use crate::phys::{fakeram, p2v, write_phys};
+
+    fn all_zero(pa: Pa) -> bool {
+        // SAFETY: a page of the test's allocator, through the (fake) linear map.
+        unsafe { core::slice::from_raw_parts(p2v(pa), PAGE_SIZE) }
+            .iter()
+            .all(|&b| b == 0)
+    }
+
+    #[test]
+    fn runs_and_single_pages_are_all_zeroed_across_steps_and_a_shrink() {
+        let (base, _) = fakeram::slice();
+        // SAFETY: the fake RAM slice is ours alone.
+        let mut pg = unsafe { PageAlloc::new(base, 4096) };
+        // Dirty every page, so that a page the fill skips is seen.
+        let dirty: Vec<Pa> = (0..pg.free()).map(|_| pg.alloc().unwrap()).collect();
+        for &p in &dirty {
+            write_phys(p, &[0xa5; PAGE_SIZE]);
+        }
+        for p in dirty {
+            pg.free_page(p);
+        }
+        // 1.5 runs of 512 pages plus single pages, 100 pages' work a step.
+        let mut o = ShmObj::with_capacity(BLOCK_PAGES + 300).unwrap();
+        while !o.fill(&mut pg, 100).unwrap() {}
+        assert!(o.pages().iter().all(|&p| all_zero(p)));
+        // Shrink into the run, dirty what is left, grow again: the new pages are zeroed.
+        let gone = o.shrink_to(200);
+        for p in gone {
+            pg.free_page(p);
+        }
+        for &p in o.pages() {
+            write_phys(p, &[0x5a; 8]);
+        }
+        o.grow_to(BLOCK_PAGES + 50).unwrap();
+        while !o.fill(&mut pg, 77).unwrap() {}
+        assert_eq!(o.npages(), BLOCK_PAGES + 50);
+        assert!(o.pages()[200..].iter().all(|&p| all_zero(p)));
+        for p in o.into_pages() {
+            pg.free_page(p);
+        }
+        fakeram::give_back(base);
     }
 }

@@ -6,7 +6,7 @@
 //! its key is free at once and its pages go when the last attachment does. Ids carry a
 //! sequence number, so a stale id never reaches a newer segment.
 
-use super::object::ObjKind;
+use super::object::{ObjKind, BLOCK_PAGES};
 use crate::mm::vm::{self, Kind, Region};
 use crate::phys::PAGE_SIZE;
 use crate::sched::wait::{WaitId, WaitQueue};
@@ -58,6 +58,8 @@ pub struct ShmTable {
     seq: [u32; SHMMNI],
     /// Pages held by all segments (bounded by SHMALL).
     pub pages: usize,
+    /// The fast paths' clock for shm_atime and shm_dtime.
+    pub clock: Seconds,
 }
 
 /// Ids are `seq * SHMMNI + slot`; seq wraps before the id would leave the positive i32 range.
@@ -75,6 +77,7 @@ impl ShmTable {
             slots: (0..SHMMNI).map(|_| None).collect(),
             seq: [0; SHMMNI],
             pages: 0,
+            clock: Seconds::default(),
         }
     }
 
@@ -158,6 +161,43 @@ fn perm_ok(s: &Segment, uid: u32, gid: u32, req: u32) -> bool {
         s.mode
     };
     req & !granted & 7 == 0
+}
+
+const NS: u64 = 1_000_000_000;
+
+/// The current second of the monotonic clock, cached until the counter reaches the next
+/// one: the fast paths stamp shm_atime/shm_dtime with one counter read and a compare
+/// instead of a conversion to nanoseconds and a division. The same second as
+/// `Kernel::wall_seconds` (which adds the RTC's base to it).
+#[derive(Default)]
+pub struct Seconds {
+    /// Counter value from which the cached second may be over (0: nothing cached).
+    until: u64,
+    sec: u64,
+}
+
+impl Seconds {
+    #[inline]
+    pub fn now(&mut self, arch: &dyn crate::up::Arch) -> u64 {
+        let t = arch.ticks();
+        if t < self.until {
+            return self.sec;
+        }
+        self.refresh(arch, t)
+    }
+
+    #[inline(never)]
+    fn refresh(&mut self, arch: &dyn crate::up::Arch, t: u64) -> u64 {
+        // Read after `t`: the second is that of a moment at or after it, and what is left
+        // of it is no more than what was left at `t`. The end is put a millisecond early
+        // (a conversion's rounding never makes it late); the next call then reads again.
+        let ns = arch.now_ns();
+        let hz = arch.tick_hz();
+        let left = ((NS - ns % NS) as u128 * hz as u128 / NS as u128) as u64;
+        self.until = t + left.saturating_sub(hz / 1000);
+        self.sec = ns / NS;
+        self.sec
+    }
 }
 
 fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
@@ -273,11 +313,16 @@ impl Kernel {
                 None
             }
             Ok(true) => {
-                let now = self.wall_seconds();
+                // The segment's ctime is its shmget's: the object's, read when it was made
+                // in the same call (no second clock read).
+                let now = self.objs.obj(obj).ctime;
                 let seg = self.shm.seg(slot);
                 seg.creating = false;
                 seg.ctime = now;
-                self.wake_all(WaitId::ShmBusy(slot as u16));
+                // Only a shmget of the same key waits here; the queue says whether one does.
+                if !seg.busy.is_empty() {
+                    self.wake_all(WaitId::ShmBusy(slot as u16));
+                }
                 Some(Ok(self.shm.id(slot) as isize))
             }
             Err(e) => {
@@ -384,6 +429,117 @@ impl Kernel {
         }
     }
 
+    /// shmat's fast path, for the common attach: at a kernel-chosen address (flags 0 or
+    /// SHM_RDONLY) of a segment that goes into one L3 table that already exists. The same
+    /// checks as `sys_shmat` in the same order, and the same result, without the generic
+    /// steps (no index lookups after the insert, no work left, one pass over the list).
+    /// None when anything is not that case: nothing has changed, and `sys_shmat` then does
+    /// the call (and gives its errno).
+    pub(crate) fn shmat_fast(
+        &mut self,
+        me: usize,
+        id: i32,
+        addr: usize,
+        flg: i32,
+    ) -> Option<isize> {
+        if addr != 0 || flg & !SHM_RDONLY != 0 || !self.reclaim.is_empty() {
+            return None;
+        }
+        let slot = self.shm.lookup(id).ok()?;
+        let seg = self.shm.slots[slot].as_mut()?;
+        let t = self.tasks.get_mut(me)?.as_mut()?;
+        let rdonly = flg != 0;
+        if !perm_ok(seg, t.uid, t.gid, if rdonly { 0o444 } else { 0o666 }) {
+            return None;
+        }
+        // SHMSEG: only a list that long can hold that many attachments.
+        let regions = &mut t.regions;
+        if regions.is_full()
+            || regions.len() >= SHMSEG && regions.iter().filter(|r| is_sysv(r)).count() >= SHMSEG
+        {
+            return None;
+        }
+        let o = self.objs.get_mut(seg.obj)?;
+        let npages = o.npages();
+        if npages > STEP_MAP {
+            return None; // mapped in steps
+        }
+        let (va, at) = vm::place_at(regions, npages * PAGE_SIZE).ok()?;
+        if npages < BLOCK_PAGES {
+            if !self.arch.up_shmat_fast(&t.env, o.pages(), va, rdonly) {
+                return None;
+            }
+        } else if let Err(e) = self
+            .arch
+            .up_shmat(&t.env, &mut self.pg, o.pages(), va, rdonly)
+        {
+            // 2 MiB or more (blocks, tables to allocate): the full mapping in this one step.
+            // A failure has left nothing mapped and nothing counted, as the full call's.
+            return Some(e.to_ret());
+        }
+        crate::ktrace!(
+            "shmat pid={=i32} id={=i32} va={=usize:#x} pages={=usize}",
+            t.pid,
+            id,
+            va,
+            npages
+        );
+        let prot = if rdonly {
+            PROT_READ
+        } else {
+            PROT_READ | PROT_WRITE
+        };
+        let kind = Kind::Obj {
+            obj: seg.obj,
+            off: 0,
+            sysv: Some(slot as u16),
+        };
+        let r = Region::new(va, npages, prot, prot, kind);
+        vm::insert_at(regions, at, r).expect("room checked");
+        o.refs += 1;
+        seg.nattch += 1;
+        seg.atime = (self.rtc_base + self.shm.clock.now(self.arch)) as i64;
+        seg.lpid = t.pid;
+        t.rerun = None;
+        Some(va as isize)
+    }
+
+    /// shmdt's fast path: an attachment still whole (one region, nothing cut off by munmap
+    /// or mprotect) whose detach frees nothing but translation tables (the segment and its
+    /// pages stay), in one step. None otherwise, with nothing changed: `sys_shmdt` then
+    /// does the call.
+    pub(crate) fn shmdt_fast(&mut self, me: usize, addr: usize) -> Option<isize> {
+        if !self.reclaim.is_empty() {
+            return None;
+        }
+        let t = self.tasks.get_mut(me)?.as_mut()?;
+        let i = vm::index_at(&t.regions, addr)?;
+        let r = t.regions[i];
+        let Kind::Obj {
+            obj,
+            off: 0,
+            sysv: Some(slot),
+        } = r.kind
+        else {
+            return None;
+        };
+        let seg = self.shm.slots[slot as usize].as_mut()?;
+        let o = self.objs.get_mut(obj)?;
+        let npages = r.npages();
+        if npages != o.npages() || npages > STEP_UNMAP || o.refs < 2 || seg.dest && seg.nattch < 2 {
+            return None;
+        }
+        crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", t.pid, addr);
+        vm::remove(&mut t.regions, i);
+        self.arch.up_shmdt(&t.env, &mut self.pg, addr, npages);
+        o.refs -= 1;
+        seg.nattch -= 1;
+        seg.dtime = (self.rtc_base + self.shm.clock.now(self.arch)) as i64;
+        seg.lpid = t.pid;
+        t.rerun = None;
+        Some(0)
+    }
+
     /// An attachment of `slot` is complete.
     pub(crate) fn shm_attached(&mut self, slot: usize, pid: i32) {
         let now = self.wall_seconds();
@@ -429,7 +585,7 @@ impl Kernel {
         // else between them: off the list, then out of the tables as one range.
         let n = span.count();
         for _ in 0..n {
-            let x = self.task_mut(me).regions.remove(i);
+            let x = vm::remove(&mut self.task_mut(me).regions, i);
             self.region_dropped(me, &x, true);
         }
         self.unmap_range(me, addr, npages, false, Then::Return(0))
@@ -462,7 +618,7 @@ impl Kernel {
         let Some(k) = next else {
             return self.after_reclaim(me, Ok(0));
         };
-        let x = self.task_mut(me).regions.remove(start + k);
+        let x = vm::remove(&mut self.task_mut(me).regions, start + k);
         self.region_dropped(me, &x, true);
         let then = Then::Shmdt {
             obj,
@@ -572,5 +728,26 @@ impl Kernel {
             }
             _ => Err(Errno::EINVAL),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::up::Arch;
+
+    #[test]
+    fn the_cached_second_is_the_clocks_across_boundaries() {
+        let arch = crate::fake::FakeArch::leak();
+        let mut c = Seconds::default();
+        // Steps of odd sizes from just below a boundary, crossing many of them, each
+        // answer checked against the clock itself.
+        arch.advance(NS - 3);
+        for k in 0..4000u64 {
+            let want = arch.now_ns() / NS;
+            assert_eq!(c.now(arch), want, "at {} ns", arch.now_ns());
+            arch.advance(1 + (k * 7_919_993) % 3_000_000);
+        }
+        assert!(arch.now_ns() > 5 * NS);
     }
 }
