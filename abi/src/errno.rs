@@ -63,6 +63,7 @@ errnos! {
 
 impl Errno {
     /// Decode a raw syscall return: negative values in -4095..-1 are errors.
+    #[inline]
     pub fn from_ret(ret: isize) -> Result<usize, Errno> {
         if (-4095..0).contains(&ret) {
             Err(Errno(-ret as i32))
@@ -72,6 +73,7 @@ impl Errno {
     }
 
     /// Encode for the syscall return register.
+    #[inline]
     pub fn to_ret(self) -> isize {
         -(self.0 as isize)
     }

@@ -10,6 +10,7 @@ use crate::board::Board;
 use crate::irq::{self, IrqHandler};
 use crate::{platform, timer};
 use abi::sys;
+use kernel::syscall::Svc;
 use kernel::task::Next;
 use kernel::up::TrapFrame;
 
@@ -33,11 +34,7 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) {
     let k = unsafe { kernel::global::get() };
     let mut kind: heapless::String<64> = heapless::String::new();
     let (addr, sig) = match ec {
-        0x15 => {
-            k.syscall(frame);
-            return_to_user(frame);
-            return;
-        }
+        // (0x15, SVC, goes to el0_svc.)
         0x01 => {
             // WFI/WFE at EL0: treat as a yield.
             frame.pc += 4;
@@ -83,6 +80,36 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) {
         }
     };
     k.user_fault(&kind, addr, frame.pc as usize, sig);
+    return_to_user(frame);
+}
+
+/// A syscall from EL0, entered with only the caller-saved registers (x0-x18, x30) in the
+/// frame. 0: done, the task goes on (restore those and return). Otherwise the entry code
+/// completes the frame and calls `el0_svc_rest` with the value.
+#[no_mangle]
+extern "C" fn el0_svc(frame: &mut TrapFrame) -> u64 {
+    masked::begin();
+    // SAFETY: kernel entry with interrupts masked.
+    let k = unsafe { kernel::global::get() };
+    match k.syscall_entry(frame) {
+        Svc::Done => {
+            masked::end();
+            0
+        }
+        Svc::Schedule => 1,
+        Svc::WholeFrame => 2,
+    }
+}
+
+/// The rest of a syscall, with the whole frame saved: `code` from `el0_svc` (2: the call
+/// itself needs the frame and has not run yet).
+#[no_mangle]
+extern "C" fn el0_svc_rest(frame: &mut TrapFrame, code: u64) {
+    if code == 2 {
+        // SAFETY: kernel entry with interrupts masked.
+        let k = unsafe { kernel::global::get() };
+        k.syscall(frame);
+    }
     return_to_user(frame);
 }
 
@@ -268,28 +295,37 @@ impl IrqHandler for Handlers<'_> {
 pub mod masked {
     use core::sync::atomic::{AtomicU64, Ordering};
 
-    static SINCE: AtomicU64 = AtomicU64::new(0);
-    static MAX: AtomicU64 = AtomicU64::new(0);
+    /// When the current stretch began and the longest so far, side by side (one address for
+    /// both on the way out).
+    struct Stretch {
+        since: AtomicU64,
+        max: AtomicU64,
+    }
+
+    static M: Stretch = Stretch {
+        since: AtomicU64::new(0),
+        max: AtomicU64::new(0),
+    };
 
     #[inline(always)]
     pub fn begin() {
-        SINCE.store(crate::timer::ticks(), Ordering::Relaxed);
+        M.since.store(crate::timer::ticks(), Ordering::Relaxed);
     }
 
     #[inline(always)]
     pub fn end() {
-        let d = crate::timer::ticks().wrapping_sub(SINCE.load(Ordering::Relaxed));
-        if d > MAX.load(Ordering::Relaxed) {
-            MAX.store(d, Ordering::Relaxed);
+        let d = crate::timer::ticks().wrapping_sub(M.since.load(Ordering::Relaxed));
+        if d > M.max.load(Ordering::Relaxed) {
+            M.max.store(d, Ordering::Relaxed);
         }
     }
 
     /// The longest masked stretch since boot or the last reset, in nanoseconds.
     pub fn max_ns(reset: bool) -> u64 {
         let t = if reset {
-            MAX.swap(0, Ordering::Relaxed)
+            M.max.swap(0, Ordering::Relaxed)
         } else {
-            MAX.load(Ordering::Relaxed)
+            M.max.load(Ordering::Relaxed)
         };
         crate::timer::ticks_to_ns(t)
     }

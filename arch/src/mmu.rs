@@ -316,3 +316,33 @@ pub fn translate(env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
 pub fn table_pages(env: &AddrEnv) -> usize {
     Tree { root: env.root }.table_pages()
 }
+
+/// `va` through the MMU's own walk (AT S1E0R / S1E0W: EL0's view, permissions included, the
+/// TLB used) when `env` is the user space TTBR0 holds; None when it is another space or the
+/// MMU refuses (the table walk then decides). A few instructions against a four-level walk:
+/// every futex call translates its word.
+#[inline]
+pub fn translate_current(env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
+    let ttbr: usize;
+    // SAFETY: reads a system register.
+    unsafe { asm!("mrs {}, ttbr0_el1", out(reg) ttbr, options(nomem, nostack, preserves_flags)) }
+    if ttbr != env.root | ((env.asid as usize) << 48) {
+        return None;
+    }
+    let par: u64;
+    // SAFETY: address translation instructions only report (in PAR_EL1); they never fault.
+    // Interrupts are masked, so nothing else uses PAR_EL1 in between.
+    unsafe {
+        match access {
+            Access::Read => asm!("at s1e0r, {va}", "isb", "mrs {par}, par_el1",
+                va = in(reg) va, par = out(reg) par, options(nostack, preserves_flags)),
+            Access::Write => asm!("at s1e0w, {va}", "isb", "mrs {par}, par_el1",
+                va = in(reg) va, par = out(reg) par, options(nostack, preserves_flags)),
+        }
+    }
+    // PAR_EL1.F (bit 0): the translation failed. PA in bits 47:12.
+    if par & 1 != 0 {
+        return None;
+    }
+    Some((par as usize & 0x0000_ffff_ffff_f000) | (va & 0xfff))
+}

@@ -121,7 +121,7 @@ impl Arch for Aarch64 {
         mmu::protect(env, pg, va, npages, prot)
     }
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa> {
-        mmu::translate(env, va, access)
+        mmu::translate_current(env, va, access).or_else(|| mmu::translate(env, va, access))
     }
     fn user_frame(&self, frame: &mut TrapFrame, entry: usize, sp: usize, a0: usize, a1: usize) {
         *frame = TrapFrame::default();

@@ -89,6 +89,8 @@ pub struct Kernel {
     pub need_resched: bool,
     pub yield_now: bool,
     pub timers_dirty: bool,
+    /// The deadline the timer holds (None: disarmed, as after it fired).
+    pub armed: Option<u64>,
     /// Earliest wake-up among blocked tasks, recomputed only when `sleepers_dirty`.
     pub next_sleeper: Option<u64>,
     pub sleepers_dirty: bool,
@@ -159,6 +161,7 @@ impl Kernel {
             need_resched: false,
             yield_now: false,
             timers_dirty: true,
+            armed: None,
             next_sleeper: None,
             sleepers_dirty: true,
             futex: [sched::wait::WaitQueue::new(); sched::wait::FUTEX_BUCKETS],
@@ -249,6 +252,7 @@ pub mod global {
     /// # Safety
     /// Call only from kernel entry code with interrupts masked, and do not hold the result
     /// across a point where another entry can run (the idle wait).
+    #[inline]
     pub unsafe fn get() -> &'static mut Kernel {
         // SAFETY: see above; installed at boot before the first entry.
         unsafe { (*KERNEL.0.get()).as_mut().expect("kernel installed") }

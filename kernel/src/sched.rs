@@ -83,7 +83,11 @@ impl Sched {
     }
 
     /// Highest priority waiting to run.
+    #[inline(always)]
     pub fn top_prio(&self) -> Option<u8> {
+        if self.ready.is_empty() {
+            return None;
+        }
         self.best().map(|i| self.ready[i].prio)
     }
 

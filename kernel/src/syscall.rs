@@ -10,220 +10,205 @@ use abi::Errno;
 
 type R = Result<isize, Errno>;
 
+/// How a syscall entered with only the caller-saved registers in its frame (x0-x18, x30:
+/// what the kernel's own code may clobber) goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Svc {
+    /// Done: the caller goes on with nothing else to do; restore those registers.
+    Done,
+    /// Done, but the way back needs `schedule` (a switch, a signal, kernel work, a timer to
+    /// program): complete the frame, then return to user as after any other entry.
+    Schedule,
+    /// Not run: the call reads or replaces the whole register state (sigreturn). Complete
+    /// the frame, call `syscall`, then return to user as after any other entry.
+    WholeFrame,
+}
+
 impl Kernel {
+    /// The syscall entry's fast path: run the call in a frame that holds only the
+    /// caller-saved registers, and say whether the return can skip `schedule`.
+    #[inline(always)]
+    pub fn syscall_entry(&mut self, frame: &mut TrapFrame) -> Svc {
+        if !self.call(frame) {
+            return Svc::WholeFrame;
+        }
+        if self.resume_current() {
+            Svc::Done
+        } else {
+            Svc::Schedule
+        }
+    }
+
     /// Handle the syscall in `frame` for the current task. Blocking calls leave x0 for the
     /// waker to fill.
     pub fn syscall(&mut self, frame: &mut TrapFrame) {
-        let Some(me) = self.current else { return };
         if frame.x[8] as usize == nr::RT_SIGRETURN {
-            self.sys_sigreturn(me, frame);
+            if let Some(me) = self.current {
+                self.sys_sigreturn(me, frame);
+            }
             return;
         }
-        let n = frame.x[8] as usize;
-        if matches!(n, nr::SHMAT | nr::SHMDT | nr::MMAP | nr::MUNMAP) {
-            // Their fast paths take the common case whole, ahead of the generic dispatch.
-            if let Some(v) = self.mm_fast(me, n, &frame.x) {
-                frame.x[0] = v as u64;
-                self.work_fresh = true;
-                return;
-            }
+        self.call(frame);
+        if let Some(t) = self.current.and_then(|c| self.tasks[c].as_mut()) {
+            t.rerun = None;
         }
-        let a = [
-            frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
-        ];
-        let a = a.map(|v| v as usize);
+    }
+
+    /// Every call but sigreturn. The caller's `rerun` is left for the caller to clear:
+    /// nothing a call does reads it or sets it for the calling task, so clearing it after
+    /// the call is as good as before, and the fast exit does it in the look-up it makes
+    /// anyway. False when the call did not run: it needs the whole frame (sigreturn; its
+    /// table entry says so, so that other calls do not test for it).
+    #[inline(always)]
+    fn call(&mut self, frame: &mut TrapFrame) -> bool {
+        let Some(me) = self.current else { return true };
+        let a = frame.x.first_chunk::<6>().expect("31 registers");
         let mut r = self.dispatch(me, frame.x[8] as usize, a);
+        // Both marks lie below every result and -errno: one test on the common path.
+        if r < MARKS {
+            if r == WHOLE_FRAME {
+                return false;
+            }
+            self.work_fresh = true;
+            self.deferred = false;
+            return true;
+        }
         // A call that dropped the last reference to something (a close, an unlink) frees
         // its pages before it returns, in steps.
         if !self.reclaim.is_empty() && !self.deferred && self.current == Some(me) {
-            if let Some(done) = r {
-                r = self.after_reclaim(me, done);
-            }
+            r = pack(self.after_reclaim(me, Errno::from_ret(r as isize).map(|v| v as isize)));
         }
         self.work_fresh = true;
-        if !core::mem::take(&mut self.deferred) {
-            match r {
-                Some(Ok(v)) => frame.x[0] = v as u64,
-                Some(Err(e)) => frame.x[0] = e.to_ret() as u64,
-                None => {}
+        if !core::mem::take(&mut self.deferred) && r != PENDING {
+            frame.x[0] = r as u64;
+        }
+        true
+    }
+
+    /// The handler for call `n`: one load from the table, whatever the number.
+    #[inline(always)]
+    fn dispatch(&mut self, me: usize, n: usize, a: &Args) -> i64 {
+        CALLS[table_index(n)](self, me, a)
+    }
+
+    fn sys_getpid(&mut self, me: usize) -> R {
+        Ok(self.task(me).pid as isize)
+    }
+
+    fn sys_getppid(&mut self, me: usize) -> R {
+        Ok(self.task(me).ppid as isize)
+    }
+
+    /// setuid / setgid: root sets any id, others only the one they have.
+    fn sys_setid(&mut self, me: usize, id: usize, uid: bool) -> R {
+        let t = self.task_mut(me);
+        let id = id as u32;
+        let cur = if uid { t.uid } else { t.gid };
+        if t.uid != 0 && id != cur {
+            return Err(Errno::EPERM);
+        }
+        if uid {
+            t.uid = id;
+        } else {
+            t.gid = id;
+        }
+        Ok(0)
+    }
+
+    fn sys_setsid(&mut self, me: usize) -> R {
+        let t = self.task_mut(me);
+        if t.sid == t.pid {
+            Err(Errno::EPERM) // already leads a session
+        } else {
+            t.sid = t.pid;
+            Ok(t.pid as isize)
+        }
+    }
+
+    fn sys_sched_yield(&mut self) -> R {
+        self.yield_now = true;
+        Ok(0)
+    }
+
+    fn sys_clock_gettime(&mut self, me: usize, clock: usize, tp: usize) -> R {
+        let now = self.arch.now_ns();
+        let ts = match clock {
+            sys::CLOCK_MONOTONIC => Timespec {
+                tv_sec: (now / 1_000_000_000) as i64,
+                tv_nsec: (now % 1_000_000_000) as i64,
+            },
+            sys::CLOCK_REALTIME => Timespec {
+                tv_sec: self.wall_seconds(),
+                tv_nsec: (now % 1_000_000_000) as i64,
+            },
+            _ => return Err(Errno::EINVAL),
+        };
+        let env = self.task(me).env;
+        uaccess::write_val(self.arch, &env, tp, &ts).map(|_| 0)
+    }
+
+    fn sys_meminfo(&mut self, me: usize, buf: usize, flags: usize) -> R {
+        let reset = flags & sys::MEMINFO_RESET_MASKED != 0;
+        // Restarting the masked-stretch measurement is for root: it is a system figure.
+        if reset && self.task(me).uid != 0 {
+            return Err(Errno::EPERM);
+        }
+        let arch = self.arch;
+        let (heap_total, heap_used) = (self.heap_stats)();
+        let m = MemInfo {
+            page_size: abi::PAGE_SIZE as u64,
+            pages_total: self.pg.total() as u64,
+            pages_used: self.pg.used() as u64,
+            pages_free: self.pg.free() as u64,
+            heap_total: heap_total as u64,
+            heap_used: heap_used as u64,
+            uptime_ns: arch.now_ns(),
+            boot_ns: self.boot_ns,
+            kernel_text: self.image[0],
+            kernel_rodata: self.image[1],
+            kernel_data: self.image[2],
+            kernel_bss: self.image[3],
+            shm_pages: self.shm.pages as u64,
+            max_masked_ns: arch.max_masked_ns(reset),
+            files_used: self.files.used() as u64,
+            files_max: crate::fs::file::MAX_FILES as u64,
+        };
+        let env = self.task(me).env;
+        uaccess::write_val(arch, &env, buf, &m).map(|_| 0)
+    }
+
+    fn sys_romfs_list(&mut self, me: usize, index: usize, buf: usize, len: usize) -> R {
+        if !uaccess::range_ok(buf, len) {
+            return Err(Errno::EFAULT);
+        }
+        match self.romfs.get(index) {
+            None => Err(Errno::ENOENT),
+            Some((name, _)) => {
+                let n = name.len().min(len);
+                let env = self.task(me).env;
+                uaccess::copy_out(self.arch, &env, buf, &name.as_bytes()[..n])
+                    .map(|_| name.len() as isize)
             }
         }
     }
 
-    fn dispatch(&mut self, me: usize, n: usize, a: [usize; 6]) -> Option<R> {
-        let t = self.task_mut(me);
-        // A call woken to run again is back: a signal can no longer cut it short that way.
-        t.rerun = None;
-        let env = t.env;
-        let arch = self.arch;
-        Some(match n {
-            nr::WRITE => return self.sys_write(me, a[0], a[1], a[2]),
-            nr::READV => return self.sys_rwv(me, a[0], a[1], a[2], false),
-            nr::WRITEV => return self.sys_rwv(me, a[0], a[1], a[2], true),
-            nr::READ => return self.sys_read(me, a[0], a[1], a[2]),
-            nr::EXIT | nr::EXIT_GROUP => {
-                self.exit_task(me, sys::w_exited(a[0] as i32));
-                return None;
+    fn sys_reboot(&mut self, me: usize, cmd: usize, status: usize) -> R {
+        if self.task(me).uid != 0 {
+            return Err(Errno::EPERM);
+        }
+        match cmd {
+            sys::REBOOT_CMD_POWER_OFF => {
+                crate::klog!(self, "power off (status {})", status as i32);
+                self.console_flush();
+                self.arch.poweroff(status as i32)
             }
-            nr::GETPID => Ok(self.task(me).pid as isize),
-            nr::GETPPID => Ok(self.task(me).ppid as isize),
-            nr::GETUID | nr::GETEUID => Ok(self.task(me).uid as isize),
-            nr::GETGID | nr::GETEGID => Ok(self.task(me).gid as isize),
-            nr::SETUID | nr::SETGID => {
-                let t = self.task_mut(me);
-                let id = a[0] as u32;
-                let cur = if n == nr::SETUID { t.uid } else { t.gid };
-                if t.uid != 0 && id != cur {
-                    Err(Errno::EPERM)
-                } else {
-                    if n == nr::SETUID {
-                        t.uid = id;
-                    } else {
-                        t.gid = id;
-                    }
-                    Ok(0)
-                }
+            sys::REBOOT_CMD_RESTART => {
+                crate::klog!(self, "restarting");
+                self.console_flush();
+                self.arch.reboot()
             }
-            nr::SETSID => {
-                let t = self.task_mut(me);
-                if t.sid == t.pid {
-                    Err(Errno::EPERM) // already leads a session
-                } else {
-                    t.sid = t.pid;
-                    Ok(t.pid as isize)
-                }
-            }
-            nr::GETSID => self.target(me, a[0]).map(|s| self.task(s).sid as isize),
-            nr::SCHED_YIELD => {
-                self.yield_now = true;
-                Ok(0)
-            }
-            nr::NANOSLEEP => return self.sys_nanosleep(me, a[0], a[1]),
-            nr::CLOCK_NANOSLEEP => return self.sys_clock_nanosleep(me, a[0], a[1], a[2], a[3]),
-            nr::RT_SIGACTION => self.sys_sigaction(me, a[0], a[1], a[2], a[3]),
-            nr::RT_SIGPROCMASK => self.sys_sigprocmask(me, a[0], a[1], a[2], a[3]),
-            nr::RT_SIGPENDING => self.sys_sigpending(me, a[0], a[1]),
-            nr::CLOCK_GETTIME => {
-                let now = arch.now_ns();
-                let ts = match a[0] {
-                    sys::CLOCK_MONOTONIC => Timespec {
-                        tv_sec: (now / 1_000_000_000) as i64,
-                        tv_nsec: (now % 1_000_000_000) as i64,
-                    },
-                    sys::CLOCK_REALTIME => Timespec {
-                        tv_sec: self.wall_seconds(),
-                        tv_nsec: (now % 1_000_000_000) as i64,
-                    },
-                    _ => return Some(Err(Errno::EINVAL)),
-                };
-                uaccess::write_val(arch, &env, a[1], &ts).map(|_| 0)
-            }
-            nr::WAIT4 => return self.wait(a[0] as i32, a[1], a[2]).map(Ok),
-            nr::KILL => self.kill(Some(me), a[0] as i32, a[1]).map(|_| 0),
-            nr::SPAWN => self.sys_spawn(me, [a[0], a[1], a[2], a[3], a[4], a[5]]),
-            nr::GETPRIORITY => self.target(me, a[1]).map(|s| self.task(s).prio as isize),
-            nr::SETPRIORITY => self.sys_setprio(me, a[1], a[2]),
-            nr::PIPE2 => self.sys_pipe2(me, a[0], a[1]),
-            nr::CLOSE => self.sys_close(me, a[0]),
-            nr::DUP => self.sys_dup(me, a[0]),
-            nr::DUP3 => self.sys_dup3(me, a[0], a[1], a[2]),
-            nr::FCNTL => self.sys_fcntl(me, a[0], a[1], a[2]),
-            nr::LSEEK => self.sys_lseek(me, a[0], a[1], a[2]),
-            nr::FSTAT => self.sys_fstat(me, a[0], a[1]),
-            nr::OPENAT => return self.sys_openat_any(me, a[0], a[1], a[2], a[3]),
-            nr::NEWFSTATAT => self.sys_newfstatat(me, a[0], a[1], a[2], a[3]),
-            nr::CHDIR => self.sys_chdir(me, a[0]),
-            nr::GETCWD => self.sys_getcwd(me, a[0], a[1]),
-            nr::GETDENTS64 => self.sys_getdents64(me, a[0], a[1], a[2]),
-            nr::UNLINKAT => self.sys_unlinkat(me, a[0], a[1], a[2]),
-            nr::UMASK => self.sys_umask(me, a[0]),
-            nr::PREAD64 => return self.sys_pread(me, a[0], a[1], a[2], a[3], false),
-            nr::PWRITE64 => return self.sys_pread(me, a[0], a[1], a[2], a[3], true),
-            nr::FTRUNCATE => return self.sys_ftruncate(me, a[0], a[1]),
-            nr::SHM_OPEN => return self.sys_shm_open(me, a[0], a[1], a[2]),
-            nr::SHM_UNLINK => self.sys_shm_unlink(me, a[0]),
-            nr::MEMFD_CREATE => self.sys_memfd_create(me, a[0], a[1]),
-            nr::SHARE => self.sys_share(me, a[0], a[1], a[2], a[3] as u64),
-            nr::CLAIM => self.sys_claim(me, a[0]),
-            nr::VMINFO => self.sys_vminfo(me, a[0], a[1], a[2]),
-            nr::IOCTL => self.sys_ioctl(me, a[0], a[1], a[2]),
-            nr::SHMGET => self.sys_shmget(me, a[0] as i32, a[1], a[2] as i32),
-            nr::SHMAT => self.sys_shmat(me, a[0] as i32, a[1], a[2] as i32),
-            nr::SHMDT => {
-                let r = self.sys_shmdt(me, a[0]);
-                return self.after_reclaim(me, r);
-            }
-            nr::SHMCTL => {
-                let r = self.sys_shmctl(me, a[0] as i32, a[1] as i32, a[2]);
-                return self.after_reclaim(me, r);
-            }
-            nr::FUTEX => return self.sys_futex(me, a[0], a[1], a[2], a[3]),
-            nr::FUTEX_WAITV => return self.sys_futex_waitv(me, a),
-            nr::SET_ROBUST_LIST => self.sys_set_robust_list(me, a[0], a[1]),
-            nr::GET_ROBUST_LIST => self.sys_get_robust_list(me, a[0] as i32, a[1], a[2]),
-            nr::BRK => return self.sys_brk(me, a[0]),
-            nr::MMAP => return self.sys_mmap(me, a),
-            nr::MUNMAP => return self.sys_munmap(me, a[0], a[1]),
-            nr::MPROTECT => self.sys_mprotect(me, a[0], a[1], a[2]),
-            nr::MSYNC => self.sys_msync(me, a[0], a[1], a[2]),
-            nr::MADVISE => self.sys_madvise(me, a[0], a[1], a[2]),
-            nr::TASKINFO => self.sys_taskinfo(me, a[0], a[1]),
-            // Restarting the masked-stretch measurement is for root: it is a system figure.
-            nr::MEMINFO if a[1] & sys::MEMINFO_RESET_MASKED != 0 && self.task(me).uid != 0 => {
-                Err(Errno::EPERM)
-            }
-            nr::MEMINFO => {
-                let (heap_total, heap_used) = (self.heap_stats)();
-                let m = MemInfo {
-                    page_size: abi::PAGE_SIZE as u64,
-                    pages_total: self.pg.total() as u64,
-                    pages_used: self.pg.used() as u64,
-                    pages_free: self.pg.free() as u64,
-                    heap_total: heap_total as u64,
-                    heap_used: heap_used as u64,
-                    uptime_ns: arch.now_ns(),
-                    boot_ns: self.boot_ns,
-                    kernel_text: self.image[0],
-                    kernel_rodata: self.image[1],
-                    kernel_data: self.image[2],
-                    kernel_bss: self.image[3],
-                    shm_pages: self.shm.pages as u64,
-                    max_masked_ns: arch.max_masked_ns(a[1] & sys::MEMINFO_RESET_MASKED != 0),
-                    files_used: self.files.used() as u64,
-                    files_max: crate::fs::file::MAX_FILES as u64,
-                };
-                uaccess::write_val(arch, &env, a[0], &m).map(|_| 0)
-            }
-            nr::ROMFS_LIST if !uaccess::range_ok(a[1], a[2]) => Err(Errno::EFAULT),
-            nr::ROMFS_LIST => match self.romfs.get(a[0]) {
-                None => Err(Errno::ENOENT),
-                Some((name, _)) => {
-                    let n = name.len().min(a[2]);
-                    uaccess::copy_out(arch, &env, a[1], &name.as_bytes()[..n])
-                        .map(|_| name.len() as isize)
-                }
-            },
-            nr::SYSLOG => self.sys_syslog(me, a[0], a[1], a[2]),
-            nr::REBOOT => {
-                if self.task(me).uid != 0 {
-                    return Some(Err(Errno::EPERM));
-                }
-                match a[0] {
-                    sys::REBOOT_CMD_POWER_OFF => {
-                        crate::klog!(self, "power off (status {})", a[1] as i32);
-                        self.console_flush();
-                        arch.poweroff(a[1] as i32)
-                    }
-                    sys::REBOOT_CMD_RESTART => {
-                        crate::klog!(self, "restarting");
-                        self.console_flush();
-                        arch.reboot()
-                    }
-                    _ => Err(Errno::EINVAL),
-                }
-            }
-            _ => Err(Errno::ENOSYS),
-        })
+            _ => Err(Errno::EINVAL),
+        }
     }
 
     /// syslog(READ_ALL, buf, len): the kernel log ring, oldest first, copied straight from the
@@ -285,6 +270,11 @@ impl Kernel {
         self.need_resched = true;
         self.yield_now = s == me;
         Ok(0)
+    }
+
+    fn sys_exit(&mut self, me: usize, status: usize) -> Option<R> {
+        self.exit_task(me, sys::w_exited(status as i32));
+        None
     }
 
     pub(crate) fn sys_write(&mut self, me: usize, fd: usize, buf: usize, len: usize) -> Option<R> {
@@ -586,4 +576,393 @@ impl Kernel {
         uaccess::write_val(self.arch, &env, buf, &info)?;
         Ok(slot as isize + 1)
     }
+}
+
+/// x0-x5 as the caller left them.
+type Args = [u64; 6];
+
+/// A syscall handler: (kernel, the caller's slot, x0-x5) -> what goes into x0 (see `pack`).
+type Handler = fn(&mut Kernel, usize, &Args) -> i64;
+
+/// A handler's result, PENDING when the call blocked or ended the caller (x0 is filled later,
+/// or never).
+const PENDING: i64 = i64::MIN;
+
+/// The entry of a call that reads or replaces the whole register state (sigreturn): not run
+/// from the table (`syscall` runs it once the frame is complete).
+const WHOLE_FRAME: i64 = i64::MIN + 1;
+
+/// Below every call's result (values are >= 0, errors -4095..=-1) and above both marks.
+const MARKS: i64 = -4096;
+
+/// A call's result as x0 holds it (the value, or -errno), so that a handler returns it in a
+/// register. No call succeeds with a value below MARKS (a value that reads as -errno is that
+/// errno: wait4's result comes encoded).
+#[inline(always)]
+fn pack(r: Option<R>) -> i64 {
+    match r {
+        Some(Ok(v)) => {
+            debug_assert!(v as i64 > MARKS);
+            v as i64
+        }
+        Some(Err(e)) => e.to_ret() as i64,
+        None => PENDING,
+    }
+}
+
+/// All six arguments as addresses and sizes.
+fn all(a: &Args) -> [usize; 6] {
+    a.map(|v| v as usize)
+}
+
+/// Linux's numbers (below 512) and this kernel's own (from `nr::SPAWN`, 1024) index one
+/// table directly: a compare and a load, whatever the number.
+const NCALLS: usize = nr::SPAWN + 16;
+
+/// The table index of call `n` (0, which is no call here, for numbers past the table).
+#[inline(always)]
+const fn table_index(n: usize) -> usize {
+    if n < NCALLS {
+        n
+    } else {
+        0
+    }
+}
+
+static CALLS: [Handler; NCALLS] = calls();
+
+/// Run a handler written as a closure (its argument types come from here).
+#[inline(always)]
+fn run(
+    k: &mut Kernel,
+    me: usize,
+    a: &Args,
+    f: impl FnOnce(&mut Kernel, usize, &Args) -> Option<R>,
+) -> Option<R> {
+    f(k, me, a)
+}
+
+fn enosys(_: &mut Kernel, _: usize, _: &Args) -> i64 {
+    Errno::ENOSYS.to_ret() as i64
+}
+
+/// Every call's entry; the rest are ENOSYS.
+const fn calls() -> [Handler; NCALLS] {
+    let mut t: [Handler; NCALLS] = [enosys; NCALLS];
+    macro_rules! call {
+        ($n:expr, $f:expr) => {
+            t[table_index($n)] = |k, me, a| pack(run(k, me, a, $f));
+        };
+    }
+    call!(nr::WRITE, |k, me, a| k.sys_write(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    ));
+    call!(nr::READV, |k, me, a| k.sys_rwv(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize,
+        false
+    ));
+    call!(nr::WRITEV, |k, me, a| k.sys_rwv(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize,
+        true
+    ));
+    call!(nr::READ, |k, me, a| k.sys_read(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    ));
+    call!(nr::EXIT, |k, me, a| k.sys_exit(me, a[0] as usize));
+    call!(nr::EXIT_GROUP, |k, me, a| k.sys_exit(me, a[0] as usize));
+    call!(nr::GETPID, |k, me, _| Some(k.sys_getpid(me)));
+    call!(nr::GETPPID, |k, me, _| Some(k.sys_getppid(me)));
+    call!(nr::GETUID, |k, me, _| Some(Ok(k.task(me).uid as isize)));
+    call!(nr::GETEUID, |k, me, _| Some(Ok(k.task(me).uid as isize)));
+    call!(nr::GETGID, |k, me, _| Some(Ok(k.task(me).gid as isize)));
+    call!(nr::GETEGID, |k, me, _| Some(Ok(k.task(me).gid as isize)));
+    call!(nr::SETUID, |k, me, a| Some(k.sys_setid(
+        me,
+        a[0] as usize,
+        true
+    )));
+    call!(nr::SETGID, |k, me, a| Some(k.sys_setid(
+        me,
+        a[0] as usize,
+        false
+    )));
+    call!(nr::SETSID, |k, me, _| Some(k.sys_setsid(me)));
+    call!(nr::GETSID, |k, me, a| {
+        Some(k.target(me, a[0] as usize).map(|s| k.task(s).sid as isize))
+    });
+    call!(nr::SCHED_YIELD, |k, _, _| Some(k.sys_sched_yield()));
+    call!(nr::NANOSLEEP, |k, me, a| k.sys_nanosleep(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    ));
+    call!(nr::CLOCK_NANOSLEEP, |k, me, a| {
+        k.sys_clock_nanosleep(
+            me,
+            a[0] as usize,
+            a[1] as usize,
+            a[2] as usize,
+            a[3] as usize,
+        )
+    });
+    call!(nr::RT_SIGACTION, |k, me, a| {
+        Some(k.sys_sigaction(
+            me,
+            a[0] as usize,
+            a[1] as usize,
+            a[2] as usize,
+            a[3] as usize,
+        ))
+    });
+    call!(nr::RT_SIGPROCMASK, |k, me, a| {
+        Some(k.sys_sigprocmask(
+            me,
+            a[0] as usize,
+            a[1] as usize,
+            a[2] as usize,
+            a[3] as usize,
+        ))
+    });
+    call!(nr::RT_SIGPENDING, |k, me, a| Some(k.sys_sigpending(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::CLOCK_GETTIME, |k, me, a| Some(k.sys_clock_gettime(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::WAIT4, |k, _, a| k
+        .wait(a[0] as i32, a[1] as usize, a[2] as usize)
+        .map(Ok));
+    call!(nr::KILL, |k, me, a| Some(
+        k.kill(Some(me), a[0] as i32, a[1] as usize).map(|_| 0)
+    ));
+    call!(nr::SPAWN, |k, me, a| Some(k.sys_spawn(me, all(a))));
+    call!(nr::GETPRIORITY, |k, me, a| {
+        Some(k.target(me, a[1] as usize).map(|s| k.task(s).prio as isize))
+    });
+    call!(nr::SETPRIORITY, |k, me, a| Some(k.sys_setprio(
+        me,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::PIPE2, |k, me, a| Some(k.sys_pipe2(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::CLOSE, |k, me, a| Some(k.sys_close(me, a[0] as usize)));
+    call!(nr::DUP, |k, me, a| Some(k.sys_dup(me, a[0] as usize)));
+    call!(nr::DUP3, |k, me, a| Some(k.sys_dup3(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::FCNTL, |k, me, a| Some(k.sys_fcntl(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::LSEEK, |k, me, a| Some(k.sys_lseek(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::FSTAT, |k, me, a| Some(k.sys_fstat(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::OPENAT, |k, me, a| k.sys_openat_any(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize,
+        a[3] as usize
+    ));
+    call!(nr::NEWFSTATAT, |k, me, a| {
+        Some(k.sys_newfstatat(
+            me,
+            a[0] as usize,
+            a[1] as usize,
+            a[2] as usize,
+            a[3] as usize,
+        ))
+    });
+    call!(nr::CHDIR, |k, me, a| Some(k.sys_chdir(me, a[0] as usize)));
+    call!(nr::GETCWD, |k, me, a| Some(k.sys_getcwd(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::GETDENTS64, |k, me, a| Some(k.sys_getdents64(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::UNLINKAT, |k, me, a| Some(k.sys_unlinkat(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::UMASK, |k, me, a| Some(k.sys_umask(me, a[0] as usize)));
+    call!(nr::PREAD64, |k, me, a| k.sys_pread(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize,
+        a[3] as usize,
+        false
+    ));
+    call!(nr::PWRITE64, |k, me, a| k.sys_pread(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize,
+        a[3] as usize,
+        true
+    ));
+    call!(nr::FTRUNCATE, |k, me, a| k.sys_ftruncate(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    ));
+    call!(nr::SHM_OPEN, |k, me, a| k.sys_shm_open(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    ));
+    call!(nr::SHM_UNLINK, |k, me, a| Some(
+        k.sys_shm_unlink(me, a[0] as usize)
+    ));
+    call!(nr::MEMFD_CREATE, |k, me, a| Some(k.sys_memfd_create(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::SHARE, |k, me, a| {
+        Some(k.sys_share(me, a[0] as usize, a[1] as usize, a[2] as usize, a[3]))
+    });
+    call!(nr::CLAIM, |k, me, a| Some(k.sys_claim(me, a[0] as usize)));
+    call!(nr::VMINFO, |k, me, a| Some(k.sys_vminfo(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::IOCTL, |k, me, a| Some(k.sys_ioctl(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::SHMGET, |k, me, a| {
+        Some(k.sys_shmget(me, a[0] as i32, a[1] as usize, a[2] as i32))
+    });
+    // shmat, shmdt, mmap and munmap: their fast paths take the common case whole first.
+    call!(nr::SHMAT, |k, me, a| match k.mm_fast(me, nr::SHMAT, a) {
+        Some(v) => Some(Ok(v)),
+        None => Some(k.sys_shmat(me, a[0] as i32, a[1] as usize, a[2] as i32)),
+    });
+    call!(nr::SHMDT, |k, me, a| match k.mm_fast(me, nr::SHMDT, a) {
+        Some(v) => Some(Ok(v)),
+        None => {
+            let r = k.sys_shmdt(me, a[0] as usize);
+            k.after_reclaim(me, r)
+        }
+    });
+    call!(nr::SHMCTL, |k, me, a| {
+        let r = k.sys_shmctl(me, a[0] as i32, a[1] as i32, a[2] as usize);
+        k.after_reclaim(me, r)
+    });
+    call!(nr::FUTEX, |k, me, a| k.sys_futex(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize,
+        a[3] as usize
+    ));
+    call!(nr::FUTEX_WAITV, |k, me, a| k.sys_futex_waitv(me, all(a)));
+    call!(nr::SET_ROBUST_LIST, |k, me, a| {
+        Some(k.sys_set_robust_list(me, a[0] as usize, a[1] as usize))
+    });
+    call!(nr::GET_ROBUST_LIST, |k, me, a| {
+        Some(k.sys_get_robust_list(me, a[0] as i32, a[1] as usize, a[2] as usize))
+    });
+    call!(nr::BRK, |k, me, a| k.sys_brk(me, a[0] as usize));
+    call!(nr::MMAP, |k, me, a| match k.mm_fast(me, nr::MMAP, a) {
+        Some(v) => Some(Ok(v)),
+        None => k.sys_mmap(me, all(a)),
+    });
+    call!(nr::MUNMAP, |k, me, a| match k.mm_fast(me, nr::MUNMAP, a) {
+        Some(v) => Some(Ok(v)),
+        None => k.sys_munmap(me, a[0] as usize, a[1] as usize),
+    });
+    call!(nr::MPROTECT, |k, me, a| Some(k.sys_mprotect(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::MSYNC, |k, me, a| Some(k.sys_msync(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::MADVISE, |k, me, a| Some(k.sys_madvise(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::TASKINFO, |k, me, a| Some(k.sys_taskinfo(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::MEMINFO, |k, me, a| Some(k.sys_meminfo(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    call!(nr::ROMFS_LIST, |k, me, a| Some(k.sys_romfs_list(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    call!(nr::SYSLOG, |k, me, a| Some(k.sys_syslog(
+        me,
+        a[0] as usize,
+        a[1] as usize,
+        a[2] as usize
+    )));
+    t[nr::RT_SIGRETURN] = |_, _, _| WHOLE_FRAME;
+    call!(nr::REBOOT, |k, me, a| Some(k.sys_reboot(
+        me,
+        a[0] as usize,
+        a[1] as usize
+    )));
+    t
 }

@@ -419,6 +419,12 @@ impl Kernel {
 
     pub fn make_ready(&mut self, slot: usize) {
         self.unqueue(slot);
+        self.ready(slot);
+    }
+
+    /// The rest of `make_ready`, for a task already off its queue.
+    #[inline]
+    pub(crate) fn ready(&mut self, slot: usize) {
         let (prio, timed) = {
             let t = self.task_mut(slot);
             t.state = State::Ready;
@@ -730,6 +736,8 @@ impl Kernel {
 
     /// Timer interrupt: wake sleepers whose time has come and end a used-up time slice.
     pub fn timer(&mut self) {
+        // The interrupt disarmed it (the board acknowledges it so).
+        self.armed = None;
         let now = self.arch.now_ns();
         // When interrupts arrive is the one source of unpredictability every board has.
         self.keys.stir(now);
@@ -771,6 +779,60 @@ impl Kernel {
             return Next::User;
         }
         self.schedule_slow(cur, fresh, frame)
+    }
+
+    /// The syscall fast exit: true when `schedule` would go straight back to the current task
+    /// with nothing else to do (no switch, no kernel work, no signal); the scheduler is then
+    /// left as `schedule` would leave it (the timer programmed as `pick` would). False: call
+    /// `schedule`. Either way the caller's call is back: its `rerun` is cleared (see `call`).
+    #[inline(always)]
+    pub fn resume_current(&mut self) -> bool {
+        let Some(c) = self.current else { return false };
+        let Some(t) = self.tasks[c].as_mut() else {
+            return false;
+        };
+        // A call woken to run again is back: a signal can no longer cut it short that way.
+        t.rerun = None;
+        if self.yield_now {
+            return false;
+        }
+        if self.timers_dirty {
+            return self.resume_checked(c);
+        }
+        // Every change of the current task's state away from Running (blocking, made ready,
+        // exit) sets `timers_dirty`, tested above.
+        debug_assert_eq!(t.state, State::Running);
+        if t.work.is_some() || t.sig.deliverable() != 0 {
+            return false;
+        }
+        if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
+            return self.resume_checked(c);
+        }
+        self.need_resched = false;
+        self.work_fresh = false;
+        true
+    }
+
+    /// `resume_current` when the call changed something the scheduler looks at (a task
+    /// woken, the caller blocked) or a peer of equal priority waits: `pick`'s decision to keep
+    /// the caller (its slice decides against a peer) and the timer it then programs.
+    #[inline(never)]
+    fn resume_checked(&mut self, c: usize) -> bool {
+        let t = self.task(c);
+        if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
+            return false;
+        }
+        let keep = match self.sched.top_prio() {
+            None => true,
+            Some(p) => p < t.prio || (p == t.prio && self.arch.now_ns() < t.slice_end),
+        };
+        if !keep {
+            return false;
+        }
+        self.need_resched = false;
+        self.rearm();
+        self.work_fresh = false;
+        true
     }
 
     /// The rest of `schedule`: a step of kernel work, or a signal to deliver.
@@ -827,13 +889,12 @@ impl Kernel {
     #[inline(never)]
     fn switch_tasks(&mut self, frame: &mut TrapFrame) -> bool {
         if let Some(c) = self.current {
-            let cur_prio = self.task(c).prio;
-            let running = self.task(c).state == State::Running;
             // Switch away from c.
             let tls = self.arch.user_tls();
             let t = self.task_mut(c);
-            t.frame = *frame;
+            t.frame.copy_from(frame);
             t.tls = tls;
+            let (cur_prio, running) = (t.prio, t.state == State::Running);
             if running {
                 let higher = self.sched.top_prio().is_some_and(|p| p > cur_prio);
                 let left = self.task(c).slice_end.saturating_sub(self.arch.now_ns());
@@ -864,17 +925,15 @@ impl Kernel {
         t.state = State::Running;
         t.slice_end = now + t.slice_left.take().unwrap_or(SLICE_NS);
         let prio = t.prio;
-        *frame = t.frame;
+        frame.copy_from(&t.frame);
         let (env, tls) = (t.env, t.tls);
+        // A task tearing itself down runs only kernel work: its tables are going away.
+        let exiting = matches!(t.work, Some(Work::Exit { .. }));
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
         self.fp_switch(next);
-        // A task tearing itself down runs only kernel work: its tables are going away.
-        if self.is_exiting(next) {
-            self.arch.addrenv_select(None);
-        } else {
-            self.arch.addrenv_select(Some(&env));
-        }
+        self.arch
+            .addrenv_select(if exiting { None } else { Some(&env) });
         self.arch.set_user_tls(tls);
         if self.console.tx_deferred {
             self.console_resume(Some(prio));
@@ -912,7 +971,17 @@ impl Kernel {
                 next = Some(next.map_or(t.slice_end, |n| n.min(t.slice_end)));
             }
         }
-        self.arch.set_deadline(next);
+        // The timer may fire early, never late: a deadline it holds already that comes no
+        // later than `next` stays (its interrupt finds nothing due and programs the next
+        // one), so a switch between two tasks does not reprogram the timer each time.
+        match (next, self.armed) {
+            (Some(n), Some(a)) if a <= n => {}
+            (None, _) => {}
+            (Some(n), _) => {
+                self.arch.set_deadline(Some(n));
+                self.armed = Some(n);
+            }
+        }
     }
 
     /// Pages held by a task: its private pages plus its translation tables.

@@ -155,7 +155,7 @@ impl Sys {
         for (i, a) in args.iter().enumerate() {
             self.frame.x[i] = *a as u64;
         }
-        self.k.syscall(&mut self.frame);
+        self.enter();
         // On the way back to user mode the caller's kernel work runs to its end (unless the
         // caller blocks and another task takes over).
         while let Some(c) = self.k.current {
@@ -167,6 +167,26 @@ impl Sys {
             }
         }
         self.frame.x[0] as i64
+    }
+
+    /// The syscall in the frame as the trap entry runs it: the fast path first. When that
+    /// says the caller just goes on, `schedule` must agree (same task, same frame, nothing
+    /// to run), so every test that makes a call checks the fast exit against it.
+    pub fn enter(&mut self) {
+        match self.k.syscall_entry(&mut self.frame) {
+            crate::syscall::Svc::Done => {
+                let (cur, frame) = (self.k.current, self.frame);
+                assert_eq!(self.k.schedule(&mut self.frame), crate::task::Next::User);
+                assert_eq!(self.k.current, cur, "the fast exit skipped a switch");
+                // (Field by field: no allocation, for the tests that exhaust the heap.)
+                let f = &self.frame;
+                assert!(
+                    f.x == frame.x && (f.sp, f.pc, f.pstate) == (frame.sp, frame.pc, frame.pstate)
+                );
+            }
+            crate::syscall::Svc::Schedule => {}
+            crate::syscall::Svc::WholeFrame => self.k.syscall(&mut self.frame),
+        }
     }
 
     pub fn env(&self) -> crate::up::AddrEnv {
@@ -482,6 +502,42 @@ fn sleep_wakes_at_its_deadline() {
     };
     uaccess::write_val(s.k.arch, &s.env(), SCRATCH, &bad).unwrap();
     assert_eq!(s.call(nr::NANOSLEEP, &[SCRATCH, 0]), err(Errno::EINVAL));
+}
+
+/// The syscall fast exit against a peer of equal priority: the caller goes straight back
+/// while its slice lasts (the timer armed for the slice's end, as `pick` would), and goes
+/// through `schedule` to its peer once the slice is over; a lower-priority task ready does
+/// not stop it, a yield does.
+#[test]
+fn fast_exit_keeps_the_caller_while_its_slice_lasts() {
+    use crate::syscall::Svc;
+    let mut s = Sys::new();
+    let a = s.k.spawn("prog", b"a\0", None).unwrap();
+    let b = s.k.spawn("prog", b"b\0", None).unwrap();
+    s.run();
+    assert_eq!(s.cur_pid(), Some(a));
+    let getpid = |s: &mut Sys| {
+        s.frame.x[8] = nr::GETPID as u64;
+        s.k.syscall_entry(&mut s.frame)
+    };
+    s.k.timers_dirty = true;
+    assert_eq!(getpid(&mut s), Svc::Done, "b waits: a's slice decides");
+    assert_eq!(s.frame.x[0], a as u64);
+    assert!(!s.k.timers_dirty);
+    assert_eq!(s.arch.inner.lock().unwrap().deadline, Some(SLICE_NS));
+    s.arch.advance(SLICE_NS / 2);
+    assert_eq!(getpid(&mut s), Svc::Done);
+    s.arch.advance(SLICE_NS / 2);
+    assert_eq!(getpid(&mut s), Svc::Schedule, "the slice is over");
+    s.run();
+    assert_eq!(s.cur_pid(), Some(b));
+    // a below b now: b's calls come straight back; its yield does not.
+    assert_eq!(s.call(nr::SETPRIORITY, &[0, a as usize, 50]), 0);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(b));
+    assert_eq!(getpid(&mut s), Svc::Done);
+    s.frame.x[8] = nr::SCHED_YIELD as u64;
+    assert_eq!(s.k.syscall_entry(&mut s.frame), Svc::Schedule);
 }
 
 #[test]

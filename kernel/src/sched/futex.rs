@@ -50,7 +50,11 @@ impl Kernel {
                 if u32::from_le_bytes(word) != val as u32 {
                     return Some(Err(Errno::EAGAIN));
                 }
-                self.wait_on(WaitId::Futex(pa), wake_at)
+                // wait_on's work, the queue known: the word's bucket.
+                let me = self.current.expect("a current task");
+                self.futex[crate::sched::wait::futex_bucket(pa)].insert(me);
+                self.block_current(Block::On(WaitId::Futex(pa)), wake_at);
+                None
             }
             abi::sys::FUTEX_WAKE => {
                 let max = (val as u32).min(i32::MAX as u32) as usize;
@@ -165,18 +169,29 @@ impl Kernel {
 
     /// Wake up to `max` waiters of the word at `pa`, highest priority first; how many.
     pub(crate) fn futex_wake_pa(&mut self, pa: Pa, max: usize) -> usize {
+        let b = crate::sched::wait::futex_bucket(pa);
         let mut woken = 0;
         while woken < max {
-            let Some(s) = self.next_waiter(WaitId::Futex(pa)) else {
+            // next_waiter(WaitId::Futex(pa)), the queue known: the word's bucket.
+            let Some(s) = self.best_waiter(self.futex[b], |t| match t.block {
+                Block::On(WaitId::Futex(p)) => p == pa,
+                // A futex bucket holds futex_waitv waiters too.
+                Block::On(WaitId::Futexv) => t.futexv.contains(&pa),
+                _ => false,
+            }) else {
                 break;
             };
             // A futex_waitv waiter learns which of its words this was.
-            let t = self.task(s);
-            let ret = match t.block {
-                Block::On(WaitId::Futexv) => t.futexv.iter().position(|&p| p == pa),
-                _ => None,
-            };
-            self.complete(s, ret.unwrap_or(0) as isize);
+            let t = self.task_mut(s);
+            if t.block == Block::On(WaitId::Futexv) {
+                let ret = t.futexv.iter().position(|&p| p == pa).unwrap_or(0);
+                self.complete(s, ret as isize);
+            } else {
+                // complete(s, 0), off the bucket directly.
+                t.frame.x[0] = 0;
+                self.futex[b].remove(s);
+                self.ready(s);
+            }
             woken += 1;
         }
         woken

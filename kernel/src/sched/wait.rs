@@ -80,10 +80,10 @@ impl WaitQueue {
     pub fn is_empty(&self) -> bool {
         self.0 == 0
     }
-    fn insert(&mut self, slot: usize) {
+    pub(crate) fn insert(&mut self, slot: usize) {
         self.0 |= 1 << slot;
     }
-    fn remove(&mut self, slot: usize) {
+    pub(crate) fn remove(&mut self, slot: usize) {
         self.0 &= !(1 << slot);
     }
     /// The task slots on the queue, lowest first.
@@ -173,17 +173,26 @@ impl Kernel {
     /// are short and this runs on every futex wake.
     pub fn next_waiter(&mut self, id: WaitId) -> Option<usize> {
         let q = *self.queue_mut(id)?;
+        self.best_waiter(q, |t| match (id, t.block) {
+            // A futex bucket holds waiters of other words too, and futex_waitv waiters.
+            (WaitId::Futex(pa), Block::On(WaitId::Futexv)) => t.futexv.contains(&pa),
+            (_, b) => b == Block::On(id),
+        })
+    }
+
+    /// The task of queue `q` that `on` accepts to wake next (see `next_waiter`).
+    #[inline(always)]
+    pub(crate) fn best_waiter(
+        &self,
+        q: WaitQueue,
+        on: impl Fn(&crate::task::Task) -> bool,
+    ) -> Option<usize> {
         let mut best: Option<(u8, u64, usize)> = None;
         for s in q.slots() {
             let Some(t) = self.tasks[s].as_ref() else {
                 continue;
             };
-            // A futex bucket holds waiters of other words too, and futex_waitv waiters.
-            let on = match (id, t.block) {
-                (WaitId::Futex(pa), Block::On(WaitId::Futexv)) => t.futexv.contains(&pa),
-                (_, b) => b == Block::On(id),
-            };
-            if t.state != State::Blocked || !on {
+            if t.state != State::Blocked || !on(t) {
                 continue;
             }
             if best.is_none_or(|(p, seq, _)| t.prio > p || (t.prio == p && t.seq < seq)) {

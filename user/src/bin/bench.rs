@@ -726,6 +726,14 @@ fn child(args: &[&str]) -> i32 {
             }
             0
         }
+        // For profiling the switch path: `bench pingloop N` (N futex ping-pong round trips).
+        "pingloop" => {
+            if pingpong(num(2).max(1) as u64).1 {
+                0
+            } else {
+                3
+            }
+        }
         // For profiling the attach path: `bench shmloop N`.
         "shmloop" => {
             let id = seg(num(3).max(1) as usize);
@@ -788,6 +796,29 @@ fn pshm_map_pair(n: usize) -> u64 {
     sys::close(fd).expect("close");
     sys::shm_unlink(PSHM_NAME).expect("shm_unlink");
     pair
+}
+
+/// Futex ping-pong with a `bench pong` child over a shared word: instructions per round trip
+/// (two wakes, two waits, two switches) and whether the child ended well.
+fn pingpong(rounds: u64) -> (u64, bool) {
+    let id = seg(1);
+    let p = sys::shmat(id, 0, 0).expect("shmat");
+    let w = word(p, 0);
+    let idarg = alloc::format!("{}", id);
+    let child = sys::spawn("bench", &["pong", &idarg]).expect("spawn");
+    let rt = measure(rounds, || {
+        w.store(1, Ordering::Release);
+        let _ = sys::futex_wake(w, 1);
+        while w.load(Ordering::Acquire) == 1 {
+            let _ = sys::futex_wait(w, 1, None);
+        }
+    });
+    w.store(2, Ordering::Release);
+    let _ = sys::futex_wake(w, 1);
+    let ok = wait_ok(child);
+    sys::shmdt(p).expect("shmdt");
+    rmid(id);
+    (rt, ok)
 }
 
 fn wait_ok(pid: i32) -> bool {
@@ -1092,41 +1123,24 @@ fn main(args: &[&str]) -> i32 {
     }
 
     // ---- context switch: futex ping-pong between two processes ----
-    let pingpong = {
-        let id = seg(1);
-        let p = sys::shmat(id, 0, 0).expect("shmat");
-        let w = word(p, 0);
-        let idarg = alloc::format!("{}", id);
-        let child = sys::spawn("bench", &["pong", &idarg]).expect("spawn");
-        let rounds = 2000;
-        let rt = measure(rounds, || {
-            w.store(1, Ordering::Release);
-            let _ = sys::futex_wake(w, 1);
-            while w.load(Ordering::Acquire) == 1 {
-                let _ = sys::futex_wait(w, 1, None);
-            }
-        });
-        w.store(2, Ordering::Release);
-        let _ = sys::futex_wake(w, 1);
-        let ok = wait_ok(child);
-        println!(
-            "| context switch: futex ping-pong round trip / per switch | {} / {} | null syscall {} | {} per switch | per switch <= {}: {} |",
-            Milli(rt),
-            Milli(rt / 2),
-            Milli(null),
-            Ratio(rt / 2, null),
-            SWITCH_MAX,
-            if ok {
-                t.check("futex ping-pong (<= 900 per switch)", rt / 2 <= SWITCH_MAX * 1000)
-            } else {
-                t.check("futex ping-pong (pong failed)", false);
-                "**pong failed**"
-            }
-        );
-        sys::shmdt(p).expect("shmdt");
-        rmid(id);
-        rt
-    };
+    let (pingpong, pong_ok) = pingpong(2000);
+    println!(
+        "| context switch: futex ping-pong round trip / per switch | {} / {} | null syscall {} | {} per switch | per switch <= {}: {} |",
+        Milli(pingpong),
+        Milli(pingpong / 2),
+        Milli(null),
+        Ratio(pingpong / 2, null),
+        SWITCH_MAX,
+        if pong_ok {
+            t.check(
+                "futex ping-pong (<= 900 per switch)",
+                pingpong / 2 <= SWITCH_MAX * 1000,
+            )
+        } else {
+            t.check("futex ping-pong (pong failed)", false);
+            "**pong failed**"
+        }
+    );
 
     // ---- bulk transfer: shared ring vs pipe vs memcpy ----
     let mut src_buf = source();
