@@ -45,9 +45,7 @@ impl Kernel {
                     }
                 };
                 // The word is 4-aligned, so it lies inside the page `pa` was translated from.
-                let mut word = [0u8; 4];
-                crate::phys::read_phys(pa, &mut word);
-                if u32::from_le_bytes(word) != val as u32 {
+                if crate::phys::read_u32(pa) != val as u32 {
                     return Some(Err(Errno::EAGAIN));
                 }
                 // wait_on's work, the queue known: the word's bucket.
