@@ -48,8 +48,8 @@ impl Kernel {
                 if crate::phys::read_u32(pa) != val as u32 {
                     return Some(Err(Errno::EAGAIN));
                 }
-                // wait_on's work, the queue known: the word's bucket.
-                let me = self.current.expect("a current task");
+                // wait_on's work, the queue known: the word's bucket (`me` is the caller,
+                // the current task).
                 self.futex[crate::sched::wait::futex_bucket(pa)].insert(me);
                 self.block_current(Block::On(WaitId::Futex(pa)), wake_at);
                 None
