@@ -3,7 +3,7 @@
 
 use crate::phys::Pa;
 use crate::sched::wait::WaitId;
-use crate::task::Block;
+use crate::task::{Block, State};
 use crate::up::Access;
 use crate::work::ExitStage;
 use crate::{uaccess, Kernel};
@@ -168,6 +168,24 @@ impl Kernel {
     /// Wake up to `max` waiters of the word at `pa`, highest priority first; how many.
     pub(crate) fn futex_wake_pa(&mut self, pa: Pa, max: usize) -> usize {
         let b = crate::sched::wait::futex_bucket(pa);
+        // The common case: the bucket's one waiter, a plain FUTEX_WAIT on this word. No
+        // choice to make: what the loop below would do with it, without the loop.
+        if let (true, Some(s)) = (max > 0, self.futex[b].single()) {
+            if let Some(t) = self.tasks[s].as_mut() {
+                if t.state == State::Blocked && t.block == Block::On(WaitId::Futex(pa)) {
+                    t.frame.x[0] = 0;
+                    self.futex[b].remove(s);
+                    self.ready(s);
+                    return 1;
+                }
+            }
+        }
+        self.futex_wake_some(b, pa, max)
+    }
+
+    /// `futex_wake_pa` for any bucket: waiters of other words, futex_waitv waiters, several.
+    #[inline(never)]
+    fn futex_wake_some(&mut self, b: usize, pa: Pa, max: usize) -> usize {
         let mut woken = 0;
         while woken < max {
             // next_waiter(WaitId::Futex(pa)), the queue known: the word's bucket.
