@@ -15,7 +15,9 @@ type R = Result<isize, Errno>;
 impl Kernel {
     /// futex(uaddr, FUTEX_WAIT / FUTEX_WAKE, val, timeout): wait/wake keyed by the word's
     /// physical address, so processes that attached a segment at different addresses meet.
-    /// Some(result) now, or None after blocking.
+    /// Some(result) now, or None after blocking. Inline: its one caller is its table entry,
+    /// which then needs no call of its own (and no result through memory).
+    #[inline(always)]
     pub fn sys_futex(
         &mut self,
         me: usize,
