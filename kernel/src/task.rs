@@ -829,7 +829,8 @@ impl Kernel {
             return false;
         }
         if self.timers_dirty {
-            return self.resume_checked(c);
+            // A caller that blocked goes to `schedule` without the out-of-line checks.
+            return t.state == State::Running && self.resume_checked(c);
         }
         // Every change of the current task's state away from Running (blocking, made ready,
         // exit) sets `timers_dirty`, tested above.
