@@ -862,8 +862,9 @@ impl Kernel {
         if !keep {
             return false;
         }
+        let end = t.slice_end;
         self.need_resched = false;
-        self.rearm();
+        self.rearm_for(Some(end));
         self.work_fresh = false;
         true
     }
@@ -988,15 +989,24 @@ impl Kernel {
         if !self.timers_dirty {
             return;
         }
+        let end = self
+            .current
+            .and_then(|c| self.tasks[c].as_ref())
+            .map(|t| t.slice_end);
+        self.rearm_for(end);
+    }
+
+    /// `rearm` with the current task's slice end known (None: no current task).
+    #[inline(always)]
+    fn rearm_for(&mut self, slice_end: Option<u64>) {
+        if !self.timers_dirty {
+            return;
+        }
         // The common case, without a call: no timed wait began or ended and the deadline
         // armed already comes no later than any candidate (the earliest sleeper, the next key
         // expiry, the current slice's end), so it stays (see `rearm_slow`) whoever waits.
         if let (false, Some(a)) = (self.sleepers_dirty, self.armed) {
-            let slice_ok = self
-                .current
-                .and_then(|c| self.tasks[c].as_ref())
-                .is_none_or(|t| a <= t.slice_end);
-            if slice_ok
+            if slice_end.is_none_or(|end| a <= end)
                 && self.next_sleeper.is_none_or(|n| a <= n)
                 && self.keys.next_expiry.is_none_or(|k| a <= k)
             {
