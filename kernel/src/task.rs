@@ -923,9 +923,12 @@ impl Kernel {
     #[inline(never)]
     fn switch_tasks(&mut self, frame: &mut TrapFrame) -> bool {
         let now = self.arch.now_ns();
+        // The TLS register as the outgoing task left it (None: no task had it).
+        let mut tls_out = None;
         if let Some(c) = self.current {
             // Switch away from c.
             let tls = self.arch.user_tls();
+            tls_out = Some(tls);
             let in_task = core::mem::take(&mut self.frame_in_task) != 0;
             let t = self.task_mut(c);
             if !in_task {
@@ -973,7 +976,9 @@ impl Kernel {
         self.fp_switch(next);
         self.arch
             .addrenv_select(if exiting { None } else { Some(&env) });
-        self.arch.set_user_tls(tls);
+        if tls_out != Some(tls) {
+            self.arch.set_user_tls(tls);
+        }
         if self.console.tx_deferred {
             self.console_resume(Some(prio));
         }
