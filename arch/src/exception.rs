@@ -25,7 +25,7 @@ fn fault_status(dfsc: u64) -> &'static str {
 }
 
 #[no_mangle]
-extern "C" fn el0_sync(frame: &mut TrapFrame) {
+extern "C" fn el0_sync(frame: &mut TrapFrame) -> *const TrapFrame {
     masked::begin();
     let esr = ESR_EL1.get();
     let ec = (esr >> 26) & 0x3f;
@@ -39,8 +39,7 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) {
             // WFI/WFE at EL0: treat as a yield.
             frame.pc += 4;
             k.yield_now = true;
-            return_to_user(frame);
-            return;
+            return return_to_user(frame);
         }
         0x24 => {
             let rw = if iss & (1 << 6) != 0 { "write" } else { "read" };
@@ -67,8 +66,7 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) {
             // The first FP/SIMD use since another task had the registers: hand them over
             // and run the instruction again.
             k.fp_trap(frame.pc as usize);
-            return_to_user(frame);
-            return;
+            return return_to_user(frame);
         }
         0x3c => {
             let _ = kind.push_str("breakpoint");
@@ -80,7 +78,7 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) {
         }
     };
     k.user_fault(&kind, addr, frame.pc as usize, sig);
-    return_to_user(frame);
+    return_to_user(frame)
 }
 
 /// A syscall from EL0, entered with only the caller-saved registers (x0-x18, x30) in the
@@ -104,24 +102,24 @@ extern "C" fn el0_svc(frame: &mut TrapFrame) -> u64 {
 /// The rest of a syscall, with the whole frame saved: `code` from `el0_svc` (2: the call
 /// itself needs the frame and has not run yet).
 #[no_mangle]
-extern "C" fn el0_svc_rest(frame: &mut TrapFrame, code: u64) {
+extern "C" fn el0_svc_rest(frame: &mut TrapFrame, code: u64) -> *const TrapFrame {
     if code == 2 {
         // SAFETY: kernel entry with interrupts masked.
         let k = unsafe { kernel::global::get() };
         k.syscall(frame);
     }
-    return_to_user(frame);
+    return_to_user(frame)
 }
 
 #[no_mangle]
-extern "C" fn el0_irq(frame: &mut TrapFrame) {
+extern "C" fn el0_irq(frame: &mut TrapFrame) -> *const TrapFrame {
     masked::begin();
     handle_irq();
-    return_to_user(frame);
+    return_to_user(frame)
 }
 
 #[no_mangle]
-extern "C" fn el0_unexpected(frame: &mut TrapFrame) {
+extern "C" fn el0_unexpected(frame: &mut TrapFrame) -> *const TrapFrame {
     masked::begin();
     // SAFETY: kernel entry with interrupts masked.
     let k = unsafe { kernel::global::get() };
@@ -131,7 +129,7 @@ extern "C" fn el0_unexpected(frame: &mut TrapFrame) {
         frame.pc as usize,
         sys::SIGBUS,
     );
-    return_to_user(frame);
+    return_to_user(frame)
 }
 
 #[no_mangle]
@@ -187,20 +185,43 @@ fn kernel_fault(what: &str, esr: u64, frame: &TrapFrame) -> ! {
 }
 
 /// Return to user mode: pick the task to run, idling until one is ready; between steps of
-/// kernel work, let pending interrupts in.
-pub fn return_to_user(frame: &mut TrapFrame) {
+/// kernel work, let pending interrupts in. The frame to restore: `frame`, or after a task
+/// switch the new task's own (the scheduler copies no frame it does not need to).
+#[inline(always)]
+pub fn return_to_user(frame: &mut TrapFrame) -> *const TrapFrame {
+    // SAFETY: kernel entry with interrupts masked.
+    let k = unsafe { kernel::global::get() };
+    match k.schedule_lazy(frame) {
+        Next::User => {
+            let src = k.return_frame(frame);
+            masked::end();
+            src
+        }
+        next => return_later(frame, next),
+    }
+}
+
+/// `return_to_user` once the first pick did not go straight back: idle or a step of
+/// kernel work first.
+#[inline(never)]
+fn return_later(frame: &mut TrapFrame, first: Next) -> *const TrapFrame {
+    let mut next = first;
     loop {
+        masked::end();
+        match next {
+            Next::Idle => idle_wait(),
+            _ => irq_window(),
+        }
+        masked::begin();
         // SAFETY: kernel entry with interrupts masked; the reference is dropped before the
         // interrupt window or the idle wait.
         let k = unsafe { kernel::global::get() };
-        let next = k.schedule(frame);
-        masked::end();
-        match next {
-            Next::User => return,
-            Next::Idle => idle_wait(),
-            Next::Again => irq_window(),
+        next = k.schedule_lazy(frame);
+        if next == Next::User {
+            let src = k.return_frame(frame);
+            masked::end();
+            return src;
         }
-        masked::begin();
     }
 }
 

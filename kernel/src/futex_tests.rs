@@ -449,3 +449,41 @@ fn futex_waitv_deadline_on_the_realtime_clock() {
     s.switch_to(1);
     assert_eq!(s.frame.x[0] as i64, err(Errno::ETIMEDOUT));
 }
+
+#[test]
+fn a_lone_waiter_in_a_bucket_is_woken_only_by_its_own_word() {
+    use crate::sched::wait::futex_bucket;
+    use crate::up::Access;
+    let (mut s, id, p) = setup();
+    let child = s.spawn_call("prog") as i32;
+    s.switch_to(child);
+    let q = s.call(nr::SHMAT, &[id as usize, 0, 0]) as usize;
+    // Two words of the page in one hash bucket.
+    let pa = |s: &Sys, va: usize| s.k.arch.translate(&s.env(), va, Access::Read).unwrap();
+    let x = q;
+    let y = (4..4096)
+        .step_by(4)
+        .map(|o| q + o)
+        .find(|&y| futex_bucket(pa(&s, y)) == futex_bucket(pa(&s, x)))
+        .expect("a word in the same bucket");
+    s.call(nr::FUTEX, &[x, sys::FUTEX_WAIT, 0, 0]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1), "the child waits on x");
+    let (px, py) = (p, p + (y - x));
+    // The bucket's one waiter is not y's, and a wake of none wakes none.
+    assert_eq!(s.call(nr::FUTEX, &[py, sys::FUTEX_WAKE, 1, 0]), 0);
+    assert_eq!(s.call(nr::FUTEX, &[px, sys::FUTEX_WAKE, 0, 0]), 0);
+    assert_eq!(s.call(nr::FUTEX, &[px, sys::FUTEX_WAKE, 1, 0]), 1);
+    assert_eq!(s.call(nr::FUTEX, &[px, sys::FUTEX_WAKE, 1, 0]), 0, "gone");
+    s.switch_to(child);
+    assert_eq!(s.frame.x[0], 0, "FUTEX_WAIT's result");
+    // A futex_waitv waiter alone in the bucket learns its index (the loop's case).
+    let v = waitv(&[(y, 0), (x, 0)]);
+    put_waitv(&s, SCRATCH, &v);
+    s.call(nr::FUTEX_WAITV, &[SCRATCH, 2, 0, 0, 0]);
+    s.run();
+    assert_eq!(s.cur_pid(), Some(1));
+    assert_eq!(s.call(nr::FUTEX, &[px, sys::FUTEX_WAKE, 1, 0]), 1);
+    s.switch_to(child);
+    assert_eq!(s.frame.x[0], 1, "the index of x");
+}

@@ -133,6 +133,10 @@ pub struct Kernel {
     pub deferred: bool,
     /// A syscall just ran: an interrupt window comes before any work step it left.
     pub work_fresh: bool,
+    /// Nonzero: the current task's live registers are its task slot's frame, at this
+    /// address, not the entry's (a switch loads no copy; see `schedule_lazy` and
+    /// `return_frame`).
+    frame_in_task: usize,
     /// The task whose FP/SIMD registers are in the hardware (lazy switching: they move only
     /// when another task uses FP), and whether user code may use them now.
     pub fp_owner: Option<usize>,
@@ -185,6 +189,7 @@ impl Kernel {
             keys: Default::default(),
             deferred: false,
             work_fresh: false,
+            frame_in_task: 0,
             asids: [1, 0, 0, 0],
             block_seq: 0,
             fp_owner: None,

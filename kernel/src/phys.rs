@@ -75,6 +75,15 @@ pub fn copy_page(dst: Pa, src: Pa) {
     unsafe { core::ptr::copy_nonoverlapping(p2v(src), p2v(dst), PAGE_SIZE) }
 }
 
+/// The 4-aligned 32-bit word at `pa` (one load: a futex word).
+#[inline(always)]
+pub fn read_u32(pa: Pa) -> u32 {
+    debug_assert!(pa.is_multiple_of(4));
+    // SAFETY: the caller owns the 4-aligned word at pa; the linear map covers all RAM.
+    // Volatile: another task may store to it at any time (a futex word is shared).
+    unsafe { p2v(pa).cast::<u32>().read_volatile() }
+}
+
 /// Copy bytes out of physical memory.
 pub fn read_phys(pa: Pa, out: &mut [u8]) {
     // SAFETY: the caller owns [pa, pa+len); the linear map covers all RAM.

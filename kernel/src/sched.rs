@@ -82,13 +82,10 @@ impl Sched {
         best
     }
 
-    /// Highest priority waiting to run.
+    /// Highest priority waiting to run (the best entry's: no order within it needed).
     #[inline(always)]
     pub fn top_prio(&self) -> Option<u8> {
-        if self.ready.is_empty() {
-            return None;
-        }
-        self.best().map(|i| self.ready[i].prio)
+        self.ready.iter().map(|e| e.prio).max()
     }
 
     /// Take the next task to run.

@@ -768,6 +768,16 @@ impl Kernel {
     /// run (swapping frames and address spaces if it changes) and, if that task has kernel
     /// work pending, runs one step of it.
     pub fn schedule(&mut self, frame: &mut TrapFrame) -> Next {
+        let next = self.schedule_lazy(frame);
+        self.load_frame(frame);
+        next
+    }
+
+    /// `schedule` for the entry code: after a switch, the task picked may still have its
+    /// registers in its own slot (no copy into `frame`); `return_frame` says where they are.
+    /// Anything that reads or changes the live frame (a work step, a signal) gets it in
+    /// `frame` first.
+    pub fn schedule_lazy(&mut self, frame: &mut TrapFrame) -> Next {
         if !self.pick(frame) {
             return Next::Idle;
         }
@@ -778,7 +788,29 @@ impl Kernel {
         if t.work.is_none() && t.sig.deliverable() == 0 {
             return Next::User;
         }
+        self.load_frame(frame);
         self.schedule_slow(cur, fresh, frame)
+    }
+
+    /// Make `frame` the live frame again (after a switch that loaded no copy).
+    fn load_frame(&mut self, frame: &mut TrapFrame) {
+        if core::mem::take(&mut self.frame_in_task) != 0 {
+            if let Some(t) = self.current.and_then(|c| self.tasks[c].as_ref()) {
+                frame.copy_from(&t.frame);
+            }
+        }
+    }
+
+    /// Where the entry code restores the registers from after `schedule_lazy` said
+    /// `Next::User`: the current task's slot (a switch loaded no copy) or `frame` itself.
+    /// The slot's frame stays put until the next kernel entry: the task table never moves
+    /// and nothing runs in between.
+    #[inline(always)]
+    pub fn return_frame(&mut self, frame: &TrapFrame) -> *const TrapFrame {
+        match core::mem::take(&mut self.frame_in_task) {
+            0 => frame,
+            a => a as *const TrapFrame,
+        }
     }
 
     /// The syscall fast exit: true when `schedule` would go straight back to the current task
@@ -797,7 +829,8 @@ impl Kernel {
             return false;
         }
         if self.timers_dirty {
-            return self.resume_checked(c);
+            // A caller that blocked goes to `schedule` without the out-of-line checks.
+            return t.state == State::Running && self.resume_checked(c);
         }
         // Every change of the current task's state away from Running (blocking, made ready,
         // exit) sets `timers_dirty`, tested above.
@@ -829,8 +862,9 @@ impl Kernel {
         if !keep {
             return false;
         }
+        let end = t.slice_end;
         self.need_resched = false;
-        self.rearm();
+        self.rearm_for(Some(end));
         self.work_fresh = false;
         true
     }
@@ -888,16 +922,23 @@ impl Kernel {
     /// Save the current task (if any) and load the next one to run; false when there is none.
     #[inline(never)]
     fn switch_tasks(&mut self, frame: &mut TrapFrame) -> bool {
+        let now = self.arch.now_ns();
+        // The TLS register as the outgoing task left it (None: no task had it).
+        let mut tls_out = None;
         if let Some(c) = self.current {
             // Switch away from c.
             let tls = self.arch.user_tls();
+            tls_out = Some(tls);
+            let in_task = core::mem::take(&mut self.frame_in_task) != 0;
             let t = self.task_mut(c);
-            t.frame.copy_from(frame);
+            if !in_task {
+                t.frame.copy_from(frame);
+            }
             t.tls = tls;
             let (cur_prio, running) = (t.prio, t.state == State::Running);
             if running {
                 let higher = self.sched.top_prio().is_some_and(|p| p > cur_prio);
-                let left = self.task(c).slice_end.saturating_sub(self.arch.now_ns());
+                let left = self.task(c).slice_end.saturating_sub(now);
                 self.task_mut(c).state = State::Ready;
                 // Preempted with slice to spare: first in line, with the rest of it. A used-up
                 // slice goes behind its peers even when a higher priority is what interrupted.
@@ -920,12 +961,13 @@ impl Kernel {
             self.rearm();
             return false;
         };
-        let now = self.arch.now_ns();
         let t = self.task_mut(next);
         t.state = State::Running;
         t.slice_end = now + t.slice_left.take().unwrap_or(SLICE_NS);
         let prio = t.prio;
-        frame.copy_from(&t.frame);
+        // The frame stays in the slot: `schedule` or `return_frame` takes it from there.
+        self.frame_in_task = &t.frame as *const TrapFrame as usize;
+        let t = self.task(next);
         let (env, tls) = (t.env, t.tls);
         // A task tearing itself down runs only kernel work: its tables are going away.
         let exiting = matches!(t.work, Some(Work::Exit { .. }));
@@ -934,7 +976,9 @@ impl Kernel {
         self.fp_switch(next);
         self.arch
             .addrenv_select(if exiting { None } else { Some(&env) });
-        self.arch.set_user_tls(tls);
+        if tls_out != Some(tls) {
+            self.arch.set_user_tls(tls);
+        }
         if self.console.tx_deferred {
             self.console_resume(Some(prio));
         }
@@ -945,10 +989,43 @@ impl Kernel {
 
     /// Program the timer for the next event: the earliest sleeper, or the end of the current
     /// slice when a peer of equal priority is waiting.
+    #[inline(always)]
     fn rearm(&mut self) {
         if !self.timers_dirty {
             return;
         }
+        let end = self
+            .current
+            .and_then(|c| self.tasks[c].as_ref())
+            .map(|t| t.slice_end);
+        self.rearm_for(end);
+    }
+
+    /// `rearm` with the current task's slice end known (None: no current task).
+    #[inline(always)]
+    fn rearm_for(&mut self, slice_end: Option<u64>) {
+        if !self.timers_dirty {
+            return;
+        }
+        // The common case, without a call: no timed wait began or ended and the deadline
+        // armed already comes no later than any candidate (the earliest sleeper, the next key
+        // expiry, the current slice's end), so it stays (see `rearm_slow`) whoever waits.
+        if let (false, Some(a)) = (self.sleepers_dirty, self.armed) {
+            if slice_end.is_none_or(|end| a <= end)
+                && self.next_sleeper.is_none_or(|n| a <= n)
+                && self.keys.next_expiry.is_none_or(|k| a <= k)
+            {
+                self.timers_dirty = false;
+                return;
+            }
+        }
+        self.rearm_slow();
+    }
+
+    /// The rest of `rearm`: find the next event and program the timer if it comes before
+    /// the deadline armed.
+    #[inline(never)]
+    fn rearm_slow(&mut self) {
         self.timers_dirty = false;
         if self.sleepers_dirty {
             // Only when a timed wait began or ended: most switches skip the scan.

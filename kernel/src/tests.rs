@@ -541,6 +541,52 @@ fn fast_exit_keeps_the_caller_while_its_slice_lasts() {
 }
 
 #[test]
+fn a_switch_restores_the_new_task_from_its_own_slot() {
+    use crate::task::Next;
+    let mut s = Sys::new();
+    let a = s.k.spawn("prog", b"a\0", None).unwrap();
+    let b = s.k.spawn("prog", b"b\0", None).unwrap();
+    s.run();
+    let (sa, sb) = (s.k.slot_of(a).unwrap(), s.k.slot_of(b).unwrap());
+    // Each runs once (b's start-up work done), then a again.
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run();
+    assert_eq!(s.k.current, Some(sb));
+    s.call(nr::SCHED_YIELD, &[]);
+    s.run();
+    assert_eq!(s.k.current, Some(sa));
+    s.frame.x[19] = 0xaaaa;
+    s.frame.x[8] = nr::SCHED_YIELD as u64;
+    s.k.syscall(&mut s.frame);
+    // The entry code's way: b's registers stay in b's slot, a's go to a's.
+    assert_eq!(s.k.schedule_lazy(&mut s.frame), Next::User);
+    assert_eq!(s.k.current, Some(sb));
+    assert_eq!(s.k.task(sa).frame.x[19], 0xaaaa);
+    let b_x19 = s.k.task(sb).frame.x[19];
+    assert_ne!(b_x19, 0xaaaa);
+    // A second switch before the return saves nothing stale over b's registers.
+    s.k.yield_now = true;
+    assert_eq!(s.k.schedule_lazy(&mut s.frame), Next::User);
+    assert_eq!(s.k.current, Some(sa));
+    assert_eq!(s.k.task(sb).frame.x[19], b_x19, "b's own registers kept");
+    let src = s.k.return_frame(&s.frame);
+    assert_eq!(
+        src,
+        &s.k.task(sa).frame as *const TrapFrame,
+        "a from its slot"
+    );
+    // Taken once: the next return restores the entry's frame.
+    assert_eq!(s.k.return_frame(&s.frame), &s.frame as *const TrapFrame);
+    // `schedule` (every other caller) always gets the copy.
+    s.frame = TrapFrame::default();
+    s.k.yield_now = true;
+    assert_eq!(s.k.schedule(&mut s.frame), Next::User);
+    assert_eq!(s.k.current, Some(sb));
+    assert_eq!(s.frame.x[19], b_x19);
+    assert_eq!(s.k.return_frame(&s.frame), &s.frame as *const TrapFrame);
+}
+
+#[test]
 fn priorities_preempt_and_equal_priorities_share_by_slice() {
     let mut s = Sys::new();
     let a = s.k.spawn("prog", b"a\0", None).unwrap();

@@ -71,6 +71,15 @@
     b       restore_frame
 .endm
 
+// An entry from EL0: the handler returns where to restore the registers from (the frame on
+// the stack, or after a task switch the new task's own; see return_to_user).
+.macro ENTRY_EL0 handler
+    .balign 128
+    SAVE_FRAME
+    bl      \handler
+    b       restore_from
+.endm
+
 .section .text
 .balign 2048
 .global vectors
@@ -113,14 +122,14 @@ vectors:
     eret
     // The slot holds 32 instructions: fail the build rather than shift the vectors after it.
     .org    vectors + 0x480
-    ENTRY   el0_irq
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
+    ENTRY_EL0 el0_irq
+    ENTRY_EL0 el0_unexpected
+    ENTRY_EL0 el0_unexpected
     // Lower EL, AArch32 (not supported: the task is killed)
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
-    ENTRY   el0_unexpected
+    ENTRY_EL0 el0_unexpected
+    ENTRY_EL0 el0_unexpected
+    ENTRY_EL0 el0_unexpected
+    ENTRY_EL0 el0_unexpected
 
 // The rest of a synchronous exception from EL0 entered with SAVE_CALLER: not a syscall (a
 // fault, the FP trap, WFI), or a syscall whose way back needs the whole frame (x0: el0_svc's
@@ -129,36 +138,41 @@ el0_sync_other:
     SAVE_REST
     mov     x0, sp
     bl      el0_sync
-    b       restore_frame
+    b       restore_from
 el0_svc_more:
     mov     x1, x0
     SAVE_REST
     mov     x0, sp
     bl      el0_svc_rest
-    b       restore_frame
+    b       restore_from
 
+// Restore the frame on the stack and return from the exception.
 .global restore_frame
 restore_frame:
-    ldp     x22, x23, [sp, #256]
+    mov     x0, sp
+// Restore the frame at x0 (the one on the stack or a task's own), pop the one on the stack
+// and return from the exception.
+restore_from:
+    ldp     x22, x23, [x0, #256]
     msr     elr_el1, x22
     msr     spsr_el1, x23
-    ldp     x30, x21, [sp, #240]
+    ldp     x30, x21, [x0, #240]
     msr     sp_el0, x21
-    ldp     x0, x1, [sp, #0]
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
-    ldp     x18, x19, [sp, #144]
-    ldp     x20, x21, [sp, #160]
-    ldp     x22, x23, [sp, #176]
-    ldp     x24, x25, [sp, #192]
-    ldp     x26, x27, [sp, #208]
-    ldp     x28, x29, [sp, #224]
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldp     x0, x1, [x0, #0]
     add     sp, sp, #272
     eret
 

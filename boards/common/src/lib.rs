@@ -262,9 +262,10 @@ pub fn start(mut k: Kernel, bootargs: &str, entry_ticks: u64) -> ! {
     kernel::global::install(k);
 
     let mut frame = TrapFrame::default();
-    arch::exception::return_to_user(&mut frame);
-    // SAFETY: frame holds the first task's user state, chosen by the scheduler.
-    unsafe { arch::enter_user(&frame) }
+    let src = arch::exception::return_to_user(&mut frame);
+    // SAFETY: src holds the first task's user state, chosen by the scheduler (`frame` or the
+    // task's own, which stays put until the next kernel entry).
+    unsafe { arch::enter_user(src) }
 }
 
 #[panic_handler]

@@ -3,7 +3,7 @@
 
 use crate::phys::Pa;
 use crate::sched::wait::WaitId;
-use crate::task::Block;
+use crate::task::{Block, State};
 use crate::up::Access;
 use crate::work::ExitStage;
 use crate::{uaccess, Kernel};
@@ -15,7 +15,9 @@ type R = Result<isize, Errno>;
 impl Kernel {
     /// futex(uaddr, FUTEX_WAIT / FUTEX_WAKE, val, timeout): wait/wake keyed by the word's
     /// physical address, so processes that attached a segment at different addresses meet.
-    /// Some(result) now, or None after blocking.
+    /// Some(result) now, or None after blocking. Inline: its one caller is its table entry,
+    /// which then needs no call of its own (and no result through memory).
+    #[inline(always)]
     pub fn sys_futex(
         &mut self,
         me: usize,
@@ -45,13 +47,11 @@ impl Kernel {
                     }
                 };
                 // The word is 4-aligned, so it lies inside the page `pa` was translated from.
-                let mut word = [0u8; 4];
-                crate::phys::read_phys(pa, &mut word);
-                if u32::from_le_bytes(word) != val as u32 {
+                if crate::phys::read_u32(pa) != val as u32 {
                     return Some(Err(Errno::EAGAIN));
                 }
-                // wait_on's work, the queue known: the word's bucket.
-                let me = self.current.expect("a current task");
+                // wait_on's work, the queue known: the word's bucket (`me` is the caller,
+                // the current task).
                 self.futex[crate::sched::wait::futex_bucket(pa)].insert(me);
                 self.block_current(Block::On(WaitId::Futex(pa)), wake_at);
                 None
@@ -170,6 +170,24 @@ impl Kernel {
     /// Wake up to `max` waiters of the word at `pa`, highest priority first; how many.
     pub(crate) fn futex_wake_pa(&mut self, pa: Pa, max: usize) -> usize {
         let b = crate::sched::wait::futex_bucket(pa);
+        // The common case: the bucket's one waiter, a plain FUTEX_WAIT on this word. No
+        // choice to make: what the loop below would do with it, without the loop.
+        if let (true, Some(s)) = (max > 0, self.futex[b].single()) {
+            if let Some(t) = self.tasks[s].as_mut() {
+                if t.state == State::Blocked && t.block == Block::On(WaitId::Futex(pa)) {
+                    t.frame.x[0] = 0;
+                    self.futex[b].remove(s);
+                    self.ready(s);
+                    return 1;
+                }
+            }
+        }
+        self.futex_wake_some(b, pa, max)
+    }
+
+    /// `futex_wake_pa` for any bucket: waiters of other words, futex_waitv waiters, several.
+    #[inline(never)]
+    fn futex_wake_some(&mut self, b: usize, pa: Pa, max: usize) -> usize {
         let mut woken = 0;
         while woken < max {
             // next_waiter(WaitId::Futex(pa)), the queue known: the word's bucket.

@@ -86,6 +86,11 @@ impl WaitQueue {
     pub(crate) fn remove(&mut self, slot: usize) {
         self.0 &= !(1 << slot);
     }
+    /// The one task slot on the queue, if it holds exactly one.
+    #[inline(always)]
+    pub(crate) fn single(self) -> Option<usize> {
+        (self.0 != 0 && self.0 & (self.0 - 1) == 0).then(|| self.0.trailing_zeros() as usize)
+    }
     /// The task slots on the queue, lowest first.
     pub fn slots(self) -> impl Iterator<Item = usize> {
         let mut bits = self.0;
