@@ -51,6 +51,10 @@ pub struct ShmObj {
     /// `pages[run.0..run.1]` is the last 2 MiB run taken (physically contiguous): zeroed
     /// with one call, not page by page.
     run: (usize, usize),
+    /// Bit k: `pages[512k..512(k+1)]` is one 2 MiB-aligned physically contiguous run (the
+    /// first 64 blocks; past them the mapper checks the pages itself). It lets an attach
+    /// put a block descriptor there without reading the block's 512 entries.
+    runs: u64,
     pub kind: ObjKind,
     pub refs: u32,
     /// Size in bytes (what fstat and read/write see); its pages are `ready`.
@@ -86,6 +90,7 @@ impl ShmObj {
             ready: 0,
             no_runs: false,
             run: (0, 0),
+            runs: 0,
             kind: ObjKind::Sysv,
             refs: 0,
             size: 0,
@@ -152,6 +157,10 @@ impl ShmObj {
                 // The search looks at the whole bitmap: it costs a step's share.
                 budget = budget.saturating_sub(BLOCK_SEARCH_COST);
                 if let Some(run) = pg.alloc_contig(BLOCK_PAGES, BLOCK_PAGES) {
+                    let k = self.pages.len() / BLOCK_PAGES;
+                    if k < 64 {
+                        self.runs |= 1 << k;
+                    }
                     self.run = (self.pages.len(), self.pages.len() + BLOCK_PAGES);
                     self.pages
                         .extend((0..BLOCK_PAGES).map(|k| run + k * PAGE_SIZE));
@@ -179,6 +188,18 @@ impl ShmObj {
     #[inline]
     pub fn pages(&self) -> &[Pa] {
         &self.pages[..self.ready]
+    }
+
+    /// Which blocks of `pages()[first..]` are known 2 MiB runs: bit k for pages
+    /// `first + 512k ..`, as `up_shmat` takes them (none unless `first` starts a block).
+    #[inline]
+    pub fn runs_from(&self, first: usize) -> u64 {
+        if !first.is_multiple_of(BLOCK_PAGES) {
+            return 0;
+        }
+        self.runs
+            .checked_shr((first / BLOCK_PAGES) as u32)
+            .unwrap_or(0)
     }
 
     /// Pages the object has (a growth being built not included).
@@ -213,6 +234,11 @@ impl ShmObj {
         self.ready = self.ready.min(cut);
         self.zeroed = self.zeroed.min(cut);
         self.run.1 = self.run.1.min(cut);
+        // Only whole blocks stay runs.
+        let whole = cut / BLOCK_PAGES;
+        if whole < 64 {
+            self.runs &= (1 << whole) - 1;
+        }
         gone
     }
 
