@@ -1750,3 +1750,37 @@ fn a_2mib_segment_without_an_aligned_run_attaches_page_by_page() {
         s.k.pg.free_page(p);
     }
 }
+
+#[test]
+fn small_segments_reuse_the_page_lists_of_removed_ones() {
+    let mut s = Sys::with_proc();
+    let free = s.k.pg.free();
+    assert_eq!(s.k.objs.spare_lists(), 0);
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.objs.spare_lists(), 1, "its list kept");
+    assert_eq!(s.k.pg.free(), free, "its page freed");
+    // A 3-page segment takes it, and is whole and zeroed.
+    let id = s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, 0o600);
+    assert_eq!(s.k.objs.spare_lists(), 0, "reused");
+    let p = s.shmat(id, 0, 0) as usize;
+    for k in 0..3 {
+        assert_eq!(s.get::<u64>(p + k * PAGE_SIZE + 16), 0);
+        s.put(p + k * PAGE_SIZE, &[k as u8 + 1]);
+    }
+    assert_eq!(s.shmdt(p), 0);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.objs.spare_lists(), 1);
+    // Too big for it: a list of its own, which is not kept (nor is the spare lost).
+    let id = s.shmget(IPC_PRIVATE, 100 * PAGE_SIZE, 0o600);
+    assert_eq!(s.k.objs.spare_lists(), 1);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.objs.spare_lists(), 1);
+    // The next small one gets the reused list with fresh zeroed pages.
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(s.get::<u8>(p), 0);
+    assert_eq!(s.shmdt(p), 0);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.pg.free(), free, "every page back");
+}

@@ -14,6 +14,12 @@ pub const BLOCK_PAGES: usize = 512;
 const BLOCK_SEARCH_COST: usize = 16;
 /// Objects system-wide (ENFILE past it, as FreeBSD's shm_open when its table is full).
 pub const MAX_OBJECTS: usize = 256;
+/// Room a small object's page list gets, at least (in pages).
+const SPARE_MIN: usize = 4;
+/// Emptied page lists of at most this room are kept for the next small objects (a heap
+/// allocation and free saved per object), up to SPARES of them.
+const SPARE_MAX: usize = 16;
+const SPARES: usize = 4;
 /// Longest name an object keeps: a POSIX name without its slash, or a memfd's.
 pub const OBJ_NAME_MAX: usize = 255;
 
@@ -48,9 +54,10 @@ pub struct ShmObj {
     ready: usize,
     /// A search for a free 2 MiB run failed: the rest comes page by page.
     no_runs: bool,
-    /// `pages[run.0..run.1]` is the last 2 MiB run taken (physically contiguous): zeroed
-    /// with one call, not page by page.
-    run: (usize, usize),
+    /// `pages[zeroed..run_end]` is (the rest of) the last 2 MiB run taken, physically
+    /// contiguous: zeroed with one call, not page by page. (A run is taken only once every
+    /// page before it is zeroed, so `zeroed` is never below its start.)
+    run_end: usize,
     /// Bit k: `pages[512k..512(k+1)]` is one 2 MiB-aligned physically contiguous run (the
     /// first 64 blocks; past them the mapper checks the pages itself). It lets an attach
     /// put a block descriptor there without reading the block's 512 entries.
@@ -82,14 +89,27 @@ impl ShmObj {
     /// An empty object that will hold `npages` (ENOMEM if its page list cannot be had).
     pub fn with_capacity(npages: usize) -> Result<ShmObj, Errno> {
         let mut pages = Vec::new();
-        pages.try_reserve_exact(npages).map_err(|_| Errno::ENOMEM)?;
-        Ok(ShmObj {
+        // A small list has room for SPARE_MIN pages, so that it can serve any small object
+        // again from the spare lists.
+        let room = if npages == 0 {
+            0
+        } else {
+            npages.max(SPARE_MIN)
+        };
+        pages.try_reserve_exact(room).map_err(|_| Errno::ENOMEM)?;
+        Ok(ShmObj::with_list(pages, npages))
+    }
+
+    /// An empty object that will hold `npages` in `pages` (empty, with room for them).
+    fn with_list(pages: Vec<Pa>, npages: usize) -> ShmObj {
+        debug_assert!(pages.is_empty() && pages.capacity() >= npages);
+        ShmObj {
             pages,
             zeroed: 0,
             want: npages,
             ready: 0,
             no_runs: false,
-            run: (0, 0),
+            run_end: 0,
             runs: 0,
             kind: ObjKind::Sysv,
             refs: 0,
@@ -104,7 +124,7 @@ impl ShmObj {
             name: Box::default(),
             named: false,
             busy: crate::sched::wait::WaitQueue::new(),
-        })
+        }
     }
 
     /// `npages` zeroed pages in one go (host tests; the kernel fills in steps).
@@ -135,8 +155,8 @@ impl ShmObj {
             if self.zeroed < self.pages.len() {
                 // Inside the last run: up to its end in one call; otherwise one page.
                 let first = self.pages[self.zeroed];
-                let n = if (self.run.0..self.run.1).contains(&self.zeroed) {
-                    (self.run.1 - self.zeroed).min(budget)
+                let n = if self.zeroed < self.run_end {
+                    (self.run_end - self.zeroed).min(budget)
                 } else {
                     1
                 };
@@ -161,7 +181,7 @@ impl ShmObj {
                     if k < 64 {
                         self.runs |= 1 << k;
                     }
-                    self.run = (self.pages.len(), self.pages.len() + BLOCK_PAGES);
+                    self.run_end = self.pages.len() + BLOCK_PAGES;
                     self.pages
                         .extend((0..BLOCK_PAGES).map(|k| run + k * PAGE_SIZE));
                     continue;
@@ -233,7 +253,7 @@ impl ShmObj {
         self.want = cut;
         self.ready = self.ready.min(cut);
         self.zeroed = self.zeroed.min(cut);
-        self.run.1 = self.run.1.min(cut);
+        self.run_end = self.run_end.min(cut);
         // Only whole blocks stay runs.
         let whole = cut / BLOCK_PAGES;
         if whole < 64 {
@@ -254,6 +274,8 @@ pub struct Objects {
     slots: alloc::boxed::Box<[Option<ShmObj>]>,
     /// Pages held by all objects.
     pub pages: usize,
+    /// Empty page lists of objects that went (room for SPARE_MIN..=SPARE_MAX pages).
+    spare: heapless::Vec<Vec<Pa>, SPARES>,
 }
 
 impl Default for Objects {
@@ -261,6 +283,7 @@ impl Default for Objects {
         Objects {
             slots: (0..MAX_OBJECTS).map(|_| None).collect(),
             pages: 0,
+            spare: heapless::Vec::new(),
         }
     }
 }
@@ -283,6 +306,11 @@ impl Objects {
     pub fn used(&self) -> usize {
         self.slots.iter().flatten().count()
     }
+    /// Emptied page lists kept for reuse.
+    #[cfg(test)]
+    pub fn spare_lists(&self) -> usize {
+        self.spare.len()
+    }
     /// Every object with its index.
     pub fn iter(&self) -> impl Iterator<Item = (u16, &ShmObj)> {
         self.slots
@@ -302,7 +330,15 @@ impl crate::Kernel {
             .iter()
             .position(|o| o.is_none())
             .ok_or(Errno::ENFILE)?;
-        let mut o = ShmObj::with_capacity(npages)?;
+        // An emptied list of an object that went, if one is big enough: no heap call.
+        let spare = match self.objs.spare.last() {
+            Some(l) if npages <= l.capacity() => self.objs.spare.pop(),
+            _ => None,
+        };
+        let mut o = match spare {
+            Some(list) => ShmObj::with_list(list, npages),
+            None => ShmObj::with_capacity(npages)?,
+        };
         let now = self.wall_seconds();
         let (uid, gid) = self.current.map_or((0, 0), |c| {
             let t = self.task(c);
@@ -339,7 +375,11 @@ impl crate::Kernel {
         let o = self.objs.slots[id as usize].take().expect("live");
         let pages = o.into_pages();
         self.objs.pages -= pages.len();
-        self.reclaim.push(pages, &mut self.pg);
+        if let Some(list) = self.reclaim.push(pages, &mut self.pg) {
+            if list.capacity() <= SPARE_MAX {
+                let _ = self.objs.spare.push(list);
+            }
+        }
     }
 
     /// Allocate and zero pages of object `id` for about `budget` pages' worth of work, as
@@ -375,7 +415,7 @@ impl crate::Kernel {
     pub fn obj_shrink(&mut self, id: u16, npages: usize) {
         let gone = self.objs.obj_mut(id).shrink_to(npages);
         self.objs.pages -= gone.len();
-        self.reclaim.push(gone, &mut self.pg);
+        let _ = self.reclaim.push(gone, &mut self.pg);
     }
 }
 
