@@ -1752,35 +1752,41 @@ fn a_2mib_segment_without_an_aligned_run_attaches_page_by_page() {
 }
 
 #[test]
-fn small_segments_reuse_the_page_lists_of_removed_ones() {
+fn small_objects_take_spare_page_lists_and_the_stock_is_whole_again_after() {
     let mut s = Sys::with_proc();
     let free = s.k.pg.free();
-    assert_eq!(s.k.objs.spare_lists(), 0);
+    let stock = s.k.objs.spare_lists();
+    assert_eq!(stock, 4, "made at boot");
     let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
+    assert_eq!(s.k.objs.spare_lists(), stock - 1, "taken");
     assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
-    assert_eq!(s.k.objs.spare_lists(), 1, "its list kept");
+    assert_eq!(s.k.objs.spare_lists(), stock, "given back");
     assert_eq!(s.k.pg.free(), free, "its page freed");
-    // A 3-page segment takes it, and is whole and zeroed.
-    let id = s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, 0o600);
-    assert_eq!(s.k.objs.spare_lists(), 0, "reused");
-    let p = s.shmat(id, 0, 0) as usize;
+    // Five small segments at once: one more than the stock; 3 pages each, whole and zeroed.
+    let ids: Vec<i64> = (0..5)
+        .map(|_| s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, 0o600))
+        .collect();
+    assert_eq!(s.k.objs.spare_lists(), 0);
+    let p = s.shmat(ids[4], 0, 0) as usize;
     for k in 0..3 {
         assert_eq!(s.get::<u64>(p + k * PAGE_SIZE + 16), 0);
-        s.put(p + k * PAGE_SIZE, &[k as u8 + 1]);
     }
     assert_eq!(s.shmdt(p), 0);
-    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
-    assert_eq!(s.k.objs.spare_lists(), 1);
-    // Too big for it: a list of its own, which is not kept (nor is the spare lost).
+    for &id in &ids {
+        assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    }
+    assert_eq!(s.k.objs.spare_lists(), stock);
+    // Too big for one: a list of its own; the stock is untouched.
     let id = s.shmget(IPC_PRIVATE, 100 * PAGE_SIZE, 0o600);
-    assert_eq!(s.k.objs.spare_lists(), 1);
+    assert_eq!(s.k.objs.spare_lists(), stock);
     assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
-    assert_eq!(s.k.objs.spare_lists(), 1);
-    // The next small one gets the reused list with fresh zeroed pages.
-    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
-    let p = s.shmat(id, 0, 0) as usize;
-    assert_eq!(s.get::<u8>(p), 0);
-    assert_eq!(s.shmdt(p), 0);
-    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.objs.spare_lists(), stock);
+    // A small object grown past the room: its list is replaced in the stock when it goes.
+    let fd = s.shm_open("/grow", abi::fcntl::O_RDWR | abi::fcntl::O_CREAT, 0o600);
+    assert_eq!(s.k.objs.spare_lists(), stock - 1);
+    assert_eq!(s.ftruncate(fd, (40 * PAGE_SIZE) as i64), 0);
+    assert_eq!(s.close(fd), 0);
+    assert_eq!(s.shm_unlink("/grow"), 0);
+    assert_eq!(s.k.objs.spare_lists(), stock, "topped up");
     assert_eq!(s.k.pg.free(), free, "every page back");
 }

@@ -14,11 +14,12 @@ pub const BLOCK_PAGES: usize = 512;
 const BLOCK_SEARCH_COST: usize = 16;
 /// Objects system-wide (ENFILE past it, as FreeBSD's shm_open when its table is full).
 pub const MAX_OBJECTS: usize = 256;
-/// Room a small object's page list gets, at least (in pages).
-const SPARE_MIN: usize = 4;
-/// Emptied page lists of at most this room are kept for the next small objects (a heap
-/// allocation and free saved per object), up to SPARES of them.
-const SPARE_MAX: usize = 16;
+/// Room a small object's page list gets (in pages): every list of this room is alike, so
+/// that an emptied one can serve the next small object.
+const SPARE_ROOM: usize = 4;
+/// Empty small lists kept ready (a heap allocation and free saved per small object). The
+/// stock is made at boot and topped up whenever an object goes, so that with no objects
+/// the heap holds exactly this many, as at boot.
 const SPARES: usize = 4;
 /// Longest name an object keeps: a POSIX name without its slash, or a memfd's.
 pub const OBJ_NAME_MAX: usize = 255;
@@ -89,12 +90,11 @@ impl ShmObj {
     /// An empty object that will hold `npages` (ENOMEM if its page list cannot be had).
     pub fn with_capacity(npages: usize) -> Result<ShmObj, Errno> {
         let mut pages = Vec::new();
-        // A small list has room for SPARE_MIN pages, so that it can serve any small object
-        // again from the spare lists.
+        // A small list gets SPARE_ROOM, so that it can serve any small object again.
         let room = if npages == 0 {
             0
         } else {
-            npages.max(SPARE_MIN)
+            npages.max(SPARE_ROOM)
         };
         pages.try_reserve_exact(room).map_err(|_| Errno::ENOMEM)?;
         Ok(ShmObj::with_list(pages, npages))
@@ -274,17 +274,19 @@ pub struct Objects {
     slots: alloc::boxed::Box<[Option<ShmObj>]>,
     /// Pages held by all objects.
     pub pages: usize,
-    /// Empty page lists of objects that went (room for SPARE_MIN..=SPARE_MAX pages).
+    /// Empty page lists of room SPARE_ROOM, for small objects.
     spare: heapless::Vec<Vec<Pa>, SPARES>,
 }
 
 impl Default for Objects {
     fn default() -> Self {
-        Objects {
+        let mut o = Objects {
             slots: (0..MAX_OBJECTS).map(|_| None).collect(),
             pages: 0,
             spare: heapless::Vec::new(),
-        }
+        };
+        o.top_up();
+        o
     }
 }
 
@@ -311,6 +313,16 @@ impl Objects {
     pub fn spare_lists(&self) -> usize {
         self.spare.len()
     }
+    /// Fill the stock of spare lists (as far as the heap allows).
+    fn top_up(&mut self) {
+        while !self.spare.is_full() {
+            let mut l = Vec::new();
+            if l.try_reserve_exact(SPARE_ROOM).is_err() || self.spare.push(l).is_err() {
+                break;
+            }
+        }
+    }
+
     /// Every object with its index.
     pub fn iter(&self) -> impl Iterator<Item = (u16, &ShmObj)> {
         self.slots
@@ -330,10 +342,11 @@ impl crate::Kernel {
             .iter()
             .position(|o| o.is_none())
             .ok_or(Errno::ENFILE)?;
-        // An emptied list of an object that went, if one is big enough: no heap call.
-        let spare = match self.objs.spare.last() {
-            Some(l) if npages <= l.capacity() => self.objs.spare.pop(),
-            _ => None,
+        // A small object takes a spare list: no heap call.
+        let spare = if npages <= SPARE_ROOM {
+            self.objs.spare.pop()
+        } else {
+            None
         };
         let mut o = match spare {
             Some(list) => ShmObj::with_list(list, npages),
@@ -375,10 +388,13 @@ impl crate::Kernel {
         let o = self.objs.slots[id as usize].take().expect("live");
         let pages = o.into_pages();
         self.objs.pages -= pages.len();
-        if let Some(list) = self.reclaim.push(pages, &mut self.pg) {
-            if list.capacity() <= SPARE_MAX {
+        // Its list, emptied, goes back to the stock if it is a small one; a list of another
+        // room (or one queued to be freed later) is replaced by a new one.
+        match self.reclaim.push(pages, &mut self.pg) {
+            Some(list) if list.capacity() == SPARE_ROOM && !self.objs.spare.is_full() => {
                 let _ = self.objs.spare.push(list);
             }
+            _ => self.objs.top_up(),
         }
     }
 
