@@ -156,11 +156,12 @@ pub fn map(
     pages: &[Pa],
     prot: Prot,
     owned: bool,
+    runs: u64,
 ) -> Result<(), Errno> {
     let mut t = Tree { root: env.root };
     let attrs = prot_attrs(prot, owned);
     if !t.map_in_table(va, pages, attrs) {
-        t.map(pg, va, pages, attrs)?;
+        t.map(pg, va, pages, attrs, runs)?;
     }
     // New entries replace invalid ones, so only ordering is needed before user access.
     dsb_ishst();
@@ -207,16 +208,18 @@ pub fn protect(
 }
 
 /// NuttX `up_shmat`: map a list of shared physical pages at `va` in `env` (user, non-global,
-/// execute-never, RW or RO). Aligned contiguous 2 MiB runs become block descriptors.
+/// execute-never, RW or RO). Aligned contiguous 2 MiB runs become block descriptors (`runs`:
+/// the blocks known to be such runs, as `Tree::map` takes them).
 pub fn up_shmat(
     env: &AddrEnv,
     pg: &mut PageAlloc,
     pages: &[Pa],
     va: usize,
     rdonly: bool,
+    runs: u64,
 ) -> Result<(), Errno> {
     let prot = if rdonly { Prot::Read } else { Prot::ReadWrite };
-    map(env, pg, va, pages, prot, false)
+    map(env, pg, va, pages, prot, false, runs)
 }
 
 /// `up_shmat`'s fast path: the pages go into one L3 table that exists, at entries not in

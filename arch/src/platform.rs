@@ -89,7 +89,7 @@ impl Arch for Aarch64 {
         prot: Prot,
         owned: bool,
     ) -> Result<(), Errno> {
-        mmu::map(env, pg, va, pages, prot, owned)
+        mmu::map(env, pg, va, pages, prot, owned, 0)
     }
     fn unmap_pages(&self, env: &AddrEnv, pg: &mut PageAlloc, va: usize, npages: usize) {
         mmu::unmap(env, pg, va, npages)
@@ -101,8 +101,9 @@ impl Arch for Aarch64 {
         pages: &[Pa],
         va: usize,
         rdonly: bool,
+        runs: u64,
     ) -> Result<(), Errno> {
-        mmu::up_shmat(env, pg, pages, va, rdonly)
+        mmu::up_shmat(env, pg, pages, va, rdonly, runs)
     }
     fn up_shmat_fast(&self, env: &AddrEnv, pages: &[Pa], va: usize, rdonly: bool) -> bool {
         mmu::up_shmat_fast(env, pages, va, rdonly)

@@ -159,15 +159,18 @@ impl Tree {
     }
 
     /// Map `pages` at `va` with `attrs`. Runs of 512 physically contiguous, 2 MiB-aligned pages
-    /// at a 2 MiB-aligned address become one block descriptor. EINVAL if anything in the
-    /// range is already mapped; ENOMEM if a table cannot be had. Either way nothing is left
-    /// mapped.
+    /// at a 2 MiB-aligned address become one block descriptor. `runs` bit k says the caller
+    /// knows `pages[512k..512(k+1)]` to be such a run (its owner allocated it as one), so
+    /// its 512 entries need not be read; other blocks are checked here. EINVAL if anything
+    /// in the range is already mapped; ENOMEM if a table cannot be had. Either way nothing
+    /// is left mapped.
     pub fn map(
         &mut self,
         pg: &mut PageAlloc,
         va: usize,
         pages: &[Pa],
         attrs: u64,
+        runs: u64,
     ) -> Result<(), Errno> {
         if !va.is_multiple_of(PAGE_SIZE)
             || va
@@ -181,7 +184,7 @@ impl Tree {
         let mut i = 0;
         while i < pages.len() {
             let v = va + i * PAGE_SIZE;
-            let r = if block_run(v, &pages[i..]) {
+            let r = if block_run(v, &pages[i..], known_run(runs, i)) {
                 self.table_for(pg, v, 2).and_then(|(t, parent)| {
                     let e = &mut table(t)[idx(v, 2)];
                     if *e & VALID != 0 {
@@ -619,11 +622,21 @@ fn add_count(d: &mut u64, delta: isize) {
     *d = (*d & !COUNT_MASK) | ((n as u64) << COUNT_SHIFT);
 }
 
+/// Whether `runs` (as `Tree::map` takes it) says the block starting at page index `i` is a run.
+#[inline]
+fn known_run(runs: u64, i: usize) -> bool {
+    i.is_multiple_of(ENTRIES) && runs.checked_shr((i / ENTRIES) as u32).unwrap_or(0) & 1 != 0
+}
+
 /// Whether `pages` starts with 512 physically contiguous pages, 2 MiB-aligned, to map at the
-/// 2 MiB-aligned `va` as one block.
-fn block_run(va: usize, pages: &[Pa]) -> bool {
+/// 2 MiB-aligned `va` as one block (`known`: the caller vouches for the contiguity).
+fn block_run(va: usize, pages: &[Pa], known: bool) -> bool {
     if !va.is_multiple_of(L2_BLOCK) || pages.len() < ENTRIES || !pages[0].is_multiple_of(L2_BLOCK) {
         return false;
+    }
+    if known {
+        debug_assert!(block_run(va, pages, false), "a run that is not one");
+        return true;
     }
     // Four entries per step, differences OR-ed together: this check is most of the cost of
     // attaching a 2 MiB segment.
@@ -675,8 +688,14 @@ mod tests {
         let base = pg.used();
         let mut t = Tree::new(&mut pg).unwrap();
         let pages: Vec<Pa> = (0..3).map(|_| pg.alloc_zeroed().unwrap()).collect();
-        t.map(&mut pg, UVA + 0x1000, &pages, user_attrs(true, false, true))
-            .unwrap();
+        t.map(
+            &mut pg,
+            UVA + 0x1000,
+            &pages,
+            user_attrs(true, false, true),
+            0,
+        )
+        .unwrap();
         assert_eq!(t.table_pages(), 3, "root + L2 + L3");
         let l = t.lookup(UVA + 0x2abc).unwrap();
         assert_eq!(l.pa, pages[1] + 0xabc);
@@ -686,7 +705,7 @@ mod tests {
         );
         assert!(t.lookup(UVA).is_none());
         assert_eq!(
-            t.map(&mut pg, UVA + 0x3000, &pages[..1], 0),
+            t.map(&mut pg, UVA + 0x3000, &pages[..1], 0, 0),
             Err(Errno::EINVAL),
             "overlap"
         );
@@ -712,7 +731,7 @@ mod tests {
             for p in all.iter().skip(1).step_by(2) {
                 pg.free_page(*p);
             }
-            t.map(&mut pg, va, &pages, user_attrs(true, false, true))
+            t.map(&mut pg, va, &pages, user_attrs(true, false, true), 0)
                 .unwrap();
         }
         let mut steps = 0;
@@ -731,11 +750,11 @@ mod tests {
         let mut t = Tree::new(&mut pg).unwrap();
         let p = pg.alloc().unwrap();
         let used = pg.used();
-        t.map(&mut pg, UVA, &[p], user_attrs(false, false, false))
+        t.map(&mut pg, UVA, &[p], user_attrs(false, false, false), 0)
             .unwrap();
         t.unmap(&mut pg, UVA, 1, true, &mut |_, _, _| {});
         assert_eq!(pg.used(), used);
-        t.map(&mut pg, UVA, &[p], user_attrs(false, false, false))
+        t.map(&mut pg, UVA, &[p], user_attrs(false, false, false), 0)
             .unwrap();
         t.destroy(&mut pg);
         assert_eq!(
@@ -751,7 +770,7 @@ mod tests {
         let mut t = Tree::new(&mut pg).unwrap();
         let p = pg.alloc().unwrap();
         for (write, va) in [(false, UVA), (true, UVA + 0x10_0000)] {
-            t.map(&mut pg, va, &[p], user_attrs(write, false, false))
+            t.map(&mut pg, va, &[p], user_attrs(write, false, false), 0)
                 .unwrap();
             let a = t.lookup(va).unwrap().attrs;
             assert!(a & AP_EL0 != 0 && a & NG != 0, "user, non-global");
@@ -776,7 +795,7 @@ mod tests {
         let used = pg.used();
         // 700 pages from 1.5 MiB into the region: 128 + 512 + 60 pages in three L3 tables.
         let va = UVA + 384 * PAGE_SIZE;
-        t.map(&mut pg, va, &pages, user_attrs(true, false, false))
+        t.map(&mut pg, va, &pages, user_attrs(true, false, false), 0)
             .unwrap();
         assert_eq!(t.table_pages(), 5, "root, L2, three L3");
         // A map that overlaps in the middle fails and leaves the old mapping whole.
@@ -786,7 +805,8 @@ mod tests {
                 &mut pg,
                 va + 695 * PAGE_SIZE,
                 &more,
-                user_attrs(true, false, false)
+                user_attrs(true, false, false),
+                0
             ),
             Err(Errno::EINVAL)
         );
@@ -818,7 +838,7 @@ mod tests {
         // No table yet: the fast path declines and changes nothing.
         assert!(!t.map_in_table(UVA, &p[..1], a));
         assert_eq!(t.table_pages(), 1);
-        t.map(&mut pg, UVA, &p[..1], a).unwrap();
+        t.map(&mut pg, UVA, &p[..1], a, 0).unwrap();
         // Now it applies: maps and keeps the count; an overlap is declined unchanged.
         assert!(t.map_in_table(UVA + PAGE_SIZE, &p[1..3], a));
         assert!(!t.map_in_table(UVA + 2 * PAGE_SIZE, &p[3..], a));
@@ -838,7 +858,7 @@ mod tests {
         // No table there any more: declined.
         assert_eq!(t.unmap_in_table(UVA, 1), None);
         // A map that meets an entry in use half-way undoes what it wrote.
-        t.map(&mut pg, UVA + 3 * PAGE_SIZE, &p[3..], a).unwrap();
+        t.map(&mut pg, UVA + 3 * PAGE_SIZE, &p[3..], a, 0).unwrap();
         assert!(
             !t.map_in_table(UVA + PAGE_SIZE, &p[..3], a),
             "entry 3 in use"
@@ -864,7 +884,7 @@ mod tests {
                 }
             })
             .collect();
-        t.map(&mut pg, UVA, &pages, user_attrs(true, false, false))
+        t.map(&mut pg, UVA, &pages, user_attrs(true, false, false), 0)
             .unwrap();
         let l = t.lookup(UVA + 0x12345).unwrap();
         assert_eq!(l.size, L2_BLOCK);
@@ -878,10 +898,58 @@ mod tests {
             UVA + PAGE_SIZE,
             &pages[..ENTRIES],
             user_attrs(true, false, false),
+            0,
         )
         .unwrap();
         assert_eq!(t2.lookup(UVA + PAGE_SIZE).unwrap().size, PAGE_SIZE);
         t.unmap(&mut pg, UVA, ENTRIES + 2, false, &mut |_, _, _| {});
+        assert_eq!(t.table_pages(), 1);
+    }
+
+    #[test]
+    fn known_runs_map_as_blocks_and_unmap_with_one_invalidation_each() {
+        let mut pg = pool();
+        let mut t = Tree::new(&mut pg).unwrap();
+        // Block 0 a run the caller vouches for, block 1 single pages, block 2 a run it does
+        // not name (checked, still a block).
+        let a = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
+        let singles: Vec<Pa> = (0..ENTRIES).map(|_| pg.alloc().unwrap()).collect();
+        let c = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
+        let mut pages: Vec<Pa> = (0..ENTRIES).map(|k| a + k * PAGE_SIZE).collect();
+        pages.extend(&singles);
+        pages.extend((0..ENTRIES).map(|k| c + k * PAGE_SIZE));
+        t.map(&mut pg, UVA, &pages, user_attrs(true, false, false), 0b1)
+            .unwrap();
+        assert_eq!(t.lookup(UVA + 0x1000).unwrap().size, L2_BLOCK);
+        assert_eq!(t.lookup(UVA + 0x1000).unwrap().pa, a + 0x1000);
+        let mid = t.lookup(UVA + L2_BLOCK + 7 * PAGE_SIZE).unwrap();
+        assert_eq!((mid.size, mid.pa), (PAGE_SIZE, singles[7]));
+        assert_eq!(t.lookup(UVA + 2 * L2_BLOCK).unwrap().size, L2_BLOCK);
+        assert_eq!(t.table_pages(), 3, "root, L2, one L3 for the single pages");
+        // The whole range goes: one invalidation per block, one per page in between.
+        let mut seen = Vec::new();
+        t.unmap(&mut pg, UVA, 3 * ENTRIES, false, &mut |v, n, step| {
+            seen.push((v, n, step))
+        });
+        let blocks: Vec<_> = seen.iter().filter(|x| x.2 == L2_BLOCK).collect();
+        assert_eq!(blocks.iter().map(|x| x.1).sum::<usize>(), 2);
+        let pages_inv: usize = seen.iter().filter(|x| x.2 == PAGE_SIZE).map(|x| x.1).sum();
+        assert_eq!(pages_inv, ENTRIES);
+        assert_eq!(t.table_pages(), 1);
+        // A run vouched for at a VA that is not 2 MiB aligned, or an index inside a block,
+        // still maps page by page.
+        t.map(
+            &mut pg,
+            UVA + PAGE_SIZE,
+            &pages[..ENTRIES],
+            user_attrs(true, false, false),
+            0b1,
+        )
+        .unwrap();
+        assert_eq!(t.lookup(UVA + PAGE_SIZE).unwrap().size, PAGE_SIZE);
+        t.unmap(&mut pg, UVA + PAGE_SIZE, ENTRIES, false, &mut |_, _, _| {});
+        assert!(!known_run(0b10, ENTRIES - 1) && known_run(0b10, ENTRIES));
+        assert!(!known_run(u64::MAX, 64 * ENTRIES), "past the mask");
         assert_eq!(t.table_pages(), 1);
     }
 
@@ -892,7 +960,7 @@ mod tests {
         let run = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
         let pages: Vec<Pa> = (0..ENTRIES).map(|k| run + k * PAGE_SIZE).collect();
         let va = 0x4000_0000;
-        t.map(&mut pg, va, &pages, user_attrs(true, false, true))
+        t.map(&mut pg, va, &pages, user_attrs(true, false, true), 0)
             .unwrap();
         // One page in the middle loses all access: the block becomes a table.
         let mut seen = 0;
@@ -929,7 +997,7 @@ mod tests {
         let run2 = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
         let p2: Vec<Pa> = (0..ENTRIES).map(|k| run2 + k * PAGE_SIZE).collect();
         let vb = va + L2_BLOCK;
-        t.map(&mut pg, vb, &p2, user_attrs(true, false, false))
+        t.map(&mut pg, vb, &p2, user_attrs(true, false, false), 0)
             .unwrap();
         t.protect(
             &mut pg,
@@ -953,7 +1021,7 @@ mod tests {
         let mut t = Tree::new(&mut pg).unwrap();
         let run = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
         let pages: Vec<Pa> = (0..ENTRIES).map(|k| run + k * PAGE_SIZE).collect();
-        t.map(&mut pg, UVA, &pages, user_attrs(true, false, false))
+        t.map(&mut pg, UVA, &pages, user_attrs(true, false, false), 0)
             .unwrap();
         t.unmap(&mut pg, UVA + 5 * PAGE_SIZE, 1, true, &mut |_, _, _| {});
         assert!(t.lookup(UVA + 5 * PAGE_SIZE).is_none());
@@ -970,7 +1038,7 @@ mod tests {
         let mut t = Tree::new(&mut pg).unwrap();
         let run = pg.alloc_contig(ENTRIES, ENTRIES).unwrap();
         let pages: Vec<Pa> = (0..ENTRIES).map(|k| run + k * PAGE_SIZE).collect();
-        t.map(&mut pg, UVA, &pages, user_attrs(true, false, true))
+        t.map(&mut pg, UVA, &pages, user_attrs(true, false, true), 0)
             .unwrap();
         t.destroy(&mut pg);
         assert_eq!(pg.used(), base);
@@ -988,7 +1056,7 @@ mod tests {
         let p = hog.pop().unwrap();
         let used = pg.used();
         assert_eq!(
-            t.map(&mut pg, UVA, &[p], user_attrs(true, false, false)),
+            t.map(&mut pg, UVA, &[p], user_attrs(true, false, false), 0),
             Err(Errno::ENOMEM)
         );
         assert_eq!(

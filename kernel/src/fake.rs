@@ -26,6 +26,9 @@ pub struct Inner {
     pub console: Vec<u8>,
     pub selected: Option<AddrEnv>,
     pub shmat_calls: Vec<(usize, usize)>,
+    /// `up_shmat`'s `runs` per call, by its address: blocks the kernel vouched for (each one
+    /// checked to be a run when the call is made).
+    pub shmat_runs: Vec<(usize, u64)>,
     pub tls: u64,
     /// The modelled FP/SIMD registers, whether user code may use them, and how many times
     /// that setting was written.
@@ -145,12 +148,29 @@ impl Arch for FakeArch {
         pages: &[Pa],
         va: usize,
         rdonly: bool,
+        runs: u64,
     ) -> Result<(), Errno> {
+        // A block the kernel vouches for must be one: 512 contiguous pages from a 2 MiB
+        // boundary (the real tables would map whatever it says as one block).
+        const RUN: usize = 512;
+        for (k, c) in pages.chunks(RUN).enumerate().take(64) {
+            if runs >> k & 1 != 0 {
+                assert!(
+                    c.len() == RUN
+                        && c[0].is_multiple_of(RUN * PAGE_SIZE)
+                        && c.iter()
+                            .enumerate()
+                            .all(|(j, &p)| p == c[0] + j * PAGE_SIZE),
+                    "block {k} of the map at {va:#x} is not a run"
+                );
+            }
+        }
         // The fake's own bookkeeping allocates; only the kernel's allocations may fail.
         crate::robust_tests::with_heap(|| {
             {
                 let mut g = self.inner.lock().unwrap();
                 g.shmat_calls.push((va, pages.len()));
+                g.shmat_runs.push((va, runs));
                 if let Some(n) = g.shmat_fails_after.as_mut() {
                     if *n == 0 {
                         return Err(Errno::ENOMEM);

@@ -45,7 +45,31 @@ fn runs_at_block_offsets(pages: &[Pa]) -> bool {
 
 /// Forget the map calls made so far, so that `block_slots` sees only the next mapping's.
 fn clear_calls(s: &Sys) {
-    s.arch.inner.lock().unwrap().shmat_calls.clear();
+    let mut g = s.arch.inner.lock().unwrap();
+    g.shmat_calls.clear();
+    g.shmat_runs.clear();
+}
+
+/// The 2 MiB-aligned slots of [va, va + npages pages) that a map call named a known run
+/// (`up_shmat`'s `runs`: a block without its entries read; the fake checked each one).
+fn known_slots(s: &Sys, va: usize, npages: usize) -> Vec<usize> {
+    let runs = s.arch.inner.lock().unwrap().shmat_runs.clone();
+    let end = va + npages * P;
+    let mut b = va.next_multiple_of(BLOCK);
+    let mut out = Vec::new();
+    while b + BLOCK <= end {
+        let named = runs.iter().any(|&(c, r)| {
+            b >= c
+                && (b - c).is_multiple_of(BLOCK)
+                && ((b - c) / BLOCK) < 64
+                && r >> ((b - c) / BLOCK) & 1 != 0
+        });
+        if named {
+            out.push(b);
+        }
+        b += BLOCK;
+    }
+    out
 }
 
 /// The 2 MiB-aligned slots of [va, va + npages pages) that `Tree::map` would make block
@@ -110,6 +134,7 @@ fn map_blocks(s: &mut Sys, fd: i64, len: usize, prot: u32, flags: u32, off: usiz
         want,
         "every whole 2 MiB a block"
     );
+    assert_eq!(known_slots(s, a, len / P), want, "each named a run");
     a
 }
 
@@ -248,6 +273,7 @@ fn large_object_grown_in_two_steps_keeps_runs_at_block_offsets() {
     let a = s.map(fd, LEN, RW, MAP_SHARED, 0) as usize;
     assert!(maps_obj(&s, a, obj, 0, LEN / P));
     assert_eq!(block_slots(&s, a, LEN / P), [a + BLOCK]);
+    assert_eq!(known_slots(&s, a, LEN / P), [a + BLOCK], "the run is named");
     assert_eq!(s.munmap(a, LEN), 0);
     assert_eq!(s.close(fd), 0);
     assert_eq!(s.shm_unlink("/grown"), 0);

@@ -117,8 +117,19 @@ fn no_syscall_panics_when_the_kernel_heap_is_exhausted() {
         &[sys::SYSLOG_ACTION_READ_ALL, SCRATCH - 16384, 16384],
     );
     assert!(n >= 0 || n == err(Errno::ENOMEM), "syslog gave {n}");
-    // shmget: the page list is a heap allocation, so ENOMEM.
+    // shmget: a small segment's page list comes from the stock kept for them, without the
+    // heap; once the stock is used up it is a heap allocation, so ENOMEM.
+    let mut small = [0i64; 4];
+    for id in small.iter_mut() {
+        *id = s.call(nr::SHMGET, &[0, 4096, 0o600]);
+        assert!(*id >= 0, "from the stock: {id}");
+    }
     assert_eq!(s.call(nr::SHMGET, &[0, 4096, 0o600]), err(Errno::ENOMEM));
+    // A big one needs a list of its own.
+    assert_eq!(
+        s.call(nr::SHMGET, &[0, 64 * 4096, 0o600]),
+        err(Errno::ENOMEM)
+    );
     // A reader blocked on the pipe, then both ends closed here: the waiters are scanned.
     s.switch_to(child);
     s.call(nr::READ, &[rfd, SCRATCH, 8]);
@@ -136,4 +147,10 @@ fn no_syscall_panics_when_the_kernel_heap_is_exhausted() {
     assert_eq!(s.call(nr::PIPE2, &[SCRATCH, 0]), 0);
     let id = s.call(nr::SHMGET, &[0, 4096, 0o600]);
     assert!(id >= 0, "{id}");
+    for id in small {
+        assert_eq!(
+            s.call(nr::SHMCTL, &[id as usize, abi::shm::IPC_RMID as usize, 0]),
+            0
+        );
+    }
 }

@@ -1636,3 +1636,157 @@ fn a_2mib_attach_in_one_step_fails_whole_and_otherwise_maps_as_the_full_call() {
     assert!(!s.readable(p));
     assert_eq!(s.stat(id).shm_nattch, 0);
 }
+
+/// The pages of the object attached at `p` (found through its region).
+fn seg_pages(s: &Sys, p: usize) -> Vec<crate::phys::Pa> {
+    let cur = s.k.current.unwrap();
+    let (obj, off) = crate::mm::vm::find(&s.k.task(cur).regions, p)
+        .and_then(|r| r.obj_page(p))
+        .expect("an attachment");
+    assert_eq!(off, 0);
+    s.k.objs.obj(obj).pages().to_vec()
+}
+
+#[test]
+fn a_2mib_segment_attaches_as_one_known_run_and_cuts_fall_back_to_pages() {
+    const BLOCK: usize = BLOCK_PAGES * PAGE_SIZE;
+    let mut s = Sys::with_proc();
+    let free = s.k.pg.free();
+    // One block and three pages: the block is a run the object vouches for, the tail not.
+    let n = BLOCK_PAGES + 3;
+    let id = s.shmget(IPC_PRIVATE, n * PAGE_SIZE, 0o600);
+    assert!(id >= 0);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(p % BLOCK, 0, "on a 2 MiB boundary");
+    let pages = seg_pages(&s, p);
+    assert!(pages[0].is_multiple_of(BLOCK));
+    assert!((0..BLOCK_PAGES).all(|k| pages[k] == pages[0] + k * PAGE_SIZE));
+    // The fake checks that a block it is told of is a run.
+    assert_eq!(
+        s.arch.inner.lock().unwrap().shmat_runs.last(),
+        Some(&(p, 1)),
+        "one mapping call, its first block named a run"
+    );
+    for k in 0..n {
+        s.put(p + k * PAGE_SIZE, &(k as u32).to_le_bytes());
+    }
+    // A page out of the block's middle (the tables split the block), one read-only.
+    let hole = 100;
+    assert_eq!(s.munmap(p + hole * PAGE_SIZE, PAGE_SIZE), 0);
+    assert_eq!(
+        s.mprotect(p + 7 * PAGE_SIZE, PAGE_SIZE, abi::mman::PROT_READ),
+        0
+    );
+    for (k, &pa) in pages.iter().enumerate() {
+        let va = p + k * PAGE_SIZE;
+        if k == hole {
+            assert!(!s.readable(va));
+            continue;
+        }
+        assert_eq!(s.arch.mapping(&s.env(), va).unwrap().pa, pa, "page {k}");
+        assert_eq!(s.get::<u32>(va), k as u32);
+        assert_eq!(s.writable(va), k != 7, "page {k}");
+    }
+    assert_eq!(s.shmdt(p), 0);
+    assert!((0..n).all(|k| !s.readable(p + k * PAGE_SIZE)));
+    assert_eq!(s.stat(id).shm_nattch, 0);
+    // Attached again whole: again a block, with the data.
+    let q = s.shmat(id, 0, SHM_RDONLY) as usize;
+    assert_eq!(
+        s.arch.inner.lock().unwrap().shmat_runs.last(),
+        Some(&(q, 1))
+    );
+    assert_eq!(s.get::<u32>(q + 300 * PAGE_SIZE), 300);
+    assert!(!s.writable(q));
+    assert_eq!(s.shmdt(q), 0);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.pg.free(), free, "every page back");
+}
+
+#[test]
+fn a_2mib_segment_without_an_aligned_run_attaches_page_by_page() {
+    let mut s = Sys::with_proc();
+    // One page taken in every 2 MiB of physical memory: no aligned run is left.
+    let mut all = Vec::new();
+    while let Some(p) = s.k.pg.alloc() {
+        all.push(p);
+    }
+    let mut held = Vec::new();
+    for p in all {
+        if (p / PAGE_SIZE) % BLOCK_PAGES == 5 {
+            held.push(p);
+        } else {
+            s.k.pg.free_page(p);
+        }
+    }
+    let free = s.k.pg.free();
+    let id = s.shmget(IPC_PRIVATE, BLOCK_PAGES * PAGE_SIZE, 0o600);
+    assert!(id >= 0);
+    let p = s.shmat(id, 0, 0) as usize;
+    assert_eq!(
+        p % (BLOCK_PAGES * PAGE_SIZE),
+        0,
+        "still placed on a 2 MiB boundary"
+    );
+    let pages = seg_pages(&s, p);
+    let run = pages[0].is_multiple_of(BLOCK_PAGES * PAGE_SIZE)
+        && (1..BLOCK_PAGES).all(|k| pages[k] == pages[0] + k * PAGE_SIZE);
+    assert!(!run, "no aligned run to be had");
+    assert_eq!(
+        s.arch.inner.lock().unwrap().shmat_runs.last(),
+        Some(&(p, 0)),
+        "no block named a run"
+    );
+    for (k, &pa) in pages.iter().enumerate() {
+        let va = p + k * PAGE_SIZE;
+        assert_eq!(s.arch.mapping(&s.env(), va).unwrap().pa, pa);
+        assert_eq!(s.get::<u64>(va + 8), 0, "zeroed");
+        assert!(s.writable(va));
+    }
+    assert_eq!(s.shmdt(p), 0);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.pg.free(), free);
+    for p in held {
+        s.k.pg.free_page(p);
+    }
+}
+
+#[test]
+fn small_objects_take_spare_page_lists_and_the_stock_is_whole_again_after() {
+    let mut s = Sys::with_proc();
+    let free = s.k.pg.free();
+    let stock = s.k.objs.spare_lists();
+    assert_eq!(stock, 4, "made at boot");
+    let id = s.shmget(IPC_PRIVATE, PAGE_SIZE, 0o600);
+    assert_eq!(s.k.objs.spare_lists(), stock - 1, "taken");
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.objs.spare_lists(), stock, "given back");
+    assert_eq!(s.k.pg.free(), free, "its page freed");
+    // Five small segments at once: one more than the stock; 3 pages each, whole and zeroed.
+    let ids: Vec<i64> = (0..5)
+        .map(|_| s.shmget(IPC_PRIVATE, 3 * PAGE_SIZE, 0o600))
+        .collect();
+    assert_eq!(s.k.objs.spare_lists(), 0);
+    let p = s.shmat(ids[4], 0, 0) as usize;
+    for k in 0..3 {
+        assert_eq!(s.get::<u64>(p + k * PAGE_SIZE + 16), 0);
+    }
+    assert_eq!(s.shmdt(p), 0);
+    for &id in &ids {
+        assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    }
+    assert_eq!(s.k.objs.spare_lists(), stock);
+    // Too big for one: a list of its own; the stock is untouched.
+    let id = s.shmget(IPC_PRIVATE, 100 * PAGE_SIZE, 0o600);
+    assert_eq!(s.k.objs.spare_lists(), stock);
+    assert_eq!(s.shmctl(id, IPC_RMID, 0), 0);
+    assert_eq!(s.k.objs.spare_lists(), stock);
+    // A small object grown past the room: its list is replaced in the stock when it goes.
+    let fd = s.shm_open("/grow", abi::fcntl::O_RDWR | abi::fcntl::O_CREAT, 0o600);
+    assert_eq!(s.k.objs.spare_lists(), stock - 1);
+    assert_eq!(s.ftruncate(fd, (40 * PAGE_SIZE) as i64), 0);
+    assert_eq!(s.close(fd), 0);
+    assert_eq!(s.shm_unlink("/grow"), 0);
+    assert_eq!(s.k.objs.spare_lists(), stock, "topped up");
+    assert_eq!(s.k.pg.free(), free, "every page back");
+}

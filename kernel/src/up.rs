@@ -114,7 +114,9 @@ pub trait Arch: Sync {
     /// Physical address behind a user address, if mapped with the access allowed at EL0.
     fn translate(&self, env: &AddrEnv, va: usize, access: Access) -> Option<Pa>;
     /// Map a list of shared physical pages at `va` (NuttX `up_shmat`), RW or read-only:
-    /// user, non-global, execute-never, never freed with the mapping.
+    /// user, non-global, execute-never, never freed with the mapping. `runs` bit k: the
+    /// caller knows `pages[512k..512(k+1)]` to be one 2 MiB-aligned contiguous run
+    /// (`ShmObj::runs_from`), to map as a block without reading its entries.
     fn up_shmat(
         &self,
         env: &AddrEnv,
@@ -122,6 +124,7 @@ pub trait Arch: Sync {
         pages: &[Pa],
         va: usize,
         rdonly: bool,
+        runs: u64,
     ) -> Result<(), Errno>;
     /// `up_shmat`'s fast path for a small attach: map the pages only where that takes no
     /// table allocation and nothing is in the way (one L3 table that exists, entries not in

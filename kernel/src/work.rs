@@ -146,10 +146,15 @@ impl Reclaim {
         self.lists.len() + n <= RECLAIM_LISTS
     }
 
-    /// Queue `pages` (which nothing maps any more) to be freed.
-    pub fn push(&mut self, mut pages: Vec<Pa>, pg: &mut crate::pgalloc::PageAlloc) {
+    /// Queue `pages` (which nothing maps any more) to be freed. A list freed at once comes
+    /// back emptied, its heap block for the caller to reuse.
+    pub fn push(
+        &mut self,
+        mut pages: Vec<Pa>,
+        pg: &mut crate::pgalloc::PageAlloc,
+    ) -> Option<Vec<Pa>> {
         if pages.is_empty() {
-            return;
+            return Some(pages);
         }
         // A few pages with nothing queued before them: freed now, as cheap as queueing.
         if self.lists.is_empty() && pages.len() <= STEP_FREE_INLINE {
@@ -159,10 +164,15 @@ impl Reclaim {
                     free_some(&mut pages, pg, usize::MAX);
                 }
             }
-            return;
+            pages.clear();
+            return Some(pages);
         }
-        if let Err(mut pages) = self.lists.push(pages) {
-            free_some(&mut pages, pg, usize::MAX);
+        match self.lists.push(pages) {
+            Ok(()) => None,
+            Err(mut pages) => {
+                free_some(&mut pages, pg, usize::MAX);
+                Some(pages)
+            }
         }
     }
 

@@ -41,8 +41,10 @@ impl Kernel {
         n: usize,
     ) -> Result<(), Errno> {
         let env = self.task(me).env;
-        let pages = self.objs.obj(obj).pages();
+        let o = self.objs.obj(obj);
+        let pages = o.pages();
         let first = off + from;
+        let runs = o.runs_from(first);
         let last = (off + from + n).min(pages.len());
         if first >= last {
             return Ok(());
@@ -51,8 +53,12 @@ impl Kernel {
         let pages = &pages[first..last];
         match prot_of(prot) {
             // System V's own entry point for what it has always mapped.
-            Prot::Read => self.arch.up_shmat(&env, &mut self.pg, pages, va, true),
-            Prot::ReadWrite => self.arch.up_shmat(&env, &mut self.pg, pages, va, false),
+            Prot::Read => self
+                .arch
+                .up_shmat(&env, &mut self.pg, pages, va, true, runs),
+            Prot::ReadWrite => self
+                .arch
+                .up_shmat(&env, &mut self.pg, pages, va, false, runs),
             p => self.arch.map_pages(&env, &mut self.pg, va, pages, p, false),
         }
     }

@@ -257,7 +257,10 @@ impl Kernel {
             if !self.arch.up_shmat_fast(&t.env, pages, va, !write) {
                 return None;
             }
-        } else if let Err(e) = self.arch.up_shmat(&t.env, &mut self.pg, pages, va, !write) {
+        } else if let Err(e) =
+            self.arch
+                .up_shmat(&t.env, &mut self.pg, pages, va, !write, o.runs_from(first))
+        {
             // 2 MiB or more (blocks, tables to allocate): the full mapping in this one step.
             // A failure has left nothing mapped and nothing counted, as the full call's.
             return Some(e.to_ret());

@@ -14,6 +14,13 @@ pub const BLOCK_PAGES: usize = 512;
 const BLOCK_SEARCH_COST: usize = 16;
 /// Objects system-wide (ENFILE past it, as FreeBSD's shm_open when its table is full).
 pub const MAX_OBJECTS: usize = 256;
+/// Room a small object's page list gets (in pages): every list of this room is alike, so
+/// that an emptied one can serve the next small object.
+const SPARE_ROOM: usize = 4;
+/// Empty small lists kept ready (a heap allocation and free saved per small object). The
+/// stock is made at boot and topped up whenever an object goes, so that with no objects
+/// the heap holds exactly this many, as at boot.
+const SPARES: usize = 4;
 /// Longest name an object keeps: a POSIX name without its slash, or a memfd's.
 pub const OBJ_NAME_MAX: usize = 255;
 
@@ -48,9 +55,14 @@ pub struct ShmObj {
     ready: usize,
     /// A search for a free 2 MiB run failed: the rest comes page by page.
     no_runs: bool,
-    /// `pages[run.0..run.1]` is the last 2 MiB run taken (physically contiguous): zeroed
-    /// with one call, not page by page.
-    run: (usize, usize),
+    /// `pages[zeroed..run_end]` is (the rest of) the last 2 MiB run taken, physically
+    /// contiguous: zeroed with one call, not page by page. (A run is taken only once every
+    /// page before it is zeroed, so `zeroed` is never below its start.)
+    run_end: usize,
+    /// Bit k: `pages[512k..512(k+1)]` is one 2 MiB-aligned physically contiguous run (the
+    /// first 64 blocks; past them the mapper checks the pages itself). It lets an attach
+    /// put a block descriptor there without reading the block's 512 entries.
+    runs: u64,
     pub kind: ObjKind,
     pub refs: u32,
     /// Size in bytes (what fstat and read/write see); its pages are `ready`.
@@ -78,14 +90,27 @@ impl ShmObj {
     /// An empty object that will hold `npages` (ENOMEM if its page list cannot be had).
     pub fn with_capacity(npages: usize) -> Result<ShmObj, Errno> {
         let mut pages = Vec::new();
-        pages.try_reserve_exact(npages).map_err(|_| Errno::ENOMEM)?;
-        Ok(ShmObj {
+        // A small list gets SPARE_ROOM, so that it can serve any small object again.
+        let room = if npages == 0 {
+            0
+        } else {
+            npages.max(SPARE_ROOM)
+        };
+        pages.try_reserve_exact(room).map_err(|_| Errno::ENOMEM)?;
+        Ok(ShmObj::with_list(pages, npages))
+    }
+
+    /// An empty object that will hold `npages` in `pages` (empty, with room for them).
+    fn with_list(pages: Vec<Pa>, npages: usize) -> ShmObj {
+        debug_assert!(pages.is_empty() && pages.capacity() >= npages);
+        ShmObj {
             pages,
             zeroed: 0,
             want: npages,
             ready: 0,
             no_runs: false,
-            run: (0, 0),
+            run_end: 0,
+            runs: 0,
             kind: ObjKind::Sysv,
             refs: 0,
             size: 0,
@@ -99,7 +124,7 @@ impl ShmObj {
             name: Box::default(),
             named: false,
             busy: crate::sched::wait::WaitQueue::new(),
-        })
+        }
     }
 
     /// `npages` zeroed pages in one go (host tests; the kernel fills in steps).
@@ -130,8 +155,8 @@ impl ShmObj {
             if self.zeroed < self.pages.len() {
                 // Inside the last run: up to its end in one call; otherwise one page.
                 let first = self.pages[self.zeroed];
-                let n = if (self.run.0..self.run.1).contains(&self.zeroed) {
-                    (self.run.1 - self.zeroed).min(budget)
+                let n = if self.zeroed < self.run_end {
+                    (self.run_end - self.zeroed).min(budget)
                 } else {
                     1
                 };
@@ -152,7 +177,11 @@ impl ShmObj {
                 // The search looks at the whole bitmap: it costs a step's share.
                 budget = budget.saturating_sub(BLOCK_SEARCH_COST);
                 if let Some(run) = pg.alloc_contig(BLOCK_PAGES, BLOCK_PAGES) {
-                    self.run = (self.pages.len(), self.pages.len() + BLOCK_PAGES);
+                    let k = self.pages.len() / BLOCK_PAGES;
+                    if k < 64 {
+                        self.runs |= 1 << k;
+                    }
+                    self.run_end = self.pages.len() + BLOCK_PAGES;
                     self.pages
                         .extend((0..BLOCK_PAGES).map(|k| run + k * PAGE_SIZE));
                     continue;
@@ -179,6 +208,18 @@ impl ShmObj {
     #[inline]
     pub fn pages(&self) -> &[Pa] {
         &self.pages[..self.ready]
+    }
+
+    /// Which blocks of `pages()[first..]` are known 2 MiB runs: bit k for pages
+    /// `first + 512k ..`, as `up_shmat` takes them (none unless `first` starts a block).
+    #[inline]
+    pub fn runs_from(&self, first: usize) -> u64 {
+        if !first.is_multiple_of(BLOCK_PAGES) {
+            return 0;
+        }
+        self.runs
+            .checked_shr((first / BLOCK_PAGES) as u32)
+            .unwrap_or(0)
     }
 
     /// Pages the object has (a growth being built not included).
@@ -212,7 +253,12 @@ impl ShmObj {
         self.want = cut;
         self.ready = self.ready.min(cut);
         self.zeroed = self.zeroed.min(cut);
-        self.run.1 = self.run.1.min(cut);
+        self.run_end = self.run_end.min(cut);
+        // Only whole blocks stay runs.
+        let whole = cut / BLOCK_PAGES;
+        if whole < 64 {
+            self.runs &= (1 << whole) - 1;
+        }
         gone
     }
 
@@ -228,14 +274,19 @@ pub struct Objects {
     slots: alloc::boxed::Box<[Option<ShmObj>]>,
     /// Pages held by all objects.
     pub pages: usize,
+    /// Empty page lists of room SPARE_ROOM, for small objects.
+    spare: heapless::Vec<Vec<Pa>, SPARES>,
 }
 
 impl Default for Objects {
     fn default() -> Self {
-        Objects {
+        let mut o = Objects {
             slots: (0..MAX_OBJECTS).map(|_| None).collect(),
             pages: 0,
-        }
+            spare: heapless::Vec::new(),
+        };
+        o.top_up();
+        o
     }
 }
 
@@ -257,6 +308,21 @@ impl Objects {
     pub fn used(&self) -> usize {
         self.slots.iter().flatten().count()
     }
+    /// Emptied page lists kept for reuse.
+    #[cfg(test)]
+    pub fn spare_lists(&self) -> usize {
+        self.spare.len()
+    }
+    /// Fill the stock of spare lists (as far as the heap allows).
+    fn top_up(&mut self) {
+        while !self.spare.is_full() {
+            let mut l = Vec::new();
+            if l.try_reserve_exact(SPARE_ROOM).is_err() || self.spare.push(l).is_err() {
+                break;
+            }
+        }
+    }
+
     /// Every object with its index.
     pub fn iter(&self) -> impl Iterator<Item = (u16, &ShmObj)> {
         self.slots
@@ -276,7 +342,16 @@ impl crate::Kernel {
             .iter()
             .position(|o| o.is_none())
             .ok_or(Errno::ENFILE)?;
-        let mut o = ShmObj::with_capacity(npages)?;
+        // A small object takes a spare list: no heap call.
+        let spare = if npages <= SPARE_ROOM {
+            self.objs.spare.pop()
+        } else {
+            None
+        };
+        let mut o = match spare {
+            Some(list) => ShmObj::with_list(list, npages),
+            None => ShmObj::with_capacity(npages)?,
+        };
         let now = self.wall_seconds();
         let (uid, gid) = self.current.map_or((0, 0), |c| {
             let t = self.task(c);
@@ -313,7 +388,14 @@ impl crate::Kernel {
         let o = self.objs.slots[id as usize].take().expect("live");
         let pages = o.into_pages();
         self.objs.pages -= pages.len();
-        self.reclaim.push(pages, &mut self.pg);
+        // Its list, emptied, goes back to the stock if it is a small one; a list of another
+        // room (or one queued to be freed later) is replaced by a new one.
+        match self.reclaim.push(pages, &mut self.pg) {
+            Some(list) if list.capacity() == SPARE_ROOM && !self.objs.spare.is_full() => {
+                let _ = self.objs.spare.push(list);
+            }
+            _ => self.objs.top_up(),
+        }
     }
 
     /// Allocate and zero pages of object `id` for about `budget` pages' worth of work, as
@@ -349,7 +431,7 @@ impl crate::Kernel {
     pub fn obj_shrink(&mut self, id: u16, npages: usize) {
         let gone = self.objs.obj_mut(id).shrink_to(npages);
         self.objs.pages -= gone.len();
-        self.reclaim.push(gone, &mut self.pg);
+        let _ = self.reclaim.push(gone, &mut self.pg);
     }
 }
 

@@ -469,9 +469,9 @@ impl Kernel {
             if !self.arch.up_shmat_fast(&t.env, o.pages(), va, rdonly) {
                 return None;
             }
-        } else if let Err(e) = self
-            .arch
-            .up_shmat(&t.env, &mut self.pg, o.pages(), va, rdonly)
+        } else if let Err(e) =
+            self.arch
+                .up_shmat(&t.env, &mut self.pg, o.pages(), va, rdonly, o.runs_from(0))
         {
             // 2 MiB or more (blocks, tables to allocate): the full mapping in this one step.
             // A failure has left nothing mapped and nothing counted, as the full call's.
