@@ -107,7 +107,7 @@ fn wait_any_announces_itself_on_every_signal() {
 
 #[test]
 fn wait_until_takes_every_pending_event_and_looks_once() {
-    let (_g, a) = fresh("w04", 4096);
+    let (_g, a) = fresh("w06", 4096);
     let s = a.add_signal("s").unwrap();
     let mut consumer = a.get_signal("s").unwrap();
     for _ in 0..5 {
@@ -152,7 +152,7 @@ fn wait_until_takes_every_pending_event_and_looks_once() {
 
 #[test]
 fn wait_until_sleeps_until_the_state_changes_and_loses_no_wake() {
-    let (_g, a) = fresh("w05", 4096);
+    let (_g, a) = fresh("w07", 4096);
     let mut c = a.add_chunk("c", 64).unwrap();
     c.connect(a.add_signal("full").unwrap());
     let sig_off = c.signal().unwrap().offset();
@@ -162,7 +162,7 @@ fn wait_until_sleeps_until_the_state_changes_and_loses_no_wake() {
     // others.
     for round in 0..50u64 {
         let waiter = thread::spawn(move || {
-            let b = Area::attach("w05").unwrap();
+            let b = Area::attach("w07").unwrap();
             let c = b.get_chunk("c").unwrap();
             let mut full = b.get_signal("full").unwrap();
             let r = full.wait_until(Some(20_000), || c.is_ready());
@@ -180,7 +180,7 @@ fn wait_until_sleeps_until_the_state_changes_and_loses_no_wake() {
     }
     // Triggers without the change: a waiter with a deadline does not return early.
     let waiter = thread::spawn(|| {
-        let b = Area::attach("w05").unwrap();
+        let b = Area::attach("w07").unwrap();
         let c = b.get_chunk("c").unwrap();
         let mut full = b.get_signal("full").unwrap();
         let t = std::time::Instant::now();
