@@ -487,3 +487,58 @@ fn a_lone_waiter_in_a_bucket_is_woken_only_by_its_own_word() {
     s.switch_to(child);
     assert_eq!(s.frame.x[0], 1, "the index of x");
 }
+
+#[test]
+fn a_death_inside_an_unmap_leaves_the_unmapped_pages_alone() {
+    use crate::mm::shm::sysv::STEP_UNMAP;
+    use crate::up::Access;
+    let (mut s, _, _) = setup();
+    let child = s.spawn_call("prog") as i32;
+    s.switch_to(child);
+    // A segment bigger than one unmap step, and above it a 1-page segment holding the
+    // child's robust list and two locks; both removed, so the child holds them last.
+    let big_pages = STEP_UNMAP + 8;
+    let at = 0x42_0000_0000usize;
+    let mk = |s: &mut Sys, pages: usize| {
+        s.call(
+            nr::SHMGET,
+            &[
+                IPC_PRIVATE as usize,
+                pages * 4096,
+                (IPC_CREAT | 0o600) as usize,
+            ],
+        ) as usize
+    };
+    let (big, small) = (mk(&mut s, big_pages), mk(&mut s, 1));
+    assert_eq!(s.call(nr::SHMAT, &[big, at, 0]) as usize, at);
+    let q = at + big_pages * 4096;
+    assert_eq!(s.call(nr::SHMAT, &[small, q, 0]) as usize, q);
+    hold(&mut s, q, child, &[1, 2], 0, true);
+    for id in [big, small] {
+        assert_eq!(s.call(nr::SHMCTL, &[id, abi::shm::IPC_RMID as usize, 0]), 0);
+    }
+    let pa = s.k.arch.translate(&s.env(), q, Access::Read).unwrap();
+    // One munmap over both: its bookkeeping drops the small segment (freeing its page) and
+    // the first step clears the big one's first entries; the rest is left as kernel work.
+    s.frame.x[8] = nr::MUNMAP as u64;
+    s.frame.x[0] = at as u64;
+    s.frame.x[1] = ((big_pages + 1) * 4096) as u64;
+    s.enter();
+    let me = s.k.current.unwrap();
+    assert!(
+        s.k.task(me).work.is_some(),
+        "the unmap takes more than one step"
+    );
+    let mut before = [0u8; 4096];
+    crate::phys::read_phys(pa, &mut before);
+    // Killed there: the exit walk must not follow a list in the page it no longer has.
+    s.k.kill(None, child, sys::SIGKILL).unwrap();
+    s.settle();
+    s.run();
+    let mut after = [0u8; 4096];
+    crate::phys::read_phys(pa, &mut after);
+    assert!(
+        before == after,
+        "the dead task wrote into a page it had unmapped"
+    );
+}

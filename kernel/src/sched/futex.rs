@@ -244,6 +244,19 @@ impl Kernel {
         Ok(0)
     }
 
+    /// Whether [va, va + len) lies in regions task `slot` still lists. The exit walk reads
+    /// only those: an unmap the task was killed in has taken its regions off the list
+    /// before its steps clear the tables, and pages of an object it held last may already
+    /// be another process's.
+    fn listed(&self, slot: usize, va: usize, len: usize) -> bool {
+        let regions = &self.task(slot).regions;
+        len != 0
+            && va.checked_add(len - 1).is_some_and(|last| {
+                crate::mm::vm::find(regions, va).is_some()
+                    && crate::mm::vm::find(regions, last).is_some()
+            })
+    }
+
     /// One step of an exit's walk of the robust list (Linux's exit_robust_list): each lock
     /// still held by the dying task gets FUTEX_OWNER_DIED and a waiter is woken. The list
     /// is user memory: a bad pointer ends the walk, and at most ROBUST_LIST_LIMIT entries
@@ -252,6 +265,9 @@ impl Kernel {
         const ROBUST_STEP: usize = 32;
         let env = self.task(slot).env;
         let head_va = self.task(slot).robust.0;
+        if !self.listed(slot, head_va, core::mem::size_of::<RobustListHead>()) {
+            return ExitStage::Space;
+        }
         let Ok(head) = uaccess::read_val::<RobustListHead>(self.arch, &env, head_va) else {
             return ExitStage::Space;
         };
@@ -270,6 +286,9 @@ impl Kernel {
         while left > 0 && entry != head_va && entry != 0 {
             if n == ROBUST_STEP {
                 return ExitStage::Robust { entry, left };
+            }
+            if !self.listed(slot, entry & !1, 8) {
+                break;
             }
             let Ok(next) = uaccess::read_val::<u64>(self.arch, &env, entry & !1) else {
                 break;
@@ -293,7 +312,8 @@ impl Kernel {
     /// the task was about to give, or was given, is not lost.
     fn futex_death(&mut self, slot: usize, uaddr: usize, pending: bool) {
         use abi::sys::{FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS};
-        if !uaddr.is_multiple_of(4) || !uaccess::range_ok(uaddr, 4) {
+        if !uaddr.is_multiple_of(4) || !uaccess::range_ok(uaddr, 4) || !self.listed(slot, uaddr, 4)
+        {
             return;
         }
         let env = self.task(slot).env;
