@@ -138,6 +138,14 @@ impl Arch for Aarch64 {
     fn set_user_tls(&self, v: u64) {
         TPIDR_EL0.set(v)
     }
+    fn user_switch(&self, env: Option<&AddrEnv>, tls: Option<u64>) -> u64 {
+        let old = TPIDR_EL0.get();
+        mmu::select(env);
+        if let Some(v) = tls.filter(|&v| v != old) {
+            TPIDR_EL0.set(v);
+        }
+        old
+    }
     fn fp_enable(&self, on: bool) {
         // FPEN: 0b11 lets EL0 use FP/SIMD, 0b01 traps EL0's use (EL1 may always).
         let fpen = if on { 0b11 } else { 0b01 };

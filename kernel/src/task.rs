@@ -778,10 +778,9 @@ impl Kernel {
     /// Anything that reads or changes the live frame (a work step, a signal) gets it in
     /// `frame` first.
     pub fn schedule_lazy(&mut self, frame: &mut TrapFrame) -> Next {
-        if !self.pick(frame) {
+        let Some(cur) = self.pick(frame) else {
             return Next::Idle;
-        }
-        let cur = self.current.expect("picked");
+        };
         let fresh = core::mem::take(&mut self.work_fresh);
         // The common case, kept small: no kernel work and no signal, straight back to user.
         let t = self.task(cur);
@@ -895,9 +894,9 @@ impl Kernel {
         Next::User
     }
 
-    /// Choose the task to run and load its frame. Returns false when nothing can run (the
-    /// caller idles until an interrupt and calls again).
-    fn pick(&mut self, frame: &mut TrapFrame) -> bool {
+    /// Choose the task to run and load its frame. Returns its slot, now `current`; None when
+    /// nothing can run (the caller idles until an interrupt and calls again).
+    fn pick(&mut self, frame: &mut TrapFrame) -> Option<usize> {
         if let Some(c) = self.current {
             let cur_prio = self.task(c).prio;
             let running = self.task(c).state == State::Running;
@@ -912,29 +911,27 @@ impl Kernel {
                 if keep {
                     self.need_resched = false;
                     self.rearm();
-                    return true;
+                    return Some(c);
                 }
             }
         }
         self.switch_tasks(frame)
     }
 
-    /// Save the current task (if any) and load the next one to run; false when there is none.
+    /// Save the current task (if any) and load the next one to run (its slot, now `current`);
+    /// None when there is none.
     #[inline(never)]
-    fn switch_tasks(&mut self, frame: &mut TrapFrame) -> bool {
+    fn switch_tasks(&mut self, frame: &mut TrapFrame) -> Option<usize> {
         let now = self.arch.now_ns();
-        // The TLS register as the outgoing task left it (None: no task had it).
-        let mut tls_out = None;
-        if let Some(c) = self.current {
+        // The outgoing task: its thread pointer is read (by `user_switch`) below.
+        let out = self.current;
+        if let Some(c) = out {
             // Switch away from c.
-            let tls = self.arch.user_tls();
-            tls_out = Some(tls);
             let in_task = core::mem::take(&mut self.frame_in_task) != 0;
             let t = self.task_mut(c);
             if !in_task {
                 t.frame.copy_from(frame);
             }
-            t.tls = tls;
             let (cur_prio, running) = (t.prio, t.state == State::Running);
             if running {
                 let higher = self.sched.top_prio().is_some_and(|p| p > cur_prio);
@@ -957,34 +954,42 @@ impl Kernel {
             if self.console.tx_deferred {
                 self.console_resume(None);
             }
-            self.arch.addrenv_select(None);
+            let tls = self.arch.user_switch(None, None);
+            if let Some(c) = out {
+                self.task_mut(c).tls = tls;
+            }
             self.rearm();
-            return false;
+            return None;
         };
-        let t = self.task_mut(next);
+        // One look-up of the incoming task for all it gives (the switch path is short).
+        let t = self.tasks[next].as_mut().expect("live slot");
         t.state = State::Running;
-        t.slice_end = now + t.slice_left.take().unwrap_or(SLICE_NS);
+        let end = now + t.slice_left.take().unwrap_or(SLICE_NS);
+        t.slice_end = end;
         let prio = t.prio;
         // The frame stays in the slot: `schedule` or `return_frame` takes it from there.
         self.frame_in_task = &t.frame as *const TrapFrame as usize;
-        let t = self.task(next);
         let (env, tls) = (t.env, t.tls);
         // A task tearing itself down runs only kernel work: its tables are going away.
         let exiting = matches!(t.work, Some(Work::Exit { .. }));
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
         self.fp_switch(next);
-        self.arch
-            .addrenv_select(if exiting { None } else { Some(&env) });
-        if tls_out != Some(tls) {
-            self.arch.set_user_tls(tls);
+        // The same task picked again keeps the thread pointer it has live (its slot's is stale).
+        let tls_in = if out == Some(next) { None } else { Some(tls) };
+        let tls_old = self
+            .arch
+            .user_switch(if exiting { None } else { Some(&env) }, tls_in);
+        if let Some(c) = out {
+            self.task_mut(c).tls = tls_old;
         }
         if self.console.tx_deferred {
             self.console_resume(Some(prio));
         }
         self.timers_dirty = true;
-        self.rearm();
-        true
+        // `rearm` with the slice end just set (`next` is current).
+        self.rearm_for(Some(end));
+        Some(next)
     }
 
     /// Program the timer for the next event: the earliest sleeper, or the end of the current

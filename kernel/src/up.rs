@@ -140,6 +140,17 @@ pub trait Arch: Sync {
     /// is switched in, so that each process has its own.
     fn user_tls(&self) -> u64;
     fn set_user_tls(&self, v: u64);
+    /// A switch's user state in one call (the switch path's cost is mostly calls): read the
+    /// outgoing thread pointer, select `env` (as `addrenv_select`) and, given `tls`, make
+    /// it the thread pointer where it differs. Returns the thread pointer as it was.
+    fn user_switch(&self, env: Option<&AddrEnv>, tls: Option<u64>) -> u64 {
+        let old = self.user_tls();
+        self.addrenv_select(env);
+        if let Some(v) = tls.filter(|&v| v != old) {
+            self.set_user_tls(v);
+        }
+        old
+    }
     /// Let user code use the FP/SIMD registers (on), or trap its first use (off). The
     /// kernel is soft-float and may always reach them itself.
     fn fp_enable(&self, on: bool);
