@@ -216,6 +216,23 @@ pub const RESERVED: [(usize, usize); 2] = [
     (STACK_GUARD, USER_STACK_TOP - STACK_GUARD),
 ];
 
+/// The region of a System V attachment of segment `slot` (object `obj`, from its first page),
+/// read-only or read-write: what shmat and its fast path both record.
+#[inline(always)]
+fn attachment(va: usize, npages: usize, rdonly: bool, obj: u16, slot: usize) -> Region {
+    let prot = if rdonly {
+        PROT_READ
+    } else {
+        PROT_READ | PROT_WRITE
+    };
+    let kind = Kind::Obj {
+        obj,
+        off: 0,
+        sysv: Some(slot as u16),
+    };
+    Region::new(va, npages, prot, prot, kind)
+}
+
 impl Kernel {
     pub fn sys_shmget(&mut self, me: usize, key: i32, size: usize, flg: i32) -> R {
         let (uid, gid, pid) = {
@@ -399,24 +416,9 @@ impl Kernel {
             va,
             npages
         );
-        let prot = if rdonly {
-            PROT_READ
-        } else {
-            PROT_READ | PROT_WRITE
-        };
         // The attachment is recorded (and counted) first, so that an IPC_RMID meanwhile
         // cannot free the pages and an exit meanwhile undoes it.
-        let r = Region::new(
-            va,
-            npages,
-            prot,
-            prot,
-            Kind::Obj {
-                obj,
-                off: 0,
-                sysv: Some(slot as u16),
-            },
-        );
+        let r = attachment(va, npages, rdonly, obj, slot);
         vm::insert(&mut self.task_mut(me).regions, r).expect("room checked");
         self.obj_ref(obj);
         self.shm.seg(slot).nattch += 1;
@@ -484,17 +486,7 @@ impl Kernel {
             va,
             npages
         );
-        let prot = if rdonly {
-            PROT_READ
-        } else {
-            PROT_READ | PROT_WRITE
-        };
-        let kind = Kind::Obj {
-            obj: seg.obj,
-            off: 0,
-            sysv: Some(slot as u16),
-        };
-        let r = Region::new(va, npages, prot, prot, kind);
+        let r = attachment(va, npages, rdonly, seg.obj, slot);
         vm::insert_at(regions, at, r).expect("room checked");
         o.refs += 1;
         seg.nattch += 1;
