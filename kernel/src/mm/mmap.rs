@@ -10,7 +10,7 @@
 use crate::fs::ops::MapSource;
 use crate::mm::shm::object::ObjKind;
 use crate::mm::shm::RESERVED;
-use crate::mm::vm::{self, prot_of, Cut, Kind, Region};
+use crate::mm::vm::{self, overlaps, prot_of, Cut, Kind, Region};
 use crate::phys::{page_round_down, PAGE_SIZE};
 use crate::sched::wait::WaitId;
 use crate::work::{Then, Work};
@@ -28,10 +28,6 @@ const STEP_COPY: usize = 32;
 /// The flags mmap knows; others are ignored, except under MAP_SHARED_VALIDATE (EOPNOTSUPP).
 const MAP_KNOWN: u32 =
     MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_FIXED_NOREPLACE;
-
-fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
-    a < b + blen && b < a + alen
-}
 
 /// Whether [va, va + len) is a range user mappings may use (EINVAL-worthy otherwise for
 /// munmap and mprotect; mmap says ENOMEM for a range outside the address space).

@@ -136,7 +136,8 @@ pub fn prot_of(bits: u32) -> Prot {
 
 pub type Regions = heapless::Vec<Region, MAX_REGIONS>;
 
-fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
+/// Whether [a, a + alen) and [b, b + blen) share a byte.
+pub fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
     a < b + blen && b < a + alen
 }
 

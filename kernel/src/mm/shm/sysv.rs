@@ -7,7 +7,7 @@
 //! sequence number, so a stale id never reaches a newer segment.
 
 use super::object::{ObjKind, BLOCK_PAGES};
-use crate::mm::vm::{self, Kind, Region};
+use crate::mm::vm::{self, overlaps, Kind, Region};
 use crate::phys::PAGE_SIZE;
 use crate::sched::wait::{WaitId, WaitQueue};
 use crate::work::Then;
@@ -198,10 +198,6 @@ impl Seconds {
         self.sec = ns / NS;
         self.sec
     }
-}
-
-fn overlaps(a: usize, alen: usize, b: usize, blen: usize) -> bool {
-    a < b + blen && b < a + alen
 }
 
 /// Whether a region is (a piece of) a System V attachment.
