@@ -404,7 +404,7 @@ impl Tree {
     /// Fast path of `map` for the common small attach: fewer than 512 pages inside one L3
     /// table that already exists, none of their entries in use. false when it does not
     /// apply: nothing was changed (and `map` gives the answer, EINVAL for an overlap).
-    #[inline]
+    #[inline(always)]
     pub fn map_in_table(&mut self, va: usize, pages: &[Pa], attrs: u64) -> bool {
         let start = idx(va, 3);
         if !va.is_multiple_of(PAGE_SIZE) || pages.is_empty() || pages.len() > ENTRIES - start {
@@ -424,20 +424,25 @@ impl Tree {
             add_count(e2, 1);
             return true;
         }
-        // One pass: each entry checked, then written; an entry in use undoes the ones
-        // written before it (they were free).
-        for k in 0..ents.len() {
-            if ents[k] & VALID != 0 {
-                for e in ents[..k].iter_mut() {
-                    // SAFETY: a plain store to a live table entry; volatile only so that the
-                    // compiler does not turn the loop into a call to memset.
-                    unsafe { core::ptr::write_volatile(e, 0) };
-                }
-                return false;
+        // One pass, two entries a step (a pair load, test and store): each pair checked,
+        // then written; an entry in use undoes the ones written before it (they were free).
+        let n = ents.len();
+        let mut k = 0;
+        for (e, p) in ents.chunks_exact_mut(2).zip(pages.chunks_exact(2)) {
+            if (e[0] | e[1]) & VALID != 0 {
+                break;
             }
+            e[0] = p[0] as u64 | leaf;
+            e[1] = p[1] as u64 | leaf;
+            k += 2;
+        }
+        if k + 2 <= n || k < n && ents[k] & VALID != 0 {
+            return undo(&mut ents[..k]);
+        }
+        if k < n {
             ents[k] = pages[k] as u64 | leaf;
         }
-        add_count(e2, pages.len() as isize);
+        add_count(e2, n as isize);
         true
     }
 
@@ -460,18 +465,30 @@ impl Tree {
             add_count(e2, -valid);
             return Some(count(*e2) == 0);
         }
+        // Two entries a step (a pair load and a pair store of zero), each counted if valid.
+        let ents = &mut t3[start..start + npages];
         let mut valid = 0;
-        for e in t3[start..start + npages].iter_mut() {
+        let mut pairs = ents.chunks_exact_mut(2);
+        for p in &mut pairs {
+            valid += ((p[0] & VALID) + (p[1] & VALID)) as isize;
+            // SAFETY: plain stores to live table entries; volatile only so that the compiler
+            // does not turn the loop into a call to memset.
+            unsafe {
+                core::ptr::write_volatile(&mut p[0], 0);
+                core::ptr::write_volatile(&mut p[1], 0);
+            }
+        }
+        for e in pairs.into_remainder() {
             valid += (*e & VALID) as isize;
-            // SAFETY: a plain store to a live table entry; volatile only so that the compiler
-            // does not turn a one-entry loop into a call to memset.
-            unsafe { core::ptr::write_volatile(e, 0) };
+            *e = 0;
         }
         add_count(e2, -valid);
         Some(count(*e2) == 0)
     }
 
-    /// Free the tables on the walk to `va` whose counts reached zero.
+    /// Free the tables on the walk to `va` whose counts reached zero. Out of line: the detach
+    /// fast path calls it rarely and keeps no registers for it.
+    #[inline(never)]
     pub fn prune(&mut self, pg: &mut PageAlloc, va: usize) {
         let e1 = &mut table(self.root)[idx(va, 1)];
         if !is_table(*e1) {
@@ -611,6 +628,17 @@ impl Tree {
 /// it empties without scanning it.
 const COUNT_SHIFT: u32 = 2;
 const COUNT_MASK: u64 = 0x3ff << COUNT_SHIFT;
+
+/// Clear entries a failed `map_in_table` wrote (they were free before it): false, its answer.
+#[cold]
+fn undo(ents: &mut [u64]) -> bool {
+    for e in ents.iter_mut() {
+        // SAFETY: a plain store to a live table entry; volatile only so that the compiler
+        // does not turn the loop into a call to memset.
+        unsafe { core::ptr::write_volatile(e, 0) };
+    }
+    false
+}
 
 fn count(d: u64) -> isize {
     ((d & COUNT_MASK) >> COUNT_SHIFT) as isize
