@@ -187,6 +187,12 @@ pub fn insert_at(regions: &mut Regions, at: usize, r: Region) -> Result<(), Regi
 /// as in `insert_at`; never inlined, for the same reason).
 #[inline(never)]
 pub fn remove(regions: &mut Regions, i: usize) -> Region {
+    remove_inline(regions, i)
+}
+
+/// `remove` inlined, for the detach fast paths.
+#[inline(always)]
+pub fn remove_inline(regions: &mut Regions, i: usize) -> Region {
     // By index, not pop(): an Option<Region> moved out is a memcpy call.
     let last = regions.len() - 1;
     let mut carry = regions[last];

@@ -518,7 +518,7 @@ impl Kernel {
             return None;
         }
         crate::ktrace!("shmdt pid={=i32} va={=usize:#x}", t.pid, addr);
-        vm::remove(&mut t.regions, i);
+        vm::remove_inline(&mut t.regions, i);
         self.arch.up_shmdt(&t.env, &mut self.pg, addr, npages);
         o.refs -= 1;
         seg.nattch -= 1;
