@@ -541,10 +541,19 @@ impl Tree {
                 } else {
                     let t3 = (d2 & ADDR) as usize;
                     let mut freed = 0;
+                    // The L2 descriptor counts the table's valid entries: the scan stops at
+                    // the last one (a sparse table costs a few entries, not 512).
+                    let mut left = count(d2);
                     for &d3 in table(t3).iter() {
-                        if d3 & VALID != 0 && d3 & OWNED != 0 {
-                            pg.free_page((d3 & ADDR) as usize);
-                            freed += 1;
+                        if left <= 0 {
+                            break;
+                        }
+                        if d3 & VALID != 0 {
+                            left -= 1;
+                            if d3 & OWNED != 0 {
+                                pg.free_page((d3 & ADDR) as usize);
+                                freed += 1;
+                            }
                         }
                     }
                     pg.free_page(t3);
