@@ -104,8 +104,9 @@ pub struct Kernel {
     pub heap_stats: HeapStats,
     /// Open file descriptions, system-wide.
     pub files: Box<fs::file::Files>,
-    /// Pipes by index.
-    pub pipes: [Option<fs::pipe::Pipe>; fs::pipe::MAX_PIPES],
+    /// Pipes by index (boxed: the kernel instance is initialised data, of which the
+    /// table was a third).
+    pub pipes: Box<[Option<fs::pipe::Pipe>; fs::pipe::MAX_PIPES]>,
     /// Foreground process on the console (0: none): Ctrl-C sends it SIGINT.
     pub fg_pid: i32,
     /// Session that has the console as its controlling terminal (its leader's pid; 0: none).
@@ -180,7 +181,7 @@ impl Kernel {
             console_sid: 0,
             init_pid: 0,
             files: Box::default(),
-            pipes: [const { None }; fs::pipe::MAX_PIPES],
+            pipes: Box::new([const { None }; fs::pipe::MAX_PIPES]),
             boot_ns: 0,
             image: [0; 4],
             rtc_base,
