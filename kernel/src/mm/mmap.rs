@@ -190,7 +190,9 @@ impl Kernel {
                 sysv: None,
             },
         );
-        vm::insert(&mut self.task_mut(me).regions, r).expect("room checked");
+        if vm::insert(&mut self.task_mut(me).regions, r).is_err() {
+            unreachable!("room checked");
+        }
         crate::ktrace!("mmap va={=usize:#x} pages={=usize}", va, npages);
         let then = Then::Map {
             obj,
@@ -271,8 +273,9 @@ impl Kernel {
             off: first,
             sysv: None,
         };
-        vm::insert_at(regions, at, Region::new(va, npages, prot as u32, max, kind))
-            .expect("room checked");
+        if vm::insert_at(regions, at, Region::new(va, npages, prot as u32, max, kind)).is_err() {
+            unreachable!("room checked");
+        }
         crate::ktrace!("mmap va={=usize:#x} pages={=usize}", va, npages);
         o.refs += 1;
         t.rerun = None;

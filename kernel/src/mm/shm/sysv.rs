@@ -415,7 +415,9 @@ impl Kernel {
         // The attachment is recorded (and counted) first, so that an IPC_RMID meanwhile
         // cannot free the pages and an exit meanwhile undoes it.
         let r = attachment(va, npages, rdonly, obj, slot);
-        vm::insert(&mut self.task_mut(me).regions, r).expect("room checked");
+        if vm::insert(&mut self.task_mut(me).regions, r).is_err() {
+            unreachable!("room checked");
+        }
         self.obj_ref(obj);
         self.shm.seg(slot).nattch += 1;
         match self.region_map_step(me, va, 0) {
@@ -483,7 +485,9 @@ impl Kernel {
             npages
         );
         let r = attachment(va, npages, rdonly, seg.obj, slot);
-        vm::insert_at(regions, at, r).expect("room checked");
+        if vm::insert_at(regions, at, r).is_err() {
+            unreachable!("room checked");
+        }
         o.refs += 1;
         seg.nattch += 1;
         seg.atime = (self.rtc_base + self.shm.clock.now(self.arch)) as i64;
