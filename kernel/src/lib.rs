@@ -91,6 +91,16 @@ pub struct Kernel {
     pub timers_dirty: bool,
     /// The deadline the timer holds (None: disarmed, as after it fired).
     pub armed: Option<u64>,
+    /// `armed` in counter ticks, rounded up: what the switch path compares with a slice end.
+    armed_ticks: u64,
+    /// The counter as read when the current kernel entry began (the arch's stamp, written on
+    /// every entry and after every idle wait or interrupt window), so that the scheduler does
+    /// not read it again through `arch`; None (host tests): `arch.ticks()`.
+    pub entry_ticks: Option<&'static core::sync::atomic::AtomicU64>,
+    /// Counter ticks a second, and the time slice in ticks (slice ends are kept in ticks: no
+    /// conversion per check).
+    tick_hz: u64,
+    slice_ticks: u64,
     /// Earliest wake-up among blocked tasks, recomputed only when `sleepers_dirty`.
     pub next_sleeper: Option<u64>,
     pub sleepers_dirty: bool,
@@ -137,6 +147,8 @@ pub struct Kernel {
     /// address, not the entry's (a switch loads no copy; see `schedule_lazy` and
     /// `return_frame`).
     frame_in_task: usize,
+    /// The current task's slot frame's address (0: no current task), kept with `current`.
+    current_frame: usize,
     /// The task whose FP/SIMD registers are in the hardware (lazy switching: they move only
     /// when another task uses FP), and whether user code may use them now.
     pub fp_owner: Option<usize>,
@@ -166,6 +178,10 @@ impl Kernel {
             yield_now: false,
             timers_dirty: true,
             armed: None,
+            armed_ticks: 0,
+            entry_ticks: None,
+            tick_hz: arch.tick_hz().max(1),
+            slice_ticks: ((task::SLICE_NS as u128 * arch.tick_hz() as u128) / 1_000_000_000) as u64,
             next_sleeper: None,
             sleepers_dirty: true,
             futex: [sched::wait::WaitQueue::new(); sched::wait::FUTEX_BUCKETS],
@@ -190,6 +206,7 @@ impl Kernel {
             deferred: false,
             work_fresh: false,
             frame_in_task: 0,
+            current_frame: 0,
             asids: [1, 0, 0, 0],
             block_seq: 0,
             fp_owner: None,

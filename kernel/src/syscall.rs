@@ -35,6 +35,9 @@ impl Kernel {
         if self.resume_current() {
             Svc::Done
         } else {
+            // Set only on the way to `schedule` (which takes it): the fast exit leaves it
+            // false, as every return to user does.
+            self.work_fresh = true;
             Svc::Schedule
         }
     }
@@ -49,6 +52,7 @@ impl Kernel {
             return;
         }
         self.call(frame);
+        self.work_fresh = true;
         if let Some(t) = self.current.and_then(|c| self.tasks[c].as_mut()) {
             t.rerun = None;
         }
@@ -57,7 +61,7 @@ impl Kernel {
     /// Every call but sigreturn. The caller's `rerun` is left for the caller to clear:
     /// nothing a call does reads it or sets it for the calling task, so clearing it after
     /// the call is as good as before, and the fast exit does it in the look-up it makes
-    /// anyway. False when the call did not run: it needs the whole frame (sigreturn; its
+    /// anyway. The caller sets `work_fresh` when the way back goes through `schedule`. False when the call did not run: it needs the whole frame (sigreturn; its
     /// table entry says so, so that other calls do not test for it).
     #[inline(always)]
     fn call(&mut self, frame: &mut TrapFrame) -> bool {
@@ -69,7 +73,6 @@ impl Kernel {
             if r == WHOLE_FRAME {
                 return false;
             }
-            self.work_fresh = true;
             self.deferred = false;
             return true;
         }
@@ -78,7 +81,6 @@ impl Kernel {
         if !self.reclaim.is_empty() && !self.deferred && self.current == Some(me) {
             r = pack(self.after_reclaim(me, Errno::from_ret(r as isize).map(|v| v as isize)));
         }
-        self.work_fresh = true;
         if !core::mem::take(&mut self.deferred) && r != PENDING {
             frame.x[0] = r as u64;
         }

@@ -69,10 +69,11 @@ pub struct Task {
     /// Private pages mapped (text, data, stack, heap).
     pub user_pages: usize,
     pub wake_at: Option<u64>,
+    /// When the time slice ends, in counter ticks.
     pub slice_end: u64,
     /// What was left of the slice when a higher priority preempted the task: it goes on with
     /// that, not a new slice (SCHED_RR's rule), or a task woken every millisecond above it
-    /// would stop round-robin below it.
+    /// would stop round-robin below it. In counter ticks.
     pub slice_left: Option<u64>,
     pub exit_status: i32,
     pub brk: usize,
@@ -566,6 +567,7 @@ impl Kernel {
         self.sched.remove(slot);
         if self.current == Some(slot) {
             self.current = None;
+            self.current_frame = 0;
             self.need_resched = true;
         }
         // Orphans have nobody to wait for them: zombies go now, the living are released at exit.
@@ -757,7 +759,8 @@ impl Kernel {
         }
         if let Some(c) = self.current {
             let t = self.task(c);
-            if now >= t.slice_end && self.sched.top_prio().is_some_and(|p| p >= t.prio) {
+            if self.now_ticks() >= t.slice_end && self.sched.top_prio().is_some_and(|p| p >= t.prio)
+            {
                 self.need_resched = true;
             }
         }
@@ -800,6 +803,17 @@ impl Kernel {
         }
     }
 
+    /// Where the syscall entry saves the whole register state of a call whose way back
+    /// needs `schedule`: the current task's own slot, which becomes the live frame (as after
+    /// a switch that loaded no copy), so that a switch away copies nothing. None without a
+    /// current task (the frame on the stack stays the live one). The caller must write the
+    /// whole frame there before the kernel runs again.
+    #[inline(always)]
+    pub fn live_frame_in_slot(&mut self) -> Option<*mut TrapFrame> {
+        self.frame_in_task = self.current_frame;
+        (self.current_frame != 0).then_some(self.current_frame as *mut TrapFrame)
+    }
+
     /// Where the entry code restores the registers from after `schedule_lazy` said
     /// `Next::User`: the current task's slot (a switch loaded no copy) or `frame` itself.
     /// The slot's frame stays put until the next kernel entry: the task table never moves
@@ -829,7 +843,11 @@ impl Kernel {
         }
         if self.timers_dirty {
             // A caller that blocked goes to `schedule` without the out-of-line checks.
-            return t.state == State::Running && self.resume_checked(c);
+            if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
+                return false;
+            }
+            let (prio, end) = (t.prio, t.slice_end);
+            return self.resume_checked(prio, end);
         }
         // Every change of the current task's state away from Running (blocking, made ready,
         // exit) sets `timers_dirty`, tested above.
@@ -838,33 +856,28 @@ impl Kernel {
             return false;
         }
         if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
-            return self.resume_checked(c);
+            let (prio, end) = (t.prio, t.slice_end);
+            return self.resume_checked(prio, end);
         }
         self.need_resched = false;
-        self.work_fresh = false;
         true
     }
 
     /// `resume_current` when the call changed something the scheduler looks at (a task
-    /// woken, the caller blocked) or a peer of equal priority waits: `pick`'s decision to keep
-    /// the caller (its slice decides against a peer) and the timer it then programs.
+    /// woken) or a peer of equal priority waits, for a running caller with no work or signal
+    /// (`prio` and `end`: its priority and slice end): `pick`'s decision to keep the caller
+    /// (its slice decides against a peer) and the timer it then programs.
     #[inline(never)]
-    fn resume_checked(&mut self, c: usize) -> bool {
-        let t = self.task(c);
-        if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
-            return false;
-        }
+    fn resume_checked(&mut self, prio: u8, end: u64) -> bool {
         let keep = match self.sched.top_prio() {
             None => true,
-            Some(p) => p < t.prio || (p == t.prio && self.arch.now_ns() < t.slice_end),
+            Some(p) => p < prio || (p == prio && self.now_ticks() < end),
         };
         if !keep {
             return false;
         }
-        let end = t.slice_end;
         self.need_resched = false;
         self.rearm_for(Some(end));
-        self.work_fresh = false;
         true
     }
 
@@ -904,8 +917,7 @@ impl Kernel {
                 let keep = match self.sched.top_prio() {
                     None => true,
                     Some(p) => {
-                        p < cur_prio
-                            || (p == cur_prio && self.arch.now_ns() < self.task(c).slice_end)
+                        p < cur_prio || (p == cur_prio && self.now_ticks() < self.task(c).slice_end)
                     }
                 };
                 if keep {
@@ -922,7 +934,7 @@ impl Kernel {
     /// None when there is none.
     #[inline(never)]
     fn switch_tasks(&mut self, frame: &mut TrapFrame) -> Option<usize> {
-        let now = self.arch.now_ns();
+        let now = self.now_ticks();
         // The outgoing task: its thread pointer is read (by `user_switch`) below.
         let out = self.current;
         if let Some(c) = out {
@@ -947,6 +959,7 @@ impl Kernel {
                 }
             }
             self.current = None;
+            self.current_frame = 0;
         }
         self.yield_now = false;
         self.need_resched = false;
@@ -964,16 +977,18 @@ impl Kernel {
         // One look-up of the incoming task for all it gives (the switch path is short).
         let t = self.tasks[next].as_mut().expect("live slot");
         t.state = State::Running;
-        let end = now + t.slice_left.take().unwrap_or(SLICE_NS);
+        let end = now + t.slice_left.take().unwrap_or(self.slice_ticks);
         t.slice_end = end;
         let prio = t.prio;
         // The frame stays in the slot: `schedule` or `return_frame` takes it from there.
-        self.frame_in_task = &t.frame as *const TrapFrame as usize;
+        let slot_frame = core::ptr::addr_of_mut!(t.frame) as usize;
+        self.frame_in_task = slot_frame;
         let (env, tls) = (t.env, t.tls);
         // A task tearing itself down runs only kernel work: its tables are going away.
         let exiting = matches!(t.work, Some(Work::Exit { .. }));
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
+        self.current_frame = slot_frame;
         self.fp_switch(next);
         // The same task picked again keeps the thread pointer it has live (its slot's is stale).
         let tls_in = if out == Some(next) { None } else { Some(tls) };
@@ -1006,6 +1021,22 @@ impl Kernel {
         self.rearm_for(end);
     }
 
+    /// The counter for the scheduler's slice checks: the current kernel entry's stamp where
+    /// the board gave one (no call through `arch`; a masked stretch is short, so it is at
+    /// most that much behind).
+    #[inline(always)]
+    pub(crate) fn now_ticks(&self) -> u64 {
+        match self.entry_ticks {
+            Some(t) => t.load(core::sync::atomic::Ordering::Relaxed),
+            None => self.arch.ticks(),
+        }
+    }
+
+    /// Counter ticks as monotonic nanoseconds (rounded down).
+    fn ticks_to_ns(&self, t: u64) -> u64 {
+        (t as u128 * 1_000_000_000 / self.tick_hz as u128) as u64
+    }
+
     /// `rearm` with the current task's slice end known (None: no current task).
     #[inline(always)]
     fn rearm_for(&mut self, slice_end: Option<u64>) {
@@ -1016,7 +1047,7 @@ impl Kernel {
         // armed already comes no later than any candidate (the earliest sleeper, the next key
         // expiry, the current slice's end), so it stays (see `rearm_slow`) whoever waits.
         if let (false, Some(a)) = (self.sleepers_dirty, self.armed) {
-            if slice_end.is_none_or(|end| a <= end)
+            if slice_end.is_none_or(|end| self.armed_ticks <= end)
                 && self.next_sleeper.is_none_or(|n| a <= n)
                 && self.keys.next_expiry.is_none_or(|k| a <= k)
             {
@@ -1050,7 +1081,8 @@ impl Kernel {
         if let Some(c) = self.current {
             let t = self.task(c);
             if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
-                next = Some(next.map_or(t.slice_end, |n| n.min(t.slice_end)));
+                let end = self.ticks_to_ns(t.slice_end);
+                next = Some(next.map_or(end, |n| n.min(end)));
             }
         }
         // The timer may fire early, never late: a deadline it holds already that comes no
@@ -1062,6 +1094,8 @@ impl Kernel {
             (Some(n), _) => {
                 self.arch.set_deadline(Some(n));
                 self.armed = Some(n);
+                self.armed_ticks =
+                    (n as u128 * self.tick_hz as u128).div_ceil(1_000_000_000) as u64;
             }
         }
     }
