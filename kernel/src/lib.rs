@@ -83,6 +83,10 @@ pub struct Kernel {
     pub pg: PageAlloc,
     /// The task table, MAX_TASKS slots allocated once at boot: spawning never allocates.
     pub tasks: Box<[Option<Task>]>,
+    /// User thread pointers (TPIDR_EL0) of the tasks not running, by slot; 0 in a new
+    /// process. Beside the table, not in it: a switch stores the outgoing one without a
+    /// second look-up of its task.
+    pub tls: [u64; MAX_TASKS],
     pub sched: Sched,
     /// Slot of the task whose registers are live in the trap frame.
     pub current: Option<usize>,
@@ -172,6 +176,7 @@ impl Kernel {
             arch,
             pg,
             tasks: (0..MAX_TASKS).map(|_| None).collect(),
+            tls: [0; MAX_TASKS],
             sched: Sched::new(),
             current: None,
             need_resched: false,

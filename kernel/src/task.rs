@@ -63,8 +63,6 @@ pub struct Task {
     pub block: Block,
     /// Saved user registers while not running.
     pub frame: TrapFrame,
-    /// User thread pointer (TPIDR_EL0) while not running; 0 in a new process.
-    pub tls: u64,
     pub env: AddrEnv,
     /// Private pages mapped (text, data, stack, heap).
     pub user_pages: usize,
@@ -150,10 +148,12 @@ pub fn name_str(name: &[u8; TASK_NAME_LEN]) -> &str {
 }
 
 impl Kernel {
+    #[inline(always)]
     pub fn task(&self, slot: usize) -> &Task {
         self.tasks[slot].as_ref().expect("live slot")
     }
 
+    #[inline(always)]
     pub fn task_mut(&mut self, slot: usize) -> &mut Task {
         self.tasks[slot].as_mut().expect("live slot")
     }
@@ -267,7 +267,6 @@ impl Kernel {
                     state: State::Ready,
                     block: Block::None,
                     frame,
-                    tls: 0,
                     env,
                     user_pages: pages,
                     wake_at: None,
@@ -292,6 +291,7 @@ impl Kernel {
                     robust: (0, 0),
                     fp: None,
                 });
+                self.tls[slot] = 0;
                 self.make_ready(slot);
                 Ok(pid)
             }
@@ -423,8 +423,9 @@ impl Kernel {
         self.ready(slot);
     }
 
-    /// The rest of `make_ready`, for a task already off its queue.
-    #[inline]
+    /// The rest of `make_ready`, for a task already off its queue. Inline: it is most of a
+    /// futex wake.
+    #[inline(always)]
     pub(crate) fn ready(&mut self, slot: usize) {
         let (prio, timed) = {
             let t = self.task_mut(slot);
@@ -448,7 +449,9 @@ impl Kernel {
         self.make_ready(slot);
     }
 
-    /// Block the current task (its syscall finishes later through `complete`).
+    /// Block the current task (its syscall finishes later through `complete`). Inline, for
+    /// the futex wait's sake.
+    #[inline(always)]
     pub fn block_current(&mut self, block: Block, wake_at: Option<u64>) {
         let slot = self.current.expect("a current task");
         self.block_seq += 1;
@@ -780,6 +783,7 @@ impl Kernel {
     /// registers in its own slot (no copy into `frame`); `return_frame` says where they are.
     /// Anything that reads or changes the live frame (a work step, a signal) gets it in
     /// `frame` first.
+    #[inline(always)]
     pub fn schedule_lazy(&mut self, frame: &mut TrapFrame) -> Next {
         let Some(cur) = self.pick(frame) else {
             return Next::Idle;
@@ -909,6 +913,7 @@ impl Kernel {
 
     /// Choose the task to run and load its frame. Returns its slot, now `current`; None when
     /// nothing can run (the caller idles until an interrupt and calls again).
+    #[inline(always)]
     fn pick(&mut self, frame: &mut TrapFrame) -> Option<usize> {
         if let Some(c) = self.current {
             let cur_prio = self.task(c).prio;
@@ -969,7 +974,7 @@ impl Kernel {
             }
             let tls = self.arch.user_switch(None, None);
             if let Some(c) = out {
-                self.task_mut(c).tls = tls;
+                self.tls[c] = tls;
             }
             self.rearm();
             return None;
@@ -983,7 +988,7 @@ impl Kernel {
         // The frame stays in the slot: `schedule` or `return_frame` takes it from there.
         let slot_frame = core::ptr::addr_of_mut!(t.frame) as usize;
         self.frame_in_task = slot_frame;
-        let (env, tls) = (t.env, t.tls);
+        let env = t.env;
         // A task tearing itself down runs only kernel work: its tables are going away.
         let exiting = matches!(t.work, Some(Work::Exit { .. }));
         crate::ktrace!("switch to pid={=i32}", t.pid);
@@ -991,12 +996,16 @@ impl Kernel {
         self.current_frame = slot_frame;
         self.fp_switch(next);
         // The same task picked again keeps the thread pointer it has live (its slot's is stale).
-        let tls_in = if out == Some(next) { None } else { Some(tls) };
+        let tls_in = if out == Some(next) {
+            None
+        } else {
+            Some(self.tls[next])
+        };
         let tls_old = self
             .arch
             .user_switch(if exiting { None } else { Some(&env) }, tls_in);
         if let Some(c) = out {
-            self.task_mut(c).tls = tls_old;
+            self.tls[c] = tls_old;
         }
         if self.console.tx_deferred {
             self.console_resume(Some(prio));
