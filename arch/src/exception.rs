@@ -105,7 +105,17 @@ extern "C" fn el0_svc(frame: &mut TrapFrame) -> u64 {
 /// slot (`el0_svc`'s value): `frame` is not the live frame until the scheduler loads it.
 #[no_mangle]
 extern "C" fn el0_svc_switch(frame: &mut TrapFrame) -> *const TrapFrame {
-    return_to_user(frame)
+    // SAFETY: kernel entry with interrupts masked.
+    let k = unsafe { kernel::global::get() };
+    // `return_to_user`, with the switch away from a caller that blocked inline.
+    match k.schedule_after_call(frame) {
+        Next::User => {
+            let src = k.return_frame(frame);
+            masked::end();
+            src
+        }
+        next => return_later(frame, next),
+    }
 }
 
 /// The rest of a syscall, with the whole frame saved: `code` from `el0_svc` (2: the call

@@ -83,10 +83,6 @@ pub struct Kernel {
     pub pg: PageAlloc,
     /// The task table, MAX_TASKS slots allocated once at boot: spawning never allocates.
     pub tasks: Box<[Option<Task>]>,
-    /// User thread pointers (TPIDR_EL0) of the tasks not running, by slot; 0 in a new
-    /// process. Beside the table, not in it: a switch stores the outgoing one without a
-    /// second look-up of its task.
-    pub tls: [u64; MAX_TASKS],
     pub sched: Sched,
     /// Slot of the task whose registers are live in the trap frame.
     pub current: Option<usize>,
@@ -102,8 +98,9 @@ pub struct Kernel {
     /// not read it again through `arch`; None (host tests): `arch.ticks()`.
     pub entry_ticks: Option<&'static core::sync::atomic::AtomicU64>,
     /// Counter ticks a second, and the time slice in ticks (slice ends are kept in ticks: no
-    /// conversion per check).
-    tick_hz: u64,
+    /// conversion per check). Any real counter runs below 18 GHz, so a tick count below one
+    /// second's times 10^9 fits 64 bits.
+    tick_hz: core::num::NonZeroU64,
     slice_ticks: u64,
     /// Earliest wake-up among blocked tasks, recomputed only when `sleepers_dirty`.
     pub next_sleeper: Option<u64>,
@@ -176,7 +173,6 @@ impl Kernel {
             arch,
             pg,
             tasks: (0..MAX_TASKS).map(|_| None).collect(),
-            tls: [0; MAX_TASKS],
             sched: Sched::new(),
             current: None,
             need_resched: false,
@@ -185,8 +181,9 @@ impl Kernel {
             armed: None,
             armed_ticks: 0,
             entry_ticks: None,
-            tick_hz: arch.tick_hz().max(1),
-            slice_ticks: ((task::SLICE_NS as u128 * arch.tick_hz() as u128) / 1_000_000_000) as u64,
+            tick_hz: core::num::NonZeroU64::new(arch.tick_hz())
+                .unwrap_or(core::num::NonZeroU64::MIN),
+            slice_ticks: task::SLICE_NS * arch.tick_hz() / 1_000_000_000,
             next_sleeper: None,
             sleepers_dirty: true,
             futex: [sched::wait::WaitQueue::new(); sched::wait::FUTEX_BUCKETS],

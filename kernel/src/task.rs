@@ -13,6 +13,8 @@ use abi::Errno;
 pub const MAX_TASKS: usize = 64;
 /// Round-robin time slice among tasks of equal priority.
 pub const SLICE_NS: u64 = 20_000_000;
+/// Nanoseconds a second.
+const NS: u64 = 1_000_000_000;
 /// Longest argument block passed to spawn.
 pub const MAX_ARGS: usize = sys::ARG_MAX;
 
@@ -63,6 +65,8 @@ pub struct Task {
     pub block: Block,
     /// Saved user registers while not running.
     pub frame: TrapFrame,
+    /// User thread pointer (TPIDR_EL0) while not running; 0 in a new process.
+    pub tls: u64,
     pub env: AddrEnv,
     /// Private pages mapped (text, data, stack, heap).
     pub user_pages: usize,
@@ -267,6 +271,7 @@ impl Kernel {
                     state: State::Ready,
                     block: Block::None,
                     frame,
+                    tls: 0,
                     env,
                     user_pages: pages,
                     wake_at: None,
@@ -291,7 +296,6 @@ impl Kernel {
                     robust: (0, 0),
                     fp: None,
                 });
-                self.tls[slot] = 0;
                 self.make_ready(slot);
                 Ok(pid)
             }
@@ -782,10 +786,33 @@ impl Kernel {
     /// `schedule` for the entry code: after a switch, the task picked may still have its
     /// registers in its own slot (no copy into `frame`); `return_frame` says where they are.
     /// Anything that reads or changes the live frame (a work step, a signal) gets it in
-    /// `frame` first.
-    #[inline(always)]
+    /// `frame` first. One copy, called by every entry (`pick` is inline in it).
+    #[inline(never)]
     pub fn schedule_lazy(&mut self, frame: &mut TrapFrame) -> Next {
-        let Some(cur) = self.pick(frame) else {
+        let picked = self.pick(frame);
+        self.picked(picked, frame)
+    }
+
+    /// `schedule_lazy` for the way back from a syscall that went to `schedule`, inline in
+    /// that entry: a caller that blocked (a futex wait) is switched away from at once, as
+    /// `pick` would; anything else calls `schedule_lazy`.
+    #[inline(always)]
+    pub fn schedule_after_call(&mut self, frame: &mut TrapFrame) -> Next {
+        let blocked = self
+            .current
+            .and_then(|c| self.tasks[c].as_ref())
+            .is_some_and(|t| t.state != State::Running);
+        if !blocked {
+            return self.schedule_lazy(frame);
+        }
+        let picked = self.switch_tasks(frame);
+        self.picked(picked, frame)
+    }
+
+    /// The rest of `schedule_lazy` once the task to run is chosen.
+    #[inline(always)]
+    fn picked(&mut self, picked: Option<usize>, frame: &mut TrapFrame) -> Next {
+        let Some(cur) = picked else {
             return Next::Idle;
         };
         let fresh = core::mem::take(&mut self.work_fresh);
@@ -974,7 +1001,7 @@ impl Kernel {
             }
             let tls = self.arch.user_switch(None, None);
             if let Some(c) = out {
-                self.tls[c] = tls;
+                self.task_mut(c).tls = tls;
             }
             self.rearm();
             return None;
@@ -988,7 +1015,7 @@ impl Kernel {
         // The frame stays in the slot: `schedule` or `return_frame` takes it from there.
         let slot_frame = core::ptr::addr_of_mut!(t.frame) as usize;
         self.frame_in_task = slot_frame;
-        let env = t.env;
+        let (env, tls) = (t.env, t.tls);
         // A task tearing itself down runs only kernel work: its tables are going away.
         let exiting = matches!(t.work, Some(Work::Exit { .. }));
         crate::ktrace!("switch to pid={=i32}", t.pid);
@@ -996,16 +1023,12 @@ impl Kernel {
         self.current_frame = slot_frame;
         self.fp_switch(next);
         // The same task picked again keeps the thread pointer it has live (its slot's is stale).
-        let tls_in = if out == Some(next) {
-            None
-        } else {
-            Some(self.tls[next])
-        };
+        let tls_in = if out == Some(next) { None } else { Some(tls) };
         let tls_old = self
             .arch
             .user_switch(if exiting { None } else { Some(&env) }, tls_in);
         if let Some(c) = out {
-            self.tls[c] = tls_old;
+            self.task_mut(c).tls = tls_old;
         }
         if self.console.tx_deferred {
             self.console_resume(Some(prio));
@@ -1041,9 +1064,16 @@ impl Kernel {
         }
     }
 
-    /// Counter ticks as monotonic nanoseconds (rounded down).
+    /// Counter ticks as monotonic nanoseconds (rounded down), in 64 bits (see `tick_hz`).
     fn ticks_to_ns(&self, t: u64) -> u64 {
-        (t as u128 * 1_000_000_000 / self.tick_hz as u128) as u64
+        let hz = self.tick_hz;
+        t / hz * NS + (t % hz) * NS / hz
+    }
+
+    /// Monotonic nanoseconds as counter ticks, rounded up.
+    fn ns_to_ticks_up(&self, ns: u64) -> u64 {
+        let hz = self.tick_hz.get();
+        ns / NS * hz + ((ns % NS) * hz).div_ceil(NS)
     }
 
     /// `rearm` with the current task's slice end known (None: no current task).
@@ -1103,8 +1133,7 @@ impl Kernel {
             (Some(n), _) => {
                 self.arch.set_deadline(Some(n));
                 self.armed = Some(n);
-                self.armed_ticks =
-                    (n as u128 * self.tick_hz as u128).div_ceil(1_000_000_000) as u64;
+                self.armed_ticks = self.ns_to_ticks_up(n);
             }
         }
     }
