@@ -83,9 +83,10 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) -> *const TrapFrame {
 
 /// A syscall from EL0, entered with only the caller-saved registers (x0-x18, x30) in the
 /// frame. 0: done, the task goes on (restore those and return). 1 or 2: the entry code
-/// completes the frame and calls `el0_svc_rest` with the value. Anything else: the current
-/// task's slot, where the entry code saves the whole register state (the frame's part and
-/// the rest) before it calls `el0_svc_switch`; a switch away then copies nothing.
+/// completes the frame and calls `el0_svc_rest` with the value. Anything else (the caller
+/// blocked): the current task's slot, where the entry code saves the whole register state
+/// (the frame's part and the rest) before it calls `el0_svc_switch`; the switch away then
+/// copies nothing.
 #[no_mangle]
 extern "C" fn el0_svc(frame: &mut TrapFrame) -> u64 {
     masked::begin();
@@ -96,7 +97,8 @@ extern "C" fn el0_svc(frame: &mut TrapFrame) -> u64 {
             masked::end();
             0
         }
-        Svc::Schedule => k.live_frame_in_slot().map_or(1, |p| p as u64),
+        Svc::Schedule => 1,
+        Svc::Blocked => k.live_frame_in_slot().map_or(1, |p| p as u64),
         Svc::WholeFrame => 2,
     }
 }

@@ -19,6 +19,10 @@ pub enum Svc {
     /// Done, but the way back needs `schedule` (a switch, a signal, kernel work, a timer to
     /// program): complete the frame, then return to user as after any other entry.
     Schedule,
+    /// `Schedule`, the caller having blocked: a switch away from it follows, so the entry
+    /// code may complete the frame in the caller's own slot (`live_frame_in_slot`) and the
+    /// switch copies nothing.
+    Blocked,
     /// Not run: the call reads or replaces the whole register state (sigreturn). Complete
     /// the frame, call `syscall`, then return to user as after any other entry.
     WholeFrame,
@@ -32,13 +36,14 @@ impl Kernel {
         if !self.call(frame) {
             return Svc::WholeFrame;
         }
-        if self.resume_current() {
-            Svc::Done
-        } else {
-            // Set only on the way to `schedule` (which takes it): the fast exit leaves it
-            // false, as every return to user does.
-            self.work_fresh = true;
-            Svc::Schedule
+        match self.resume_current() {
+            Svc::Done => Svc::Done,
+            way => {
+                // Set only on the way to `schedule` (which takes it): the fast exit leaves it
+                // false, as every return to user does.
+                self.work_fresh = true;
+                way
+            }
         }
     }
 

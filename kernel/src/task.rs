@@ -857,25 +857,33 @@ impl Kernel {
         }
     }
 
-    /// The syscall fast exit: true when `schedule` would go straight back to the current task
-    /// with nothing else to do (no switch, no kernel work, no signal); the scheduler is then
-    /// left as `schedule` would leave it (the timer programmed as `pick` would). False: call
-    /// `schedule`. Either way the caller's call is back: its `rerun` is cleared (see `call`).
+    /// The syscall fast exit: `Svc::Done` when `schedule` would go straight back to the
+    /// current task with nothing else to do (no switch, no kernel work, no signal); the
+    /// scheduler is then left as `schedule` would leave it (the timer programmed as `pick`
+    /// would). Otherwise `schedule` runs: `Svc::Blocked` when the caller no longer runs,
+    /// `Svc::Schedule` for anything else. Either way the caller's call is back: its `rerun`
+    /// is cleared (see `call`).
     #[inline(always)]
-    pub fn resume_current(&mut self) -> bool {
-        let Some(c) = self.current else { return false };
+    pub fn resume_current(&mut self) -> crate::syscall::Svc {
+        use crate::syscall::Svc;
+        let Some(c) = self.current else {
+            return Svc::Schedule;
+        };
         let Some(t) = self.tasks[c].as_mut() else {
-            return false;
+            return Svc::Schedule;
         };
         // A call woken to run again is back: a signal can no longer cut it short that way.
         t.rerun = None;
         if self.yield_now {
-            return false;
+            return Svc::Schedule;
         }
         if self.timers_dirty {
             // A caller that blocked goes to `schedule` without the out-of-line checks.
-            if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
-                return false;
+            if t.state != State::Running {
+                return Svc::Blocked;
+            }
+            if t.work.is_some() || t.sig.deliverable() != 0 {
+                return Svc::Schedule;
             }
             let (prio, end) = (t.prio, t.slice_end);
             return self.resume_checked(prio, end);
@@ -884,14 +892,14 @@ impl Kernel {
         // exit) sets `timers_dirty`, tested above.
         debug_assert_eq!(t.state, State::Running);
         if t.work.is_some() || t.sig.deliverable() != 0 {
-            return false;
+            return Svc::Schedule;
         }
         if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
             let (prio, end) = (t.prio, t.slice_end);
             return self.resume_checked(prio, end);
         }
         self.need_resched = false;
-        true
+        Svc::Done
     }
 
     /// `resume_current` when the call changed something the scheduler looks at (a task
@@ -899,17 +907,17 @@ impl Kernel {
     /// (`prio` and `end`: its priority and slice end): `pick`'s decision to keep the caller
     /// (its slice decides against a peer) and the timer it then programs.
     #[inline(never)]
-    fn resume_checked(&mut self, prio: u8, end: u64) -> bool {
+    fn resume_checked(&mut self, prio: u8, end: u64) -> crate::syscall::Svc {
         let keep = match self.sched.top_prio() {
             None => true,
             Some(p) => p < prio || (p == prio && self.now_ticks() < end),
         };
         if !keep {
-            return false;
+            return crate::syscall::Svc::Schedule;
         }
         self.need_resched = false;
         self.rearm_for(Some(end));
-        true
+        crate::syscall::Svc::Done
     }
 
     /// The rest of `schedule`: a step of kernel work, or a signal to deliver.
