@@ -82,8 +82,11 @@ extern "C" fn el0_sync(frame: &mut TrapFrame) -> *const TrapFrame {
 }
 
 /// A syscall from EL0, entered with only the caller-saved registers (x0-x18, x30) in the
-/// frame. 0: done, the task goes on (restore those and return). Otherwise the entry code
-/// completes the frame and calls `el0_svc_rest` with the value.
+/// frame. 0: done, the task goes on (restore those and return). 1 or 2: the entry code
+/// completes the frame and calls `el0_svc_rest` with the value. Anything else (the caller
+/// blocked): the current task's slot, where the entry code saves the whole register state
+/// (the frame's part and the rest) before it calls `el0_svc_switch`; the switch away then
+/// copies nothing.
 #[no_mangle]
 extern "C" fn el0_svc(frame: &mut TrapFrame) -> u64 {
     masked::begin();
@@ -95,7 +98,25 @@ extern "C" fn el0_svc(frame: &mut TrapFrame) -> u64 {
             0
         }
         Svc::Schedule => 1,
+        Svc::Blocked => k.live_frame_in_slot().map_or(1, |p| p as u64),
         Svc::WholeFrame => 2,
+    }
+}
+
+/// The way back from a syscall whose registers the entry code saved in the current task's
+/// slot (`el0_svc`'s value): `frame` is not the live frame until the scheduler loads it.
+#[no_mangle]
+extern "C" fn el0_svc_switch(frame: &mut TrapFrame) -> *const TrapFrame {
+    // SAFETY: kernel entry with interrupts masked.
+    let k = unsafe { kernel::global::get() };
+    // `return_to_user`, with the switch away from a caller that blocked inline.
+    match k.schedule_after_call(frame) {
+        Next::User => {
+            let src = k.return_frame(frame);
+            masked::end();
+            src
+        }
+        next => return_later(frame, next),
     }
 }
 
@@ -339,6 +360,13 @@ pub mod masked {
         if d > M.max.load(Ordering::Relaxed) {
             M.max.store(d, Ordering::Relaxed);
         }
+    }
+
+    /// The counter as read when the current stretch began: at every kernel entry and after
+    /// every idle wait or interrupt window, so the kernel may take it for "now" in its slice
+    /// checks (`Kernel::entry_ticks`) instead of reading the counter again.
+    pub fn stamp() -> &'static AtomicU64 {
+        &M.since
     }
 
     /// The longest masked stretch since boot or the last reset, in nanoseconds.

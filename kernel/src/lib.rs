@@ -91,6 +91,17 @@ pub struct Kernel {
     pub timers_dirty: bool,
     /// The deadline the timer holds (None: disarmed, as after it fired).
     pub armed: Option<u64>,
+    /// `armed` in counter ticks, rounded up: what the switch path compares with a slice end.
+    armed_ticks: u64,
+    /// The counter as read when the current kernel entry began (the arch's stamp, written on
+    /// every entry and after every idle wait or interrupt window), so that the scheduler does
+    /// not read it again through `arch`; None (host tests): `arch.ticks()`.
+    pub entry_ticks: Option<&'static core::sync::atomic::AtomicU64>,
+    /// Counter ticks a second, and the time slice in ticks (slice ends are kept in ticks: no
+    /// conversion per check). Any real counter runs below 18 GHz, so a tick count below one
+    /// second's times 10^9 fits 64 bits.
+    tick_hz: core::num::NonZeroU64,
+    slice_ticks: u64,
     /// Earliest wake-up among blocked tasks, recomputed only when `sleepers_dirty`.
     pub next_sleeper: Option<u64>,
     pub sleepers_dirty: bool,
@@ -138,6 +149,8 @@ pub struct Kernel {
     /// address, not the entry's (a switch loads no copy; see `schedule_lazy` and
     /// `return_frame`).
     frame_in_task: usize,
+    /// The current task's slot frame's address (0: no current task), kept with `current`.
+    current_frame: usize,
     /// The task whose FP/SIMD registers are in the hardware (lazy switching: they move only
     /// when another task uses FP), and whether user code may use them now.
     pub fp_owner: Option<usize>,
@@ -167,6 +180,11 @@ impl Kernel {
             yield_now: false,
             timers_dirty: true,
             armed: None,
+            armed_ticks: 0,
+            entry_ticks: None,
+            tick_hz: core::num::NonZeroU64::new(arch.tick_hz())
+                .unwrap_or(core::num::NonZeroU64::MIN),
+            slice_ticks: task::SLICE_NS * arch.tick_hz() / 1_000_000_000,
             next_sleeper: None,
             sleepers_dirty: true,
             futex: [sched::wait::WaitQueue::new(); sched::wait::FUTEX_BUCKETS],
@@ -191,6 +209,7 @@ impl Kernel {
             deferred: false,
             work_fresh: false,
             frame_in_task: 0,
+            current_frame: 0,
             asids: [1, 0, 0, 0],
             block_seq: 0,
             fp_owner: None,

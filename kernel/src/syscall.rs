@@ -19,6 +19,10 @@ pub enum Svc {
     /// Done, but the way back needs `schedule` (a switch, a signal, kernel work, a timer to
     /// program): complete the frame, then return to user as after any other entry.
     Schedule,
+    /// `Schedule`, the caller having blocked: a switch away from it follows, so the entry
+    /// code may complete the frame in the caller's own slot (`live_frame_in_slot`) and the
+    /// switch copies nothing.
+    Blocked,
     /// Not run: the call reads or replaces the whole register state (sigreturn). Complete
     /// the frame, call `syscall`, then return to user as after any other entry.
     WholeFrame,
@@ -32,10 +36,14 @@ impl Kernel {
         if !self.call(frame) {
             return Svc::WholeFrame;
         }
-        if self.resume_current() {
-            Svc::Done
-        } else {
-            Svc::Schedule
+        match self.resume_current() {
+            Svc::Done => Svc::Done,
+            way => {
+                // Set only on the way to `schedule` (which takes it): the fast exit leaves it
+                // false, as every return to user does.
+                self.work_fresh = true;
+                way
+            }
         }
     }
 
@@ -49,6 +57,7 @@ impl Kernel {
             return;
         }
         self.call(frame);
+        self.work_fresh = true;
         if let Some(t) = self.current.and_then(|c| self.tasks[c].as_mut()) {
             t.rerun = None;
         }
@@ -57,7 +66,7 @@ impl Kernel {
     /// Every call but sigreturn. The caller's `rerun` is left for the caller to clear:
     /// nothing a call does reads it or sets it for the calling task, so clearing it after
     /// the call is as good as before, and the fast exit does it in the look-up it makes
-    /// anyway. False when the call did not run: it needs the whole frame (sigreturn; its
+    /// anyway. The caller sets `work_fresh` when the way back goes through `schedule`. False when the call did not run: it needs the whole frame (sigreturn; its
     /// table entry says so, so that other calls do not test for it).
     #[inline(always)]
     fn call(&mut self, frame: &mut TrapFrame) -> bool {
@@ -69,7 +78,6 @@ impl Kernel {
             if r == WHOLE_FRAME {
                 return false;
             }
-            self.work_fresh = true;
             self.deferred = false;
             return true;
         }
@@ -78,7 +86,6 @@ impl Kernel {
         if !self.reclaim.is_empty() && !self.deferred && self.current == Some(me) {
             r = pack(self.after_reclaim(me, Errno::from_ret(r as isize).map(|v| v as isize)));
         }
-        self.work_fresh = true;
         if !core::mem::take(&mut self.deferred) && r != PENDING {
             frame.x[0] = r as u64;
         }

@@ -13,6 +13,8 @@ use abi::Errno;
 pub const MAX_TASKS: usize = 64;
 /// Round-robin time slice among tasks of equal priority.
 pub const SLICE_NS: u64 = 20_000_000;
+/// Nanoseconds a second.
+const NS: u64 = 1_000_000_000;
 /// Longest argument block passed to spawn.
 pub const MAX_ARGS: usize = sys::ARG_MAX;
 
@@ -69,10 +71,11 @@ pub struct Task {
     /// Private pages mapped (text, data, stack, heap).
     pub user_pages: usize,
     pub wake_at: Option<u64>,
+    /// When the time slice ends, in counter ticks.
     pub slice_end: u64,
     /// What was left of the slice when a higher priority preempted the task: it goes on with
     /// that, not a new slice (SCHED_RR's rule), or a task woken every millisecond above it
-    /// would stop round-robin below it.
+    /// would stop round-robin below it. In counter ticks.
     pub slice_left: Option<u64>,
     pub exit_status: i32,
     pub brk: usize,
@@ -149,10 +152,12 @@ pub fn name_str(name: &[u8; TASK_NAME_LEN]) -> &str {
 }
 
 impl Kernel {
+    #[inline(always)]
     pub fn task(&self, slot: usize) -> &Task {
         self.tasks[slot].as_ref().expect("live slot")
     }
 
+    #[inline(always)]
     pub fn task_mut(&mut self, slot: usize) -> &mut Task {
         self.tasks[slot].as_mut().expect("live slot")
     }
@@ -422,8 +427,9 @@ impl Kernel {
         self.ready(slot);
     }
 
-    /// The rest of `make_ready`, for a task already off its queue.
-    #[inline]
+    /// The rest of `make_ready`, for a task already off its queue. Inline: it is most of a
+    /// futex wake.
+    #[inline(always)]
     pub(crate) fn ready(&mut self, slot: usize) {
         let (prio, timed) = {
             let t = self.task_mut(slot);
@@ -447,7 +453,9 @@ impl Kernel {
         self.make_ready(slot);
     }
 
-    /// Block the current task (its syscall finishes later through `complete`).
+    /// Block the current task (its syscall finishes later through `complete`). Inline, for
+    /// the futex wait's sake.
+    #[inline(always)]
     pub fn block_current(&mut self, block: Block, wake_at: Option<u64>) {
         let slot = self.current.expect("a current task");
         self.block_seq += 1;
@@ -566,6 +574,7 @@ impl Kernel {
         self.sched.remove(slot);
         if self.current == Some(slot) {
             self.current = None;
+            self.current_frame = 0;
             self.need_resched = true;
         }
         // Orphans have nobody to wait for them: zombies go now, the living are released at exit.
@@ -757,7 +766,8 @@ impl Kernel {
         }
         if let Some(c) = self.current {
             let t = self.task(c);
-            if now >= t.slice_end && self.sched.top_prio().is_some_and(|p| p >= t.prio) {
+            if self.now_ticks() >= t.slice_end && self.sched.top_prio().is_some_and(|p| p >= t.prio)
+            {
                 self.need_resched = true;
             }
         }
@@ -776,9 +786,33 @@ impl Kernel {
     /// `schedule` for the entry code: after a switch, the task picked may still have its
     /// registers in its own slot (no copy into `frame`); `return_frame` says where they are.
     /// Anything that reads or changes the live frame (a work step, a signal) gets it in
-    /// `frame` first.
+    /// `frame` first. One copy, called by every entry (`pick` is inline in it).
+    #[inline(never)]
     pub fn schedule_lazy(&mut self, frame: &mut TrapFrame) -> Next {
-        let Some(cur) = self.pick(frame) else {
+        let picked = self.pick(frame);
+        self.picked(picked, frame)
+    }
+
+    /// `schedule_lazy` for the way back from a syscall that went to `schedule`, inline in
+    /// that entry: a caller that blocked (a futex wait) is switched away from at once, as
+    /// `pick` would; anything else calls `schedule_lazy`.
+    #[inline(always)]
+    pub fn schedule_after_call(&mut self, frame: &mut TrapFrame) -> Next {
+        let blocked = self
+            .current
+            .and_then(|c| self.tasks[c].as_ref())
+            .is_some_and(|t| t.state != State::Running);
+        if !blocked {
+            return self.schedule_lazy(frame);
+        }
+        let picked = self.switch_tasks(frame);
+        self.picked(picked, frame)
+    }
+
+    /// The rest of `schedule_lazy` once the task to run is chosen.
+    #[inline(always)]
+    fn picked(&mut self, picked: Option<usize>, frame: &mut TrapFrame) -> Next {
+        let Some(cur) = picked else {
             return Next::Idle;
         };
         let fresh = core::mem::take(&mut self.work_fresh);
@@ -800,6 +834,17 @@ impl Kernel {
         }
     }
 
+    /// Where the syscall entry saves the whole register state of a call whose way back
+    /// needs `schedule`: the current task's own slot, which becomes the live frame (as after
+    /// a switch that loaded no copy), so that a switch away copies nothing. None without a
+    /// current task (the frame on the stack stays the live one). The caller must write the
+    /// whole frame there before the kernel runs again.
+    #[inline(always)]
+    pub fn live_frame_in_slot(&mut self) -> Option<*mut TrapFrame> {
+        self.frame_in_task = self.current_frame;
+        (self.current_frame != 0).then_some(self.current_frame as *mut TrapFrame)
+    }
+
     /// Where the entry code restores the registers from after `schedule_lazy` said
     /// `Next::User`: the current task's slot (a switch loaded no copy) or `frame` itself.
     /// The slot's frame stays put until the next kernel entry: the task table never moves
@@ -812,60 +857,67 @@ impl Kernel {
         }
     }
 
-    /// The syscall fast exit: true when `schedule` would go straight back to the current task
-    /// with nothing else to do (no switch, no kernel work, no signal); the scheduler is then
-    /// left as `schedule` would leave it (the timer programmed as `pick` would). False: call
-    /// `schedule`. Either way the caller's call is back: its `rerun` is cleared (see `call`).
+    /// The syscall fast exit: `Svc::Done` when `schedule` would go straight back to the
+    /// current task with nothing else to do (no switch, no kernel work, no signal); the
+    /// scheduler is then left as `schedule` would leave it (the timer programmed as `pick`
+    /// would). Otherwise `schedule` runs: `Svc::Blocked` when the caller no longer runs,
+    /// `Svc::Schedule` for anything else. Either way the caller's call is back: its `rerun`
+    /// is cleared (see `call`).
     #[inline(always)]
-    pub fn resume_current(&mut self) -> bool {
-        let Some(c) = self.current else { return false };
+    pub fn resume_current(&mut self) -> crate::syscall::Svc {
+        use crate::syscall::Svc;
+        let Some(c) = self.current else {
+            return Svc::Schedule;
+        };
         let Some(t) = self.tasks[c].as_mut() else {
-            return false;
+            return Svc::Schedule;
         };
         // A call woken to run again is back: a signal can no longer cut it short that way.
         t.rerun = None;
         if self.yield_now {
-            return false;
+            return Svc::Schedule;
         }
         if self.timers_dirty {
             // A caller that blocked goes to `schedule` without the out-of-line checks.
-            return t.state == State::Running && self.resume_checked(c);
+            if t.state != State::Running {
+                return Svc::Blocked;
+            }
+            if t.work.is_some() || t.sig.deliverable() != 0 {
+                return Svc::Schedule;
+            }
+            let (prio, end) = (t.prio, t.slice_end);
+            return self.resume_checked(prio, end);
         }
         // Every change of the current task's state away from Running (blocking, made ready,
         // exit) sets `timers_dirty`, tested above.
         debug_assert_eq!(t.state, State::Running);
         if t.work.is_some() || t.sig.deliverable() != 0 {
-            return false;
+            return Svc::Schedule;
         }
         if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
-            return self.resume_checked(c);
+            let (prio, end) = (t.prio, t.slice_end);
+            return self.resume_checked(prio, end);
         }
         self.need_resched = false;
-        self.work_fresh = false;
-        true
+        Svc::Done
     }
 
     /// `resume_current` when the call changed something the scheduler looks at (a task
-    /// woken, the caller blocked) or a peer of equal priority waits: `pick`'s decision to keep
-    /// the caller (its slice decides against a peer) and the timer it then programs.
+    /// woken) or a peer of equal priority waits, for a running caller with no work or signal
+    /// (`prio` and `end`: its priority and slice end): `pick`'s decision to keep the caller
+    /// (its slice decides against a peer) and the timer it then programs.
     #[inline(never)]
-    fn resume_checked(&mut self, c: usize) -> bool {
-        let t = self.task(c);
-        if t.state != State::Running || t.work.is_some() || t.sig.deliverable() != 0 {
-            return false;
-        }
+    fn resume_checked(&mut self, prio: u8, end: u64) -> crate::syscall::Svc {
         let keep = match self.sched.top_prio() {
             None => true,
-            Some(p) => p < t.prio || (p == t.prio && self.arch.now_ns() < t.slice_end),
+            Some(p) => p < prio || (p == prio && self.now_ticks() < end),
         };
         if !keep {
-            return false;
+            return crate::syscall::Svc::Schedule;
         }
-        let end = t.slice_end;
         self.need_resched = false;
         self.rearm_for(Some(end));
-        self.work_fresh = false;
-        true
+        crate::syscall::Svc::Done
     }
 
     /// The rest of `schedule`: a step of kernel work, or a signal to deliver.
@@ -896,6 +948,7 @@ impl Kernel {
 
     /// Choose the task to run and load its frame. Returns its slot, now `current`; None when
     /// nothing can run (the caller idles until an interrupt and calls again).
+    #[inline(always)]
     fn pick(&mut self, frame: &mut TrapFrame) -> Option<usize> {
         if let Some(c) = self.current {
             let cur_prio = self.task(c).prio;
@@ -904,8 +957,7 @@ impl Kernel {
                 let keep = match self.sched.top_prio() {
                     None => true,
                     Some(p) => {
-                        p < cur_prio
-                            || (p == cur_prio && self.arch.now_ns() < self.task(c).slice_end)
+                        p < cur_prio || (p == cur_prio && self.now_ticks() < self.task(c).slice_end)
                     }
                 };
                 if keep {
@@ -922,7 +974,7 @@ impl Kernel {
     /// None when there is none.
     #[inline(never)]
     fn switch_tasks(&mut self, frame: &mut TrapFrame) -> Option<usize> {
-        let now = self.arch.now_ns();
+        let now = self.now_ticks();
         // The outgoing task: its thread pointer is read (by `user_switch`) below.
         let out = self.current;
         if let Some(c) = out {
@@ -947,6 +999,7 @@ impl Kernel {
                 }
             }
             self.current = None;
+            self.current_frame = 0;
         }
         self.yield_now = false;
         self.need_resched = false;
@@ -964,16 +1017,18 @@ impl Kernel {
         // One look-up of the incoming task for all it gives (the switch path is short).
         let t = self.tasks[next].as_mut().expect("live slot");
         t.state = State::Running;
-        let end = now + t.slice_left.take().unwrap_or(SLICE_NS);
+        let end = now + t.slice_left.take().unwrap_or(self.slice_ticks);
         t.slice_end = end;
         let prio = t.prio;
         // The frame stays in the slot: `schedule` or `return_frame` takes it from there.
-        self.frame_in_task = &t.frame as *const TrapFrame as usize;
+        let slot_frame = core::ptr::addr_of_mut!(t.frame) as usize;
+        self.frame_in_task = slot_frame;
         let (env, tls) = (t.env, t.tls);
         // A task tearing itself down runs only kernel work: its tables are going away.
         let exiting = matches!(t.work, Some(Work::Exit { .. }));
         crate::ktrace!("switch to pid={=i32}", t.pid);
         self.current = Some(next);
+        self.current_frame = slot_frame;
         self.fp_switch(next);
         // The same task picked again keeps the thread pointer it has live (its slot's is stale).
         let tls_in = if out == Some(next) { None } else { Some(tls) };
@@ -1006,6 +1061,29 @@ impl Kernel {
         self.rearm_for(end);
     }
 
+    /// The counter for the scheduler's slice checks: the current kernel entry's stamp where
+    /// the board gave one (no call through `arch`; a masked stretch is short, so it is at
+    /// most that much behind).
+    #[inline(always)]
+    pub(crate) fn now_ticks(&self) -> u64 {
+        match self.entry_ticks {
+            Some(t) => t.load(core::sync::atomic::Ordering::Relaxed),
+            None => self.arch.ticks(),
+        }
+    }
+
+    /// Counter ticks as monotonic nanoseconds (rounded down), in 64 bits (see `tick_hz`).
+    fn ticks_to_ns(&self, t: u64) -> u64 {
+        let hz = self.tick_hz;
+        t / hz * NS + (t % hz) * NS / hz
+    }
+
+    /// Monotonic nanoseconds as counter ticks, rounded up.
+    fn ns_to_ticks_up(&self, ns: u64) -> u64 {
+        let hz = self.tick_hz.get();
+        ns / NS * hz + ((ns % NS) * hz).div_ceil(NS)
+    }
+
     /// `rearm` with the current task's slice end known (None: no current task).
     #[inline(always)]
     fn rearm_for(&mut self, slice_end: Option<u64>) {
@@ -1016,7 +1094,7 @@ impl Kernel {
         // armed already comes no later than any candidate (the earliest sleeper, the next key
         // expiry, the current slice's end), so it stays (see `rearm_slow`) whoever waits.
         if let (false, Some(a)) = (self.sleepers_dirty, self.armed) {
-            if slice_end.is_none_or(|end| a <= end)
+            if slice_end.is_none_or(|end| self.armed_ticks <= end)
                 && self.next_sleeper.is_none_or(|n| a <= n)
                 && self.keys.next_expiry.is_none_or(|k| a <= k)
             {
@@ -1050,7 +1128,8 @@ impl Kernel {
         if let Some(c) = self.current {
             let t = self.task(c);
             if self.sched.top_prio().is_some_and(|p| p >= t.prio) {
-                next = Some(next.map_or(t.slice_end, |n| n.min(t.slice_end)));
+                let end = self.ticks_to_ns(t.slice_end);
+                next = Some(next.map_or(end, |n| n.min(end)));
             }
         }
         // The timer may fire early, never late: a deadline it holds already that comes no
@@ -1062,6 +1141,7 @@ impl Kernel {
             (Some(n), _) => {
                 self.arch.set_deadline(Some(n));
                 self.armed = Some(n);
+                self.armed_ticks = self.ns_to_ticks_up(n);
             }
         }
     }

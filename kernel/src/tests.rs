@@ -184,7 +184,7 @@ impl Sys {
                     f.x == frame.x && (f.sp, f.pc, f.pstate) == (frame.sp, frame.pc, frame.pstate)
                 );
             }
-            crate::syscall::Svc::Schedule => {}
+            crate::syscall::Svc::Schedule | crate::syscall::Svc::Blocked => {}
             crate::syscall::Svc::WholeFrame => self.k.syscall(&mut self.frame),
         }
     }

@@ -140,6 +140,44 @@ el0_sync_other:
     bl      el0_sync
     b       restore_from
 el0_svc_more:
+    cmp     x0, #2
+    b.ls    el0_svc_stack
+    // x0: the current task's slot. The part on the stack, then the rest, from the live
+    // registers as SAVE_REST takes them (x30 beside x18 on the stack, at 240 in the slot).
+    ldp     x2, x3, [sp, #0]
+    stp     x2, x3, [x0, #0]
+    ldp     x2, x3, [sp, #16]
+    stp     x2, x3, [x0, #16]
+    ldp     x2, x3, [sp, #32]
+    stp     x2, x3, [x0, #32]
+    ldp     x2, x3, [sp, #48]
+    stp     x2, x3, [x0, #48]
+    ldp     x2, x3, [sp, #64]
+    stp     x2, x3, [x0, #64]
+    ldp     x2, x3, [sp, #80]
+    stp     x2, x3, [x0, #80]
+    ldp     x2, x3, [sp, #96]
+    stp     x2, x3, [x0, #96]
+    ldp     x2, x3, [sp, #112]
+    stp     x2, x3, [x0, #112]
+    ldp     x2, x3, [sp, #128]
+    stp     x2, x3, [x0, #128]
+    ldp     x2, x3, [sp, #144]
+    stp     x2, x19, [x0, #144]
+    mrs     x4, sp_el0
+    stp     x3, x4, [x0, #240]
+    stp     x20, x21, [x0, #160]
+    stp     x22, x23, [x0, #176]
+    stp     x24, x25, [x0, #192]
+    stp     x26, x27, [x0, #208]
+    stp     x28, x29, [x0, #224]
+    mrs     x2, elr_el1
+    mrs     x3, spsr_el1
+    stp     x2, x3, [x0, #256]
+    mov     x0, sp
+    bl      el0_svc_switch
+    b       restore_from
+el0_svc_stack:
     mov     x1, x0
     SAVE_REST
     mov     x0, sp

@@ -259,6 +259,7 @@ pub fn start(mut k: Kernel, bootargs: &str, entry_ticks: u64) -> ! {
         }
     }
     k.boot_ns = ARCH.now_ns() - arch::timer::ticks_to_ns(entry_ticks);
+    k.entry_ticks = Some(arch::exception::masked::stamp());
     kernel::global::install(k);
 
     let mut frame = TrapFrame::default();
