@@ -301,7 +301,7 @@ impl Kernel {
             return None;
         }
         if let Some(slot) = sysv {
-            let now = self.rtc_base + self.shm.clock.now(self.arch);
+            let now = self.rtc_base + self.shm.clock.now(self.arch, self.entry_ticks);
             let seg = self.shm.get_mut(slot as usize)?;
             if seg.dest && seg.nattch < 2 {
                 return None;

@@ -177,9 +177,18 @@ pub struct Seconds {
 }
 
 impl Seconds {
-    #[inline]
-    pub fn now(&mut self, arch: &dyn crate::up::Arch) -> u64 {
-        let t = arch.ticks();
+    /// The wall second (from boot) at the counter value `stamp` holds, the one the kernel
+    /// entry read (`Kernel::entry_ticks`; the counter itself when there is none).
+    #[inline(always)]
+    pub fn now(
+        &mut self,
+        arch: &dyn crate::up::Arch,
+        stamp: Option<&core::sync::atomic::AtomicU64>,
+    ) -> u64 {
+        let t = match stamp {
+            Some(s) => s.load(core::sync::atomic::Ordering::Relaxed),
+            None => arch.ticks(),
+        };
         if t < self.until {
             return self.sec;
         }
@@ -490,7 +499,7 @@ impl Kernel {
         }
         o.refs += 1;
         seg.nattch += 1;
-        seg.atime = (self.rtc_base + self.shm.clock.now(self.arch)) as i64;
+        seg.atime = (self.rtc_base + self.shm.clock.now(self.arch, self.entry_ticks)) as i64;
         seg.lpid = t.pid;
         t.rerun = None;
         Some(va as isize)
@@ -526,7 +535,7 @@ impl Kernel {
         self.arch.up_shmdt(&t.env, &mut self.pg, addr, npages);
         o.refs -= 1;
         seg.nattch -= 1;
-        seg.dtime = (self.rtc_base + self.shm.clock.now(self.arch)) as i64;
+        seg.dtime = (self.rtc_base + self.shm.clock.now(self.arch, self.entry_ticks)) as i64;
         seg.lpid = t.pid;
         t.rerun = None;
         Some(0)
@@ -732,12 +741,15 @@ mod tests {
     fn the_cached_second_is_the_clocks_across_boundaries() {
         let arch = crate::fake::FakeArch::leak();
         let mut c = Seconds::default();
+        let stamp = core::sync::atomic::AtomicU64::new(0);
         // Steps of odd sizes from just below a boundary, crossing many of them, each
-        // answer checked against the clock itself.
+        // answer checked against the clock itself; every other one from an entry stamp.
         arch.advance(NS - 3);
         for k in 0..4000u64 {
             let want = arch.now_ns() / NS;
-            assert_eq!(c.now(arch), want, "at {} ns", arch.now_ns());
+            stamp.store(arch.ticks(), core::sync::atomic::Ordering::Relaxed);
+            let from = if k % 2 == 0 { None } else { Some(&stamp) };
+            assert_eq!(c.now(arch, from), want, "at {} ns", arch.now_ns());
             arch.advance(1 + (k * 7_919_993) % 3_000_000);
         }
         assert!(arch.now_ns() > 5 * NS);
