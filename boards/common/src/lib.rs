@@ -263,6 +263,9 @@ pub fn start(mut k: Kernel, bootargs: &str, entry_ticks: u64) -> ! {
     kernel::global::install(k);
 
     let mut frame = TrapFrame::default();
+    // A masked stretch begins here as at any kernel entry: the scheduler's stamp and the
+    // stretch tracker both start from now, not from the counter's zero.
+    arch::exception::masked::begin();
     let src = arch::exception::return_to_user(&mut frame);
     // SAFETY: src holds the first task's user state, chosen by the scheduler (`frame` or the
     // task's own, which stays put until the next kernel entry).
