@@ -1081,7 +1081,10 @@ impl Kernel {
     /// Monotonic nanoseconds as counter ticks, rounded up.
     fn ns_to_ticks_up(&self, ns: u64) -> u64 {
         let hz = self.tick_hz.get();
-        ns / NS * hz + ((ns % NS) * hz).div_ceil(NS)
+        // Saturating: a deadline of u64::MAX (a wait with no end) stays the latest.
+        (ns / NS)
+            .saturating_mul(hz)
+            .saturating_add(((ns % NS) * hz).div_ceil(NS))
     }
 
     /// `rearm` with the current task's slice end known (None: no current task).
@@ -1156,5 +1159,21 @@ impl Kernel {
             return t.user_pages; // its tables are being freed: do not walk them
         }
         t.user_pages + self.arch.addrenv_table_pages(&t.env)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_deadline_in_ticks_saturates_on_a_fast_counter() {
+        // A wait with no end has the deadline u64::MAX: in ticks it stays the latest, even
+        // where a second holds more ticks than nanoseconds.
+        let mut s = crate::tests::Sys::new();
+        s.k.tick_hz = core::num::NonZeroU64::new(4_000_000_000).unwrap();
+        assert_eq!(s.k.ns_to_ticks_up(u64::MAX), u64::MAX);
+        assert_eq!(s.k.ns_to_ticks_up(1_500_000_000), 6_000_000_000);
+        assert_eq!(s.k.ns_to_ticks_up(1), 4);
+        s.k.tick_hz = core::num::NonZeroU64::new(62_500_000).unwrap();
+        assert_eq!(s.k.ns_to_ticks_up(17), 2, "rounded up");
     }
 }
