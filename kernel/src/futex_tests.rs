@@ -542,3 +542,49 @@ fn a_death_inside_an_unmap_leaves_the_unmapped_pages_alone() {
         "the dead task wrote into a page it had unmapped"
     );
 }
+
+/// The registers a frame carries, for comparing two (TrapFrame has no PartialEq).
+fn regs(f: &crate::up::TrapFrame) -> ([u64; 31], u64, u64, u64) {
+    (f.x, f.sp, f.pc, f.pstate)
+}
+
+#[test]
+fn a_wait_that_blocks_is_saved_in_its_slot_and_resumes_whole() {
+    // What the entry code does for `Svc::Blocked`: the whole register state into the
+    // caller's slot (`live_frame_in_slot`), the switch away (which copies no frame), the
+    // registers back from where `return_frame` says; later the woken caller resumes with
+    // every register as it was and the wait's 0 in x0.
+    let (mut s, id, p) = setup();
+    let parent = s.k.current.unwrap();
+    let child = s.spawn_call("prog") as i32;
+    s.switch_to(child);
+    let q = s.call(nr::SHMAT, &[id as usize, 0, 0]) as usize;
+    for (i, r) in s.frame.x.iter_mut().enumerate().skip(9) {
+        *r = 0x5eed_0000 + i as u64;
+    }
+    s.frame.x[..4].copy_from_slice(&[q as u64, sys::FUTEX_WAIT as u64, 0, 0]);
+    s.frame.x[8] = nr::FUTEX as u64;
+    let waiter = regs(&s.frame);
+    let parent_regs = regs(&s.k.task(parent).frame);
+    assert_eq!(
+        s.k.syscall_entry(&mut s.frame),
+        crate::syscall::Svc::Blocked
+    );
+    let slot = s.k.live_frame_in_slot().expect("a current task");
+    // SAFETY: the caller's slot in the task table, which no reference borrows now.
+    unsafe { *slot = s.frame };
+    assert_eq!(
+        s.k.schedule_after_call(&mut s.frame),
+        crate::task::Next::User
+    );
+    let src = s.k.return_frame(&s.frame);
+    // SAFETY: `src` is `s.frame` or a task's slot, both live; read before the store.
+    s.frame = unsafe { *src };
+    assert_eq!(s.cur_pid(), Some(1), "the parent runs");
+    assert_eq!(regs(&s.frame), parent_regs, "with its own registers");
+    assert_eq!(s.call(nr::FUTEX, &[p, sys::FUTEX_WAKE, 1, 0]), 1);
+    s.switch_to(child);
+    let mut want = waiter;
+    want.0[0] = 0;
+    assert_eq!(regs(&s.frame), want, "the waiter whole, the wait's 0 in x0");
+}
