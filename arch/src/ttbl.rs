@@ -436,6 +436,7 @@ impl Tree {
             e[1] = p[1] as u64 | leaf;
             k += 2;
         }
+        // A pair left unwritten (the loop stopped at one in use), or an odd last entry in use.
         if k + 2 <= n || k < n && ents[k] & VALID != 0 {
             return undo(&mut ents[..k]);
         }
